@@ -1,0 +1,7 @@
+//! SeaORM entities of the OSP Gateway.
+//!
+//! Only table shapes live here: no web, GraphQL or password logic. The gateway's
+//! `users` service owns the rules about these rows.
+
+pub mod setting;
+pub mod user;

@@ -1,0 +1,22 @@
+//! Database migrations of the OSP Gateway, run by the gateway at start-up.
+//!
+//! Migrations use SeaORM's schema helpers only, so the same steps run on SQLite,
+//! PostgreSQL and MariaDB/MySQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_create_users;
+mod m20261127_000002_create_settings;
+
+/// Every migration of the gateway, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261127_000001_create_users::Migration),
+            Box::new(m20261127_000002_create_settings::Migration),
+        ]
+    }
+}

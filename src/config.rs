@@ -1,0 +1,240 @@
+//! Configuration: the command line, with environment fallbacks.
+//!
+//! This is the only module that reads environment variables. [`Config`] is parsed
+//! and validated once at start-up; every problem is reported at once. Tests build
+//! differently configured gateways with [`Config::new`].
+
+use std::{fmt, net::SocketAddr, time::Duration};
+
+use clap::Parser;
+
+/// Default address to serve on.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default database: an embedded SQLite file next to the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://osp.db?mode=rwc";
+/// Default name of the bootstrapped admin.
+pub const DEFAULT_ADMIN_NAME: &str = "admin";
+/// Default token lifetime.
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(30 * 60);
+/// The longest token lifetime accepted.
+pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// The shortest secret accepted for `OSP_JWT_SECRET` (HS256 wants at least 256 bits).
+pub const MIN_JWT_SECRET_LEN: usize = 32;
+
+/// A value that must never be printed: `Debug` shows `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+/// OSP Gateway: one authenticated GraphQL (and legacy REST) API over several
+/// Kubernetes clusters and a user store.
+///
+/// Every option can also be given as the environment variable named beside it.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "osp-gateway", version, about, long_about = None)]
+pub struct Cli {
+    /// Address to serve HTTP on (use port 0 to pick a free port).
+    #[arg(long, env = "OSP_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+
+    /// Database URL: sqlite://FILE?mode=rwc (embedded, the default),
+    /// postgres://USER@HOST/DB or mysql://USER@HOST/DB (MariaDB or MySQL).
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_default_value = false)]
+    pub database_url: Secret,
+
+    /// Name of the admin created when the user table is empty.
+    #[arg(long, env = "OSP_ADMIN_NAME", default_value = DEFAULT_ADMIN_NAME)]
+    pub admin_name: String,
+
+    /// Password of that admin. When unset, a strong password is generated and
+    /// printed once to the log.
+    #[arg(long, env = "OSP_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<Secret>,
+
+    /// HMAC key that signs tokens (at least 32 bytes). When unset, a key is
+    /// generated at first start and kept in the database, so restarts and
+    /// replicas agree.
+    #[arg(long, env = "OSP_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+
+    /// Token lifetime, e.g. 30m, 1h, 90s (at most 7 days).
+    #[arg(long, env = "OSP_TOKEN_TTL", default_value = "30m", value_parser = parse_duration)]
+    pub token_ttl: Duration,
+
+    /// Log filter in tracing's EnvFilter syntax, e.g. info or osp_gateway=debug.
+    #[arg(long, env = "OSP_LOG", default_value = "info")]
+    pub log: String,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 30m, 1h, 90s)"))
+}
+
+/// The validated configuration of one gateway.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to serve on.
+    pub listen: SocketAddr,
+    /// Database URL (may carry a password, hence secret).
+    pub database_url: Secret,
+    /// Name of the bootstrapped admin.
+    pub admin_name: String,
+    /// Password of the bootstrapped admin, if given.
+    pub admin_password: Option<Secret>,
+    /// Token signing key, if given; else the stored one is used.
+    pub jwt_secret: Option<Secret>,
+    /// Token lifetime.
+    pub token_ttl: Duration,
+}
+
+impl Config {
+    /// A configuration with every default, on the given database.
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: Secret::new(database_url),
+            admin_name: DEFAULT_ADMIN_NAME.to_owned(),
+            admin_password: None,
+            jwt_secret: None,
+            token_ttl: DEFAULT_TOKEN_TTL,
+        }
+    }
+
+    /// Checks a parsed command line and turns it into a configuration, listing
+    /// every problem found.
+    pub fn from_cli(cli: Cli) -> Result<Self, ConfigErrors> {
+        let config = Config {
+            listen: cli.listen,
+            database_url: cli.database_url,
+            admin_name: cli.admin_name,
+            admin_password: cli.admin_password,
+            jwt_secret: cli.jwt_secret,
+            token_ttl: cli.token_ttl,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the values that clap cannot check by type.
+    pub fn validate(&self) -> Result<(), ConfigErrors> {
+        let mut problems = Vec::new();
+        let url = self.database_url.expose();
+        if !["sqlite:", "postgres:", "postgresql:", "mysql:", "mariadb:"]
+            .iter()
+            .any(|scheme| url.starts_with(scheme))
+        {
+            problems.push(
+                "DATABASE_URL must start with sqlite:, postgres:, postgresql: or mysql:".to_owned(),
+            );
+        }
+        if let Err(reason) = crate::users::validate_name(&self.admin_name) {
+            problems.push(format!("OSP_ADMIN_NAME is not a valid user name: {reason}"));
+        }
+        if let Some(password) = &self.admin_password
+            && let Err(reason) = crate::users::validate_password(password.expose())
+        {
+            problems.push(format!("OSP_ADMIN_PASSWORD: {reason}"));
+        }
+        if let Some(secret) = &self.jwt_secret
+            && secret.expose().len() < MIN_JWT_SECRET_LEN
+        {
+            problems.push(format!(
+                "OSP_JWT_SECRET must be at least {MIN_JWT_SECRET_LEN} bytes long"
+            ));
+        }
+        if self.token_ttl.is_zero() || self.token_ttl > MAX_TOKEN_TTL {
+            problems.push("OSP_TOKEN_TTL must be between 1s and 7 days".to_owned());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigErrors(problems))
+        }
+    }
+}
+
+/// Every problem found in a configuration.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
+pub struct ConfigErrors(pub Vec<String>);
+
+/// The sqlite URL for a database file (used by the tests and the README).
+pub fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        let mut all = vec!["osp-gateway"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all).expect("arguments parse")
+    }
+
+    #[test]
+    fn defaults_follow_the_design() {
+        let config = Config::new(DEFAULT_DATABASE_URL);
+        assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(config.admin_name, "admin");
+        assert_eq!(config.token_ttl, Duration::from_secs(1800));
+        config.validate().expect("defaults are valid");
+    }
+
+    #[test]
+    fn token_ttl_reads_human_durations() {
+        let parsed = cli(&["--token-ttl", "90s", "--database-url", "sqlite::memory:"]);
+        assert_eq!(parsed.token_ttl, Duration::from_secs(90));
+        assert!(Cli::try_parse_from(["osp-gateway", "--token-ttl", "soon"]).is_err());
+    }
+
+    #[test]
+    fn every_problem_is_listed_at_once() {
+        let parsed = cli(&[
+            "--database-url",
+            "redis://x",
+            "--admin-name",
+            "no spaces",
+            "--jwt-secret",
+            "short",
+            "--token-ttl",
+            "0s",
+        ]);
+        let errors = Config::from_cli(parsed).expect_err("invalid");
+        assert_eq!(errors.0.len(), 4, "{errors}");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let mut config = Config::new("postgres://u:hunter2@db/x");
+        config.jwt_secret = Some(Secret::new("a".repeat(40)));
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2"));
+        assert!(!printed.contains(&"a".repeat(40)));
+    }
+}

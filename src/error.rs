@@ -1,0 +1,254 @@
+//! The gateway's one error type and its code table.
+//!
+//! Every failure a client can see is an [`AppError`]. Each variant knows its public
+//! code (the same string in GraphQL `errors[].extensions.code` and in the REST
+//! envelope's `code`) and its HTTP status. `Display` is the message clients read, so
+//! it never carries internals: [`AppError::Internal`] keeps its cause for the log only.
+
+use axum::http::StatusCode;
+
+/// Public error codes, as listed in the design contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// The request succeeded (REST envelopes only).
+    Success,
+    /// Malformed or invalid input; the message names the field.
+    InvalidParameter,
+    /// Missing, invalid or tampered token, or wrong name or password.
+    Unauthorized,
+    /// The token is past its expiry.
+    TokenExpired,
+    /// Authenticated but not allowed.
+    Forbidden,
+    /// Unknown REST path.
+    NotFound,
+    /// The HTTP method is not served on this path.
+    MethodNotAllowed,
+    /// The request body is larger than the gateway accepts.
+    PayloadTooLarge,
+    /// No user of that name.
+    UserNotFound,
+    /// A user of that name exists already.
+    UserAlreadyExists,
+    /// No cluster of that name is configured.
+    ClusterNotFound,
+    /// No such pod.
+    PodNotFound,
+    /// Rate limit hit.
+    TooManyRequests,
+    /// The cluster is unreachable, timed out, or refused the gateway's credentials.
+    ClusterUnavailable,
+    /// Anything else.
+    InternalError,
+}
+
+impl ErrorCode {
+    /// Every code, for tests and documentation.
+    pub const ALL: [ErrorCode; 15] = [
+        ErrorCode::Success,
+        ErrorCode::InvalidParameter,
+        ErrorCode::Unauthorized,
+        ErrorCode::TokenExpired,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::UserNotFound,
+        ErrorCode::UserAlreadyExists,
+        ErrorCode::ClusterNotFound,
+        ErrorCode::PodNotFound,
+        ErrorCode::TooManyRequests,
+        ErrorCode::ClusterUnavailable,
+        ErrorCode::InternalError,
+    ];
+
+    /// The code as clients see it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Success => "Success",
+            ErrorCode::InvalidParameter => "InvalidParameter",
+            ErrorCode::Unauthorized => "Unauthorized",
+            ErrorCode::TokenExpired => "TokenExpired",
+            ErrorCode::Forbidden => "Forbidden",
+            ErrorCode::NotFound => "NotFound",
+            ErrorCode::MethodNotAllowed => "MethodNotAllowed",
+            ErrorCode::PayloadTooLarge => "PayloadTooLarge",
+            ErrorCode::UserNotFound => "UserNotFound",
+            ErrorCode::UserAlreadyExists => "UserAlreadyExists",
+            ErrorCode::ClusterNotFound => "ClusterNotFound",
+            ErrorCode::PodNotFound => "PodNotFound",
+            ErrorCode::TooManyRequests => "TooManyRequests",
+            ErrorCode::ClusterUnavailable => "ClusterUnavailable",
+            ErrorCode::InternalError => "InternalError",
+        }
+    }
+
+    /// Reads a code back from its string (as found in GraphQL error extensions).
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+
+    /// The HTTP status that goes with the code.
+    pub const fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::Success => StatusCode::OK,
+            ErrorCode::InvalidParameter => StatusCode::BAD_REQUEST,
+            ErrorCode::Unauthorized | ErrorCode::TokenExpired => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::NotFound
+            | ErrorCode::UserNotFound
+            | ErrorCode::ClusterNotFound
+            | ErrorCode::PodNotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UserAlreadyExists => StatusCode::CONFLICT,
+            ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::ClusterUnavailable => StatusCode::BAD_GATEWAY,
+            ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Every error a client can be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Input that fails validation; `field` is the name the client used.
+    #[error("invalid {field}: {reason}")]
+    InvalidParameter {
+        /// The offending field.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// No or unusable credentials. The message is the same for every cause, so it
+    /// tells an attacker nothing about which names exist.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// The token's lifetime is over.
+    #[error("token expired")]
+    TokenExpired,
+    /// Authenticated, but the operation is not allowed for this user.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// Unknown REST path.
+    #[error("no such API path: {0}")]
+    NotFound(String),
+    /// The method is not served on this path.
+    #[error("method {0} is not allowed here")]
+    MethodNotAllowed(String),
+    /// Body over the size limit.
+    #[error("request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// No user of that name.
+    #[error("user {0} not found")]
+    UserNotFound(String),
+    /// The name is taken (names are compared without regard to case).
+    #[error("user {0} already exists")]
+    UserAlreadyExists(String),
+    /// Anything unexpected. The cause is logged, never sent.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// The message given for every failed sign-in and every unusable token.
+pub const BAD_CREDENTIALS: &str = "invalid name or password";
+/// The message for a missing or unusable token.
+pub const BAD_TOKEN: &str = "missing or invalid token";
+
+impl AppError {
+    /// Shorthand for [`AppError::InvalidParameter`].
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        AppError::InvalidParameter {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Wraps an unexpected failure.
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        AppError::Internal(err.into())
+    }
+
+    /// The public code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AppError::InvalidParameter { .. } => ErrorCode::InvalidParameter,
+            AppError::Unauthorized(_) => ErrorCode::Unauthorized,
+            AppError::TokenExpired => ErrorCode::TokenExpired,
+            AppError::Forbidden(_) => ErrorCode::Forbidden,
+            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
+            AppError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            AppError::UserNotFound(_) => ErrorCode::UserNotFound,
+            AppError::UserAlreadyExists(_) => ErrorCode::UserAlreadyExists,
+            AppError::Internal(_) => ErrorCode::InternalError,
+        }
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        self.code().status()
+    }
+
+    /// Logs the cause of an internal error (once, where it leaves the gateway).
+    pub fn log_if_internal(&self) {
+        if let AppError::Internal(cause) = self {
+            tracing::error!(error = format!("{cause:#}"), "internal error");
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        AppError::Internal(err.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_reads_back_from_its_string() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+        }
+        assert_eq!(ErrorCode::parse("NoSuchCode"), None);
+    }
+
+    #[test]
+    fn codes_map_to_the_documented_statuses() {
+        let table = [
+            ("Success", 200),
+            ("InvalidParameter", 400),
+            ("Unauthorized", 401),
+            ("TokenExpired", 401),
+            ("Forbidden", 403),
+            ("NotFound", 404),
+            ("UserNotFound", 404),
+            ("UserAlreadyExists", 409),
+            ("ClusterNotFound", 404),
+            ("PodNotFound", 404),
+            ("TooManyRequests", 429),
+            ("ClusterUnavailable", 502),
+            ("InternalError", 500),
+        ];
+        for (code, status) in table {
+            let parsed = ErrorCode::parse(code).expect("documented code exists");
+            assert_eq!(parsed.status().as_u16(), status, "{code}");
+        }
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let err = AppError::internal(anyhow::anyhow!("connection refused to db at 10.0.0.1"));
+        assert_eq!(err.to_string(), "internal error");
+        assert_eq!(err.code(), ErrorCode::InternalError);
+    }
+}

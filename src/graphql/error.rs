@@ -1,0 +1,49 @@
+//! How [`AppError`] becomes a GraphQL error: the message, plus
+//! `extensions.code` from the design's code table.
+
+use async_graphql::{ErrorExtensions, Response, ServerError};
+
+use crate::error::{AppError, ErrorCode};
+
+impl ErrorExtensions for AppError {
+    fn extend(&self) -> async_graphql::Error {
+        async_graphql::Error::new(self.to_string())
+            .extend_with(|_, ext| ext.set("code", self.code().as_str()))
+    }
+}
+
+/// Converts service results for resolvers, logging internal causes once.
+pub trait GqlResultExt<T> {
+    /// The result with its error turned into a coded GraphQL error.
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T> GqlResultExt<T> for Result<T, AppError> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(|err| {
+            err.log_if_internal();
+            err.extend()
+        })
+    }
+}
+
+/// Errors raised by async-graphql itself (parse errors, validation, input
+/// coercion, limits) carry no code; they are all the client's input.
+pub(super) fn fill_missing_codes(response: &mut Response) {
+    for error in &mut response.errors {
+        if code_of(error).is_none() {
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", ErrorCode::InvalidParameter.as_str());
+        }
+    }
+}
+
+/// The code of a GraphQL error, if it has one the gateway knows.
+pub fn code_of(error: &ServerError) -> Option<ErrorCode> {
+    match error.extensions.as_ref()?.get("code")? {
+        async_graphql::Value::String(code) => ErrorCode::parse(code),
+        _ => None,
+    }
+}

@@ -1,0 +1,85 @@
+//! `/graphql` over HTTP: POST executes one request; GET serves the GraphiQL
+//! playground. Answers are always in GraphQL's response shape.
+//!
+//! Only single JSON requests are accepted: batches and multipart uploads are
+//! refused, and mutations never run from GET (GET does not execute at all). The
+//! body is read with a size cap before parsing.
+
+use async_graphql::{Response as GqlResponse, ServerError, http::GraphiQLSource};
+use axum::{
+    body::Bytes,
+    extract::{State, rejection::BytesRejection},
+    http::{HeaderMap, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+
+use super::Executor;
+use crate::error::{AppError, ErrorCode};
+
+/// Largest GraphQL request body accepted.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Executes a GraphQL request.
+pub async fn graphql_post(
+    State(executor): State<Executor>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let request = match body {
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error_response(&AppError::PayloadTooLarge(MAX_BODY_BYTES));
+        }
+        Err(rejection) => return error_response(&AppError::invalid("body", rejection.body_text())),
+        Ok(body) => match parse_request(&body) {
+            Ok(request) => request,
+            Err(err) => return error_response(&err),
+        },
+    };
+    let response = executor
+        .execute(headers.get(header::AUTHORIZATION), request)
+        .await;
+    json_response(StatusCode::OK, &response)
+}
+
+fn parse_request(body: &[u8]) -> Result<async_graphql::Request, AppError> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| AppError::invalid("body", format!("not valid JSON: {e}")))?;
+    if value.is_array() {
+        return Err(AppError::invalid(
+            "body",
+            "batched requests are not supported",
+        ));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| AppError::invalid("body", format!("not a GraphQL request: {e}")))
+}
+
+/// Serves the GraphiQL playground. Its header editor sets `Authorization`.
+pub async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("OSP Gateway")
+            .finish(),
+    )
+}
+
+fn error_response(err: &AppError) -> Response {
+    let mut error = ServerError::new(err.to_string(), None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", err.code().as_str());
+    let status = match err.code() {
+        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    json_response(status, &GqlResponse::from_errors(vec![error]))
+}
+
+fn json_response(status: StatusCode, response: &GqlResponse) -> Response {
+    match serde_json::to_vec(response) {
+        Ok(body) => (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}

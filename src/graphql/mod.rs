@@ -1,0 +1,136 @@
+//! The GraphQL schema: the gateway's primary API, which the REST layer also runs.
+//!
+//! Resolvers stay thin: they read arguments and context, call one service
+//! function, and map the result. [`Executor::execute`] is the one entry point that
+//! attaches per-request data (the [`Auth`] state from the bearer token), used by
+//! `/graphql` and by every REST route alike.
+
+mod error;
+pub mod handler;
+mod users;
+
+use async_graphql::{Context, EmptySubscription, MergedObject, Request, Response, Schema};
+use axum::http::HeaderValue;
+
+pub use error::{GqlResultExt, code_of};
+
+use crate::{
+    auth::{Auth, Viewer, viewer::Rejection},
+    error::AppError,
+    state::AppState,
+    users as user_service,
+};
+
+/// Root of all queries.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(users::UserQuery);
+
+/// Root of all mutations.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(users::UserMutation);
+
+/// The gateway's schema type.
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Deepest query nesting accepted (GraphiQL's introspection query needs about 13).
+pub const MAX_DEPTH: usize = 16;
+/// Highest query complexity accepted.
+pub const MAX_COMPLEXITY: usize = 5_000;
+
+/// Builds the schema without state, e.g. to print its SDL.
+pub fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription>
+{
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+}
+
+/// The schema in SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}
+
+/// Runs GraphQL requests against the schema for `/graphql` and the REST layer.
+#[derive(Clone)]
+pub struct Executor {
+    schema: AppSchema,
+    state: AppState,
+}
+
+impl Executor {
+    /// Builds the schema once, over the given state.
+    pub fn new(state: AppState) -> Self {
+        let schema = schema_builder().data(state.clone()).finish();
+        Executor { schema, state }
+    }
+
+    /// Executes one request as the holder of `authorization` (the raw
+    /// `Authorization` header, if any).
+    pub async fn execute(&self, authorization: Option<&HeaderValue>, request: Request) -> Response {
+        let auth = authenticate(&self.state, authorization).await;
+        let mut response = self.schema.execute(request.data(auth)).await;
+        error::fill_missing_codes(&mut response);
+        response
+    }
+}
+
+/// Turns an `Authorization` header into the request's [`Auth`] state.
+pub async fn authenticate(state: &AppState, authorization: Option<&HeaderValue>) -> Auth {
+    let Some(header) = authorization else {
+        return Auth::Anonymous;
+    };
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return Auth::Rejected(Rejection::Invalid);
+    };
+    authenticate_token(state, token).await
+}
+
+/// Checks a bare token: signature, expiry, and that its user still exists and has
+/// not changed password since it was issued.
+pub async fn authenticate_token(state: &AppState, token: &str) -> Auth {
+    let claims = match state.jwt.verify(token) {
+        Ok(claims) => claims,
+        Err(AppError::TokenExpired) => return Auth::Rejected(Rejection::Expired),
+        Err(_) => return Auth::Rejected(Rejection::Invalid),
+    };
+    let Ok(id) = claims.sub.parse::<i64>() else {
+        return Auth::Rejected(Rejection::Invalid);
+    };
+    match user_service::find_by_id(&state.db, id).await {
+        Ok(Some(user)) if user.token_generation == claims.generation => Auth::Viewer(Viewer {
+            id: user.id,
+            name: user.name,
+            role: crate::auth::Role::from_stored(&user.role),
+        }),
+        Ok(_) => Auth::Rejected(Rejection::Invalid),
+        Err(err) => {
+            err.log_if_internal();
+            Auth::Rejected(Rejection::Unavailable)
+        }
+    }
+}
+
+/// The gateway state behind a resolver.
+pub(crate) fn app<'a>(ctx: &Context<'a>) -> &'a AppState {
+    ctx.data_unchecked::<AppState>()
+}
+
+/// The authenticated viewer, or the error that says why there is none.
+pub(crate) fn viewer<'a>(ctx: &Context<'a>) -> Result<&'a Viewer, AppError> {
+    match ctx.data_opt::<Auth>() {
+        Some(auth) => auth.viewer(),
+        None => Auth::Anonymous.viewer(),
+    }
+}

@@ -1,0 +1,24 @@
+//! OSP Gateway: one authenticated API over several Kubernetes clusters and a user
+//! store. GraphQL first; the legacy REST API under `/osp/api` runs on the same
+//! schema.
+//!
+//! Crate map (dependencies point one way: rest → graphql → users | auth → entity):
+//! - [`config`]: command line and environment, the only reader of either.
+//! - [`error`]: [`error::AppError`] and the public code table.
+//! - [`state`]: [`state::AppState`], the shared handles.
+//! - [`db`]: connection, migrations, shared settings.
+//! - [`auth`]: tokens, passwords, and the [`auth::Viewer`] that decides access.
+//! - [`users`]: the user store and its rules.
+//! - [`graphql`]: the schema, its resolvers, and `/graphql`.
+//! - [`rest`]: `/osp/api`, translated to GraphQL.
+//! - [`startup`]: wiring and serving.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod rest;
+pub mod startup;
+pub mod state;
+pub mod users;

@@ -1,0 +1,41 @@
+//! The `osp-gateway` binary: parse configuration, set up logging, serve.
+
+use clap::Parser;
+use osp_gateway::{
+    config::{Cli, Config},
+    startup::{Application, shutdown_signal},
+};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_new(&cli.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+
+    let config = match Config::from_cli(cli) {
+        Ok(config) => config,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let app = match Application::build(config).await {
+        Ok(app) => app,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(
+        "serving on http://{addr} (GraphQL playground at http://{addr}/graphql)",
+        addr = app.local_addr()
+    );
+    match app.run_until_stopped(shutdown_signal()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("server error: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

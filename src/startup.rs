@@ -1,0 +1,160 @@
+//! Building and running the gateway: the only module that sees every part.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use axum::{Router, extract::DefaultBodyLimit, http::Request, routing::get};
+use tokio::net::TcpListener;
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
+
+use crate::{
+    auth::{JwtKeys, Passwords},
+    config::Config,
+    db,
+    graphql::{self, Executor},
+    rest,
+    state::AppState,
+    users,
+};
+
+/// A gateway that is bound to its port and ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to and migrates the database, creates the first admin if there
+    /// are no users, loads the signing key, and binds the listen address.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = db::connect(config.database_url.expose()).await?;
+        let passwords = Passwords::new();
+        if let Some(generated) = users::bootstrap_admin(
+            &db,
+            &passwords,
+            &config.admin_name,
+            config.admin_password.as_ref().map(|p| p.expose()),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create the first admin: {e:?}"))?
+        {
+            // Shown once: it is stored only as a hash.
+            tracing::warn!(
+                admin = %config.admin_name,
+                password = %generated,
+                "created the first admin with a generated password; change it after signing in"
+            );
+        }
+        let secret = match &config.jwt_secret {
+            Some(secret) => secret.expose().to_owned(),
+            None => db::stored_jwt_secret(&db).await?,
+        };
+        let jwt = JwtKeys::new(secret.as_bytes(), config.token_ttl);
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+        let state = AppState {
+            config: Arc::new(config),
+            db,
+            jwt: Arc::new(jwt),
+            passwords,
+        };
+        let router = router(state.clone());
+        Ok(Application {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or(self.state.config.listen)
+    }
+
+    /// The shared state (for tests and tools).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        self.state.db.close_by_ref().await.ok();
+        Ok(())
+    }
+}
+
+/// The whole HTTP surface over a state.
+pub fn router(state: AppState) -> Router {
+    let executor = Executor::new(state);
+    let api = Router::new()
+        .route(
+            "/graphql",
+            get(graphql::handler::graphiql).post(graphql::handler::graphql_post),
+        )
+        .layer(DefaultBodyLimit::max(graphql::handler::MAX_BODY_BYTES))
+        .nest("/osp/api", rest::router())
+        .with_state(executor);
+    api.layer(
+        TraceLayer::new_for_http()
+            // Path only: query strings and headers (tokens) stay out of the log.
+            .make_span_with(|request: &Request<_>| {
+                let id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    request_id = %id,
+                )
+            })
+            .on_request(())
+            .on_response(
+                DefaultOnResponse::new()
+                    .level(Level::INFO)
+                    .latency_unit(tower_http::LatencyUnit::Micros),
+            ),
+    )
+    .layer(PropagateRequestIdLayer::x_request_id())
+    .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,23 @@
+//! [`AppState`]: the cheap, cloneable handles every request may need.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    auth::{JwtKeys, Passwords},
+    config::Config,
+};
+
+/// Shared handles of one gateway (each clone is a few reference counts).
+#[derive(Clone)]
+pub struct AppState {
+    /// Validated configuration.
+    pub config: Arc<Config>,
+    /// Database pool.
+    pub db: DatabaseConnection,
+    /// Token keys.
+    pub jwt: Arc<JwtKeys>,
+    /// Password hashing (bounded, off the async workers).
+    pub passwords: Passwords,
+}

@@ -1,0 +1,274 @@
+//! User queries and rules over SeaORM.
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use entity::user;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set, SqlErr, sea_query::LikeExpr,
+};
+
+use super::validate::{
+    MAX_NAME_LEN, MAX_PASSWORD_LEN, name_key, validate_email, validate_name, validate_password,
+};
+use crate::{
+    auth::{Passwords, Role, Viewer},
+    error::{AppError, BAD_CREDENTIALS},
+};
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Unique name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+    /// Plain password; only its hash is stored.
+    pub password: String,
+    /// Role; `None` means [`Role::User`].
+    pub role: Option<Role>,
+}
+
+/// Changes to a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    /// New e-mail address.
+    pub email: Option<String>,
+    /// New password; changing it invalidates the user's earlier tokens.
+    pub password: Option<String>,
+    /// New role (admins only).
+    pub role: Option<Role>,
+}
+
+fn now() -> NaiveDateTime {
+    // Whole seconds: every database then stores and returns the same value.
+    Utc::now().naive_utc().trunc_subsecs(0)
+}
+
+fn check(field: &str, result: Result<(), String>) -> Result<(), AppError> {
+    result.map_err(|reason| AppError::invalid(field, reason))
+}
+
+fn map_insert_error(err: DbErr, name: &str) -> AppError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => AppError::UserAlreadyExists(name.to_owned()),
+        _ => err.into(),
+    }
+}
+
+/// Creates a user. The caller has checked that the viewer may.
+pub async fn create_user(
+    db: &impl ConnectionTrait,
+    passwords: &Passwords,
+    new: NewUser,
+) -> Result<user::Model, AppError> {
+    check("name", validate_name(&new.name))?;
+    check("email", validate_email(&new.email))?;
+    check("password", validate_password(&new.password))?;
+    let key = name_key(&new.name);
+    if find_by_key(db, &key).await?.is_some() {
+        return Err(AppError::UserAlreadyExists(new.name));
+    }
+    let hash = passwords.hash(new.password).await?;
+    let time = now();
+    let row = user::ActiveModel {
+        name: Set(new.name.clone()),
+        name_key: Set(key),
+        email: Set(new.email),
+        password_hash: Set(hash),
+        role: Set(new.role.unwrap_or(Role::User).as_str().to_owned()),
+        token_generation: Set(0),
+        create_time: Set(time),
+        update_time: Set(time),
+        ..Default::default()
+    };
+    // The unique index settles races between concurrent creators of one name.
+    row.insert(db)
+        .await
+        .map_err(|err| map_insert_error(err, &new.name))
+}
+
+/// Lists users whose name contains `filter` (a literal substring, compared
+/// without regard to case; '%' and '_' match only themselves), ordered by name.
+pub async fn list_users(
+    db: &impl ConnectionTrait,
+    filter: Option<&str>,
+) -> Result<Vec<user::Model>, AppError> {
+    let mut query = user::Entity::find().order_by_asc(user::Column::NameKey);
+    if let Some(filter) = filter.filter(|f| !f.is_empty()) {
+        if filter.len() > MAX_NAME_LEN {
+            return Err(AppError::invalid(
+                "name",
+                format!("must be at most {MAX_NAME_LEN} characters"),
+            ));
+        }
+        let mut pattern = String::with_capacity(filter.len() + 2);
+        pattern.push('%');
+        for c in name_key(filter).chars() {
+            if matches!(c, '%' | '_' | '!') {
+                pattern.push('!');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        query = query.filter(user::Column::NameKey.like(LikeExpr::new(pattern).escape('!')));
+    }
+    Ok(query.all(db).await?)
+}
+
+async fn find_by_key(
+    db: &impl ConnectionTrait,
+    key: &str,
+) -> Result<Option<user::Model>, AppError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::NameKey.eq(key))
+        .one(db)
+        .await?)
+}
+
+/// Finds a user by id.
+pub async fn find_by_id(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<user::Model>, AppError> {
+    Ok(user::Entity::find_by_id(id).one(db).await?)
+}
+
+/// Changes a user on behalf of `viewer`: admins may change anyone (and roles),
+/// users only their own e-mail address and password.
+pub async fn update_user(
+    db: &impl ConnectionTrait,
+    passwords: &Passwords,
+    viewer: &Viewer,
+    name: &str,
+    changes: UserChanges,
+) -> Result<user::Model, AppError> {
+    check("name", validate_name(name))?;
+    if let Some(email) = &changes.email {
+        check("email", validate_email(email))?;
+    }
+    if let Some(password) = &changes.password {
+        check("password", validate_password(password))?;
+    }
+    let Some(current) = find_by_key(db, &name_key(name)).await? else {
+        // Non-admins learn nothing about other accounts.
+        return Err(if viewer.is_admin() {
+            AppError::UserNotFound(name.to_owned())
+        } else {
+            AppError::Forbidden("you may only change your own account")
+        });
+    };
+    if !viewer.can_update_user(current.id) {
+        return Err(AppError::Forbidden("you may only change your own account"));
+    }
+    let current_role = Role::from_stored(&current.role);
+    if let Some(role) = changes.role
+        && role != current_role
+    {
+        if !viewer.can_change_roles() {
+            return Err(AppError::Forbidden("only an admin may change roles"));
+        }
+        if current_role == Role::Admin && count_admins(db).await? <= 1 {
+            return Err(AppError::Forbidden("the last admin cannot be demoted"));
+        }
+    }
+
+    let generation = current.token_generation;
+    let mut row: user::ActiveModel = current.into();
+    if let Some(email) = changes.email {
+        row.email = Set(email);
+    }
+    if let Some(password) = changes.password {
+        row.password_hash = Set(passwords.hash(password).await?);
+        row.token_generation = Set(generation.wrapping_add(1));
+    }
+    if let Some(role) = changes.role {
+        row.role = Set(role.as_str().to_owned());
+    }
+    if row.is_changed() {
+        row.update_time = Set(now());
+    }
+    Ok(row.update(db).await?)
+}
+
+async fn count_admins(db: &impl ConnectionTrait) -> Result<u64, AppError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .count(db)
+        .await?)
+}
+
+/// Checks a name and password. Unknown names and wrong passwords get the same
+/// error after the same work.
+pub async fn authenticate_password(
+    db: &impl ConnectionTrait,
+    passwords: &Passwords,
+    name: &str,
+    password: &str,
+) -> Result<user::Model, AppError> {
+    if password.len() > MAX_PASSWORD_LEN {
+        return Err(AppError::invalid(
+            "password",
+            format!("must be at most {MAX_PASSWORD_LEN} bytes"),
+        ));
+    }
+    let found = if validate_name(name).is_ok() {
+        find_by_key(db, &name_key(name)).await?
+    } else {
+        None
+    };
+    let hash = found.as_ref().map(|user| user.password_hash.clone());
+    if passwords.verify(password.to_owned(), hash).await? {
+        found.ok_or(AppError::Unauthorized(BAD_CREDENTIALS))
+    } else {
+        Err(AppError::Unauthorized(BAD_CREDENTIALS))
+    }
+}
+
+/// Creates the first admin when the user table is empty. Returns the generated
+/// password when none was given, so the caller can show it once.
+pub async fn bootstrap_admin(
+    db: &impl ConnectionTrait,
+    passwords: &Passwords,
+    name: &str,
+    password: Option<&str>,
+) -> Result<Option<String>, AppError> {
+    if user::Entity::find().count(db).await? > 0 {
+        return Ok(None);
+    }
+    let generated = password.is_none().then(generate_password);
+    let password = password.or(generated.as_deref()).unwrap_or_default();
+    let new = NewUser {
+        name: name.to_owned(),
+        email: format!("{}@localhost.localdomain", name_key(name)),
+        password: password.to_owned(),
+        role: Some(Role::Admin),
+    };
+    match create_user(db, passwords, new).await {
+        Ok(_) => Ok(generated),
+        // Another replica bootstrapped at the same moment.
+        Err(AppError::UserAlreadyExists(_)) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// A random 24-character password from an unambiguous alphabet (~140 bits).
+fn generate_password() -> String {
+    use rand::RngExt;
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    (0..24)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn generated_passwords_are_long_and_distinct() {
+        let a = super::generate_password();
+        let b = super::generate_password();
+        assert_eq!(a.len(), 24);
+        assert_ne!(a, b);
+        assert!(super::validate_password(&a).is_ok());
+    }
+}

@@ -1,0 +1,168 @@
+//! `/graphql` itself: the playground, request shapes, limits and error codes.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp, TestDb, gql_code};
+
+/// The query GraphiQL sends to draw its documentation explorer.
+const INTROSPECTION: &str = r#"
+query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) {
+    name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason
+  }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+    ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+}
+"#;
+
+#[tokio::test]
+async fn playground_introspection_and_request_shapes() {
+    let db = TestDb::create(Backend::Sqlite).await;
+    let app = TestApp::on(&db).await;
+
+    let page = app
+        .client
+        .get(app.url("/graphql"))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("graphiql"), "GraphiQL page");
+
+    // The standard introspection query passes the depth and complexity limits.
+    let schema = app.graphql(None, INTROSPECTION, json!({})).await;
+    assert!(schema["errors"].is_null(), "{schema}");
+    assert_eq!(schema["data"]["__schema"]["queryType"]["name"], "QueryRoot");
+
+    let batch = app
+        .send(
+            Method::POST,
+            "/graphql",
+            None,
+            Some(json!([{"query": "{ me { name } }"}])),
+        )
+        .await;
+    assert_eq!(batch.status, StatusCode::BAD_REQUEST);
+    assert_eq!(gql_code(&batch.body), "InvalidParameter");
+
+    let garbage = app
+        .send_raw(Method::POST, "/graphql", None, b"{".to_vec())
+        .await;
+    assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
+    assert_eq!(gql_code(&garbage.body), "InvalidParameter");
+
+    let syntax = app.graphql(None, "{ me { name ", json!({})).await;
+    assert_eq!(gql_code(&syntax), "InvalidParameter");
+    let unknown_field = app.graphql(None, "{ nothing }", json!({})).await;
+    assert_eq!(gql_code(&unknown_field), "InvalidParameter");
+
+    let deep = format!(
+        "{{ __schema {{ types {}",
+        "{ fields { type { ofType ".repeat(6)
+    );
+    let too_deep = app.graphql(None, &deep, json!({})).await;
+    assert_eq!(gql_code(&too_deep), "InvalidParameter", "{too_deep}");
+
+    // A mutation sent with GET is never executed: GET only serves the playground.
+    let get_mutation = app
+        .client
+        .get(app.url("/graphql?query=mutation%7BcreateUser%7D"))
+        .send()
+        .await
+        .expect("answered");
+    assert!(
+        get_mutation
+            .text()
+            .await
+            .expect("text")
+            .contains("graphiql")
+    );
+    app.stop().await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn graphql_errors_carry_the_documented_codes() {
+    let db = TestDb::create(Backend::Sqlite).await;
+    let app = TestApp::on(&db).await;
+    let admin = app.admin_token().await;
+    let create = "mutation($i: CreateUserInput!) { createUser(input: $i) { name email role } }";
+
+    let created = app
+        .graphql(
+            Some(&admin),
+            create,
+            json!({"i": {"name": "kim", "email": "kim@example.com", "password": "kim-password", "role": "ADMIN"}}),
+        )
+        .await;
+    assert_eq!(
+        created,
+        json!({"data": {"createUser": {"name": "kim", "email": "kim@example.com", "role": "ADMIN"}}})
+    );
+    let again = app
+        .graphql(
+            Some(&admin),
+            create,
+            json!({"i": {"name": "KIM", "email": "kim@example.com", "password": "kim-password"}}),
+        )
+        .await;
+    assert_eq!(gql_code(&again), "UserAlreadyExists");
+    let invalid = app
+        .graphql(
+            Some(&admin),
+            create,
+            json!({"i": {"name": "kim!", "email": "kim@example.com", "password": "kim-password"}}),
+        )
+        .await;
+    assert_eq!(gql_code(&invalid), "InvalidParameter");
+    assert!(
+        invalid["errors"][0]["message"]
+            .as_str()
+            .expect("msg")
+            .starts_with("invalid name:")
+    );
+    let missing_field = app
+        .graphql(
+            Some(&admin),
+            create,
+            json!({"i": {"name": "lee", "email": "lee@example.com"}}),
+        )
+        .await;
+    assert_eq!(gql_code(&missing_field), "InvalidParameter");
+    let not_found = app
+        .graphql(
+            Some(&admin),
+            r#"mutation { updateUser(name: "ghost", input: {email: "g@example.com"}) { name } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(gql_code(&not_found), "UserNotFound");
+    let wrong = app
+        .graphql(
+            None,
+            r#"mutation { login(name: "kim", password: "wrong-password") { token } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(gql_code(&wrong), "Unauthorized");
+    app.stop().await;
+    db.drop_database().await;
+}

@@ -1,0 +1,351 @@
+//! Test harness: one fresh database and one real gateway per test.
+//!
+//! `OSP_TEST_DATABASES` (default `sqlite,postgres,mariadb`) picks the backends a
+//! local run uses; with `CI=true` all three are mandatory and an unreachable
+//! server fails the test. `OSP_TEST_POSTGRES_URL` and `OSP_TEST_MARIADB_URL`
+//! name the servers (defaults: the local `test` databases).
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use osp_gateway::{
+    config::{Config, Secret, sqlite_url},
+    startup::Application,
+};
+use reqwest::{Method, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+/// The admin every test gateway bootstraps.
+pub const ADMIN: &str = "admin";
+/// That admin's password.
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+/// The token key of every test gateway, so tests can forge tokens.
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret!";
+
+/// A database server kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    MariaDb,
+}
+
+impl Backend {
+    fn key(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+            Backend::MariaDb => "mariadb",
+        }
+    }
+
+    /// Whether this run uses the backend (always under CI).
+    pub fn enabled(self) -> bool {
+        if self == Backend::Sqlite || std::env::var("CI").is_ok_and(|v| v == "true") {
+            return true;
+        }
+        std::env::var("OSP_TEST_DATABASES")
+            .map(|list| list.split(',').any(|b| b.trim() == self.key()))
+            .unwrap_or(true)
+    }
+
+    fn server_url(self) -> String {
+        match self {
+            Backend::Sqlite => String::new(),
+            Backend::Postgres => std::env::var("OSP_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
+            Backend::MariaDb => std::env::var("OSP_TEST_MARIADB_URL")
+                .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into()),
+        }
+    }
+}
+
+/// A database of its own for one test.
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    name: String,
+    file: Option<PathBuf>,
+}
+
+impl TestDb {
+    /// Creates an empty database on the backend.
+    pub async fn create(backend: Backend) -> TestDb {
+        let name = format!("osp_test_{}", uuid::Uuid::new_v4().simple());
+        match backend {
+            Backend::Sqlite => {
+                let file = std::env::temp_dir().join(format!("{name}.db"));
+                TestDb {
+                    backend,
+                    url: sqlite_url(&file),
+                    name,
+                    file: Some(file),
+                }
+            }
+            Backend::Postgres | Backend::MariaDb => {
+                let server = backend.server_url();
+                let admin = Database::connect(&server).await.unwrap_or_else(|e| {
+                    panic!(
+                        "{backend:?} test server at {server} is unreachable ({e}); start it, or \
+                         leave it out with OSP_TEST_DATABASES=sqlite outside CI"
+                    )
+                });
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let (base, _) = server
+                    .rsplit_once('/')
+                    .expect("server URL names a database");
+                TestDb {
+                    backend,
+                    url: format!("{base}/{name}"),
+                    name,
+                    file: None,
+                }
+            }
+        }
+    }
+
+    /// Removes the database.
+    pub async fn drop_database(self) {
+        match self.backend {
+            Backend::Sqlite => {
+                if let Some(file) = &self.file {
+                    for suffix in ["", "-wal", "-shm", "-journal"] {
+                        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+                    }
+                }
+            }
+            Backend::Postgres | Backend::MariaDb => {
+                if let Ok(admin) = Database::connect(&self.backend.server_url()).await {
+                    let force = if self.backend == Backend::Postgres {
+                        " WITH (FORCE)"
+                    } else {
+                        ""
+                    };
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS {}{force}",
+                            self.name
+                        ))
+                        .await;
+                    admin.close().await.ok();
+                }
+            }
+        }
+    }
+}
+
+/// The configuration every test gateway starts from.
+pub fn test_config(db: &TestDb) -> Config {
+    let mut config = Config::new(db.url.clone());
+    config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    config.admin_password = Some(Secret::new(ADMIN_PASSWORD));
+    config.jwt_secret = Some(Secret::new(JWT_SECRET));
+    config
+}
+
+/// A running gateway.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// An HTTP answer: status and JSON body (`Value::Null` when not JSON).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl TestApp {
+    /// Starts a gateway on `db` with `config`.
+    pub async fn start(config: Config) -> TestApp {
+        let app = Application::build(config).await.expect("gateway builds");
+        let addr = app.local_addr();
+        let (stop, stopped) = oneshot::channel();
+        let server = tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            addr,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("client"),
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    /// Starts a gateway with the test defaults.
+    pub async fn on(db: &TestDb) -> TestApp {
+        Self::start(test_config(db)).await
+    }
+
+    /// Stops the gateway and waits until it has.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Sends a request with an optional token and JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Self::answer(request.send().await.expect("request is answered")).await
+    }
+
+    /// Sends raw bytes as the body.
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+    ) -> Answer {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        Self::answer(request.send().await.expect("request is answered")).await
+    }
+
+    async fn answer(response: reqwest::Response) -> Answer {
+        let status = response.status();
+        let bytes = response.bytes().await.expect("body");
+        Answer {
+            status,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    /// Runs a GraphQL operation.
+    pub async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let answer = self
+            .send(
+                Method::POST,
+                "/graphql",
+                token,
+                Some(json!({ "query": query, "variables": variables })),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+        answer.body
+    }
+
+    /// Signs in over REST and returns the token.
+    pub async fn login(&self, name: &str, password: &str) -> String {
+        let answer = self
+            .send(
+                Method::POST,
+                "/osp/api/login",
+                None,
+                Some(json!({ "name": name, "password": password })),
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "login {name}: {:?}",
+            answer.body
+        );
+        answer.body["data"]["token"]
+            .as_str()
+            .expect("token in login answer")
+            .to_owned()
+    }
+
+    /// The bootstrapped admin's token.
+    pub async fn admin_token(&self) -> String {
+        self.login(ADMIN, ADMIN_PASSWORD).await
+    }
+
+    /// Creates a plain user as the admin, returning its token.
+    pub async fn user_with_token(&self, admin: &str, name: &str) -> String {
+        let password = format!("{name}-password");
+        let answer = self
+            .send(
+                Method::POST,
+                "/osp/api/users",
+                Some(admin),
+                Some(json!({ "name": name, "email": format!("{name}@example.com"), "password": password })),
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "create {name}: {:?}",
+            answer.body
+        );
+        self.login(name, &password).await
+    }
+}
+
+/// The code and message of an envelope or GraphQL error.
+pub fn gql_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+}
+
+/// Defines one test per database backend for each named async fn taking a
+/// [`TestDb`]; the database is dropped after a passing test.
+#[macro_export]
+macro_rules! db_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                use $crate::helpers::{Backend, TestDb};
+
+                async fn run(backend: Backend) {
+                    if !backend.enabled() {
+                        eprintln!("{backend:?} left out by OSP_TEST_DATABASES");
+                        return;
+                    }
+                    let db = TestDb::create(backend).await;
+                    super::$name(&db).await;
+                    db.drop_database().await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() { run(Backend::Sqlite).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() { run(Backend::Postgres).await }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn mariadb() { run(Backend::MariaDb).await }
+            }
+        )*
+    };
+}

@@ -1,0 +1,10 @@
+//! The gateway's integration tests: one test binary, talking to real gateways
+//! over HTTP on random ports.
+//!
+//! Database tests run on SQLite, PostgreSQL and MariaDB (see `helpers::Backend`).
+
+mod graphql;
+mod helpers;
+mod rest;
+mod schema;
+mod users;
