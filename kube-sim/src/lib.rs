@@ -1,1 +1,392 @@
-//! Kubernetes API simulator (being written).
+//! Kubernetes API simulator: a small HTTP(S) server on 127.0.0.1 that speaks
+//! the real Kubernetes REST wire format well enough for an unmodified kube-rs
+//! client (`Api::list/get/watch`, `kube::runtime::watcher`/`reflector`).
+//!
+//! It serves pods (from JSON fixture captures and/or generated), and the
+//! Nodes, Namespaces, ReplicaSets and Deployments a cluster would have around
+//! them; lists with label/field selectors and `limit`/`continue` paging; watch
+//! streams with resourceVersion resumption, bookmarks, streaming lists and 410
+//! Gone; optional bearer-token auth and HTTPS; injectable faults; and request
+//! counters. This file owns the public handle: [`Simulator`] and its
+//! [`SimulatorBuilder`].
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! let sim = kube_sim::Simulator::builder()
+//!     .generated_pods(100)
+//!     .bearer_token(Some("secret"))
+//!     .build_and_start()
+//!     .await?;
+//! println!("{}", sim.kubeconfig_yaml("sim"));
+//! # Ok(()) }
+//! ```
+
+mod api;
+mod control;
+mod fixtures;
+mod generate;
+mod kubeconfig;
+mod model;
+mod selectors;
+mod server;
+mod store;
+mod synth;
+mod tls;
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use control::{Counters, Fault, FaultRule};
+pub use fixtures::{Fixture, RENAMED_FROM_ANNOTATION, load_fixtures};
+pub use generate::{GenerateOptions, generate_pods};
+pub use model::ResourceKind;
+pub use synth::KUBERNETES_VERSION;
+
+use server::{Shared, lock};
+use store::Store;
+
+/// Configures and starts a [`Simulator`]. Get one from [`Simulator::builder`].
+#[derive(Debug, Clone)]
+pub struct SimulatorBuilder {
+    fixture_dirs: Vec<PathBuf>,
+    pods: Vec<Value>,
+    objects: Vec<(ResourceKind, Value)>,
+    generate: GenerateOptions,
+    token: Option<String>,
+    tls: bool,
+    history_limit: usize,
+    bookmark_interval: Duration,
+    listen: SocketAddr,
+}
+
+impl Default for SimulatorBuilder {
+    fn default() -> Self {
+        Self {
+            fixture_dirs: Vec::new(),
+            pods: Vec::new(),
+            objects: Vec::new(),
+            generate: GenerateOptions::default(),
+            token: None,
+            tls: false,
+            history_limit: 10_000,
+            bookmark_interval: Duration::from_secs(1),
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        }
+    }
+}
+
+impl SimulatorBuilder {
+    /// Loads every `*.json` pod in `dir` (see [`load_fixtures`]). May be called
+    /// more than once.
+    pub fn fixtures_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.fixture_dirs.push(dir.into());
+        self
+    }
+
+    /// Adds one pod to the initial state.
+    pub fn pod(mut self, pod: Value) -> Self {
+        self.pods.push(pod);
+        self
+    }
+
+    /// Adds pods to the initial state.
+    pub fn pods(mut self, pods: impl IntoIterator<Item = Value>) -> Self {
+        self.pods.extend(pods);
+        self
+    }
+
+    /// Adds an explicit object of another kind (e.g. a Node), which then is
+    /// not synthesized.
+    pub fn object(mut self, kind: ResourceKind, object: Value) -> Self {
+        self.objects.push((kind, object));
+        self
+    }
+
+    /// Generates `n` synthetic pods (default 0).
+    pub fn generated_pods(mut self, n: usize) -> Self {
+        self.generate.pods = n;
+        self
+    }
+
+    /// Spreads generated pods over `k` namespaces (default 4).
+    pub fn namespaces(mut self, k: usize) -> Self {
+        self.generate.namespaces = k.max(1);
+        self
+    }
+
+    /// Schedules generated pods on `m` worker nodes (default 3).
+    pub fn nodes(mut self, m: usize) -> Self {
+        self.generate.nodes = m.max(1);
+        self
+    }
+
+    /// Seed for generated pods (default 42).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.generate.seed = seed;
+        self
+    }
+
+    /// Requires `Authorization: Bearer <token>` on every request when `Some`.
+    pub fn bearer_token(mut self, token: Option<&str>) -> Self {
+        self.token = token.map(str::to_string);
+        self
+    }
+
+    /// Serves HTTPS with a freshly made CA (put in the kubeconfig) when true.
+    pub fn tls(mut self, tls: bool) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// How many watch events to keep for resuming watches (default 10 000);
+    /// older resourceVersions get 410 Gone.
+    pub fn history_limit(mut self, n: usize) -> Self {
+        self.history_limit = n.max(1);
+        self
+    }
+
+    /// How often watches with `allowWatchBookmarks=true` get a BOOKMARK (default 1 s).
+    pub fn bookmark_interval(mut self, every: Duration) -> Self {
+        self.bookmark_interval = every.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Address to listen on (default 127.0.0.1:0). Must be a loopback address.
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// Loads the content, binds the listener and starts serving in the background.
+    pub async fn build_and_start(self) -> anyhow::Result<Simulator> {
+        anyhow::ensure!(
+            self.listen.ip().is_loopback(),
+            "refusing to listen on non-loopback address {}",
+            self.listen
+        );
+        let mut pods = Vec::new();
+        for dir in &self.fixture_dirs {
+            pods.extend(load_fixtures(dir)?.into_iter().map(|f| f.pod));
+        }
+        pods.extend(self.pods);
+        pods.extend(generate_pods(&self.generate));
+        let store = Store::new(self.history_limit, 65_536);
+        store.load_initial(pods, self.objects);
+
+        let listener = tokio::net::TcpListener::bind(self.listen)
+            .await
+            .with_context(|| format!("binding {}", self.listen))?;
+        let addr = listener.local_addr().context("local address")?;
+        let tls = if self.tls {
+            Some(tls::make_tls()?)
+        } else {
+            None
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let (close_watches, _) = watch::channel(0u64);
+        let shared = Arc::new(Shared {
+            store,
+            token: self.token.clone(),
+            faults: Mutex::new(Vec::new()),
+            counters: Mutex::new(BTreeMap::new()),
+            bookmark_interval: self.bookmark_interval,
+            close_watches,
+            server_address: addr.to_string(),
+        });
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
+        let task = tokio::spawn(server::serve(
+            listener,
+            shared.clone(),
+            acceptor,
+            shutdown_rx,
+        ));
+        tracing::info!(%addr, scheme, "kube-sim listening");
+        Ok(Simulator {
+            shared,
+            addr,
+            url: format!("{scheme}://{addr}"),
+            ca_pem: tls.map(|t| t.ca_pem),
+            token: self.token,
+            shutdown_tx,
+            task,
+        })
+    }
+}
+
+/// A running simulator. Dropping it stops the server (in-flight connections
+/// and watch streams are closed).
+pub struct Simulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    url: String,
+    ca_pem: Option<String>,
+    token: Option<String>,
+    shutdown_tx: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Simulator {
+    /// A builder with defaults: no pods, HTTP, no auth, 127.0.0.1:0.
+    pub fn builder() -> SimulatorBuilder {
+        SimulatorBuilder::default()
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:PORT` (or `https://...`).
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// The bound socket address.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
+    /// The CA certificate (PEM) clients must trust, when serving HTTPS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// The bearer token required, if any.
+    pub fn bearer_token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    fn endpoint(&self) -> kubeconfig::Endpoint<'_> {
+        kubeconfig::Endpoint {
+            url: &self.url,
+            token: self.token.as_deref(),
+            ca_pem: self.ca_pem.as_deref(),
+        }
+    }
+
+    /// A kubeconfig with one cluster, user and context named `context`
+    /// (token and CA data included when configured), set as current-context.
+    pub fn kubeconfig_yaml(&self, context: &str) -> String {
+        kubeconfig::render(&[(context, self.endpoint())])
+    }
+
+    /// Writes one kubeconfig with a context per named simulator; the first is
+    /// the current-context.
+    pub fn write_kubeconfig(path: &Path, sims: &[(&str, &Simulator)]) -> std::io::Result<()> {
+        let entries: Vec<_> = sims
+            .iter()
+            .map(|(name, sim)| (*name, sim.endpoint()))
+            .collect();
+        std::fs::write(path, kubeconfig::render(&entries))
+    }
+
+    /// Creates or replaces a pod (namespace defaults to `default`; uid and
+    /// creationTimestamp are kept or filled in), emitting ADDED or MODIFIED and
+    /// creating its Namespace/Node/ReplicaSet/Deployment if missing. Returns the
+    /// pod's new resourceVersion.
+    pub fn upsert_pod(&self, pod: Value) -> u64 {
+        self.shared.store.upsert(ResourceKind::Pod, pod)
+    }
+
+    /// Deletes a pod, emitting DELETED. False if it did not exist.
+    pub fn delete_pod(&self, namespace: &str, name: &str) -> bool {
+        self.shared.store.delete(ResourceKind::Pod, namespace, name)
+    }
+
+    /// One pod as stored.
+    pub fn pod(&self, namespace: &str, name: &str) -> Option<Value> {
+        self.shared.store.get(ResourceKind::Pod, namespace, name)
+    }
+
+    /// All pods, in namespace/name order.
+    pub fn pods(&self) -> Vec<Value> {
+        self.shared.store.all(ResourceKind::Pod)
+    }
+
+    /// Creates or replaces an object of any kind (pods as [`Self::upsert_pod`]).
+    pub fn upsert(&self, kind: ResourceKind, object: Value) -> u64 {
+        self.shared.store.upsert(kind, object)
+    }
+
+    /// Deletes an object of any kind (`namespace` is ignored for cluster-scoped kinds).
+    pub fn delete(&self, kind: ResourceKind, namespace: &str, name: &str) -> bool {
+        self.shared.store.delete(kind, namespace, name)
+    }
+
+    /// All objects of a kind, in namespace/name order.
+    pub fn objects(&self, kind: ResourceKind) -> Vec<Value> {
+        self.shared.store.all(kind)
+    }
+
+    /// The current global resourceVersion.
+    pub fn resource_version(&self) -> u64 {
+        self.shared.store.resource_version()
+    }
+
+    /// Forgets the watch history: watches from any older resourceVersion (and
+    /// older continue tokens) now get 410 Gone.
+    pub fn compact_history(&self) {
+        self.shared.store.compact();
+    }
+
+    /// Closes every open watch stream (clients see a normal end of stream and
+    /// re-watch).
+    pub fn close_watches(&self) {
+        self.shared.close_watches.send_modify(|g| *g += 1);
+    }
+
+    /// Replaces all fault rules by `fault` on every path (`Fault::None` clears).
+    pub fn set_fault(&self, fault: Fault) {
+        let mut rules = lock(&self.shared.faults);
+        rules.clear();
+        if fault != Fault::None {
+            rules.push(FaultRule::new(fault));
+        }
+    }
+
+    /// Adds a fault rule (path-scoped and/or limited to a number of requests);
+    /// the first matching rule applies.
+    pub fn add_fault(&self, rule: FaultRule) {
+        lock(&self.shared.faults).push(rule);
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// Request counts so far (see [`Counters`] for the names).
+    pub fn counters(&self) -> Counters {
+        Counters(lock(&self.shared.counters).clone())
+    }
+
+    /// Zeroes the request counters.
+    pub fn reset_counters(&self) {
+        lock(&self.shared.counters).clear();
+    }
+
+    /// Stops the server and waits for the accept loop to end.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown_tx.send(true);
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        let _ = self.shutdown_tx.send(true);
+        self.task.abort();
+    }
+}
