@@ -4,7 +4,7 @@
 //! and validated once at start-up; every problem is reported at once. Tests build
 //! differently configured gateways with [`Config::new`].
 
-use std::{fmt, net::SocketAddr, time::Duration};
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::Parser;
 
@@ -18,6 +18,10 @@ pub const DEFAULT_ADMIN_NAME: &str = "admin";
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(30 * 60);
 /// The longest token lifetime accepted.
 pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// Default name of the cluster the gateway runs in, when it runs in a pod.
+pub const DEFAULT_IN_CLUSTER_NAME: &str = "in-cluster";
+/// Default bound on connecting to and hearing from a cluster.
+pub const DEFAULT_CLUSTER_TIMEOUT: Duration = Duration::from_secs(5);
 /// The shortest secret accepted for `OSP_JWT_SECRET` (HS256 wants at least 256 bits).
 pub const MIN_JWT_SECRET_LEN: usize = 32;
 
@@ -85,6 +89,21 @@ pub struct Cli {
     #[arg(long, env = "OSP_TOKEN_TTL", default_value = "30m", value_parser = parse_duration)]
     pub token_ttl: Duration,
 
+    /// Kubeconfig file whose contexts are the clusters (one cluster per context,
+    /// named after it). Falls back to $KUBECONFIG (a list of files is merged),
+    /// then ~/.kube/config; with none, the gateway serves no clusters.
+    #[arg(long, env = "OSP_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Name of the cluster the gateway itself runs in (through its service
+    /// account), when it runs in a pod.
+    #[arg(long, env = "OSP_IN_CLUSTER_NAME", default_value = DEFAULT_IN_CLUSTER_NAME)]
+    pub in_cluster_name: String,
+
+    /// How long to wait for a cluster to connect and to answer, e.g. 5s.
+    #[arg(long, env = "OSP_CLUSTER_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    pub cluster_timeout: Duration,
+
     /// Log filter in tracing's EnvFilter syntax, e.g. info or osp_gateway=debug.
     #[arg(long, env = "OSP_LOG", default_value = "info")]
     pub log: String,
@@ -109,6 +128,13 @@ pub struct Config {
     pub jwt_secret: Option<Secret>,
     /// Token lifetime.
     pub token_ttl: Duration,
+    /// Kubeconfig files to read clusters from (merged in order; missing files
+    /// are skipped).
+    pub kubeconfig_paths: Vec<PathBuf>,
+    /// Name for the in-cluster service-account cluster, when running in a pod.
+    pub in_cluster: Option<String>,
+    /// Connect and read timeout towards clusters.
+    pub cluster_timeout: Duration,
 }
 
 impl Config {
@@ -121,6 +147,9 @@ impl Config {
             admin_password: None,
             jwt_secret: None,
             token_ttl: DEFAULT_TOKEN_TTL,
+            kubeconfig_paths: Vec::new(),
+            in_cluster: None,
+            cluster_timeout: DEFAULT_CLUSTER_TIMEOUT,
         }
     }
 
@@ -134,6 +163,9 @@ impl Config {
             admin_password: cli.admin_password,
             jwt_secret: cli.jwt_secret,
             token_ttl: cli.token_ttl,
+            kubeconfig_paths: kubeconfig_paths(cli.kubeconfig),
+            in_cluster: running_in_a_pod().then_some(cli.in_cluster_name),
+            cluster_timeout: cli.cluster_timeout,
         };
         config.validate()?;
         Ok(config)
@@ -169,12 +201,40 @@ impl Config {
         if self.token_ttl.is_zero() || self.token_ttl > MAX_TOKEN_TTL {
             problems.push("OSP_TOKEN_TTL must be between 1s and 7 days".to_owned());
         }
+        if self.cluster_timeout.is_zero() {
+            problems.push("OSP_CLUSTER_TIMEOUT must be more than zero".to_owned());
+        }
+        if let Some(name) = &self.in_cluster
+            && name.trim().is_empty()
+        {
+            problems.push("OSP_IN_CLUSTER_NAME must not be empty".to_owned());
+        }
         if problems.is_empty() {
             Ok(())
         } else {
             Err(ConfigErrors(problems))
         }
     }
+}
+
+/// The kubeconfig files to read: the flag, else `$KUBECONFIG` (a path list),
+/// else `~/.kube/config`.
+fn kubeconfig_paths(flag: Option<PathBuf>) -> Vec<PathBuf> {
+    if let Some(path) = flag {
+        return vec![path];
+    }
+    if let Some(list) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+        return std::env::split_paths(&list).collect();
+    }
+    std::env::var_os("HOME")
+        .map(|home| vec![PathBuf::from(home).join(".kube").join("config")])
+        .unwrap_or_default()
+}
+
+/// Whether the gateway runs in a Kubernetes pod (the service environment
+/// variables are set for every pod).
+fn running_in_a_pod() -> bool {
+    std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
 }
 
 /// Every problem found in a configuration.

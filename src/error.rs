@@ -151,6 +151,28 @@ pub enum AppError {
     /// The name is taken (names are compared without regard to case).
     #[error("user {0} already exists")]
     UserAlreadyExists(String),
+    /// No cluster of that name is configured.
+    #[error("cluster {0} is not configured")]
+    ClusterNotFound(String),
+    /// No such pod.
+    #[error("pod {namespace}/{name} not found in cluster {cluster}")]
+    PodNotFound {
+        /// The cluster asked.
+        cluster: String,
+        /// The pod's namespace.
+        namespace: String,
+        /// The pod's name.
+        name: String,
+    },
+    /// The cluster did not answer usefully; `reason` says how, in the gateway's
+    /// words (nothing the cluster sent is repeated).
+    #[error("cluster {cluster} is unavailable: {reason}")]
+    ClusterUnavailable {
+        /// The cluster asked.
+        cluster: String,
+        /// What went wrong.
+        reason: &'static str,
+    },
     /// Anything unexpected. The cause is logged, never sent.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -187,6 +209,9 @@ impl AppError {
             AppError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             AppError::UserNotFound(_) => ErrorCode::UserNotFound,
             AppError::UserAlreadyExists(_) => ErrorCode::UserAlreadyExists,
+            AppError::ClusterNotFound(_) => ErrorCode::ClusterNotFound,
+            AppError::PodNotFound { .. } => ErrorCode::PodNotFound,
+            AppError::ClusterUnavailable { .. } => ErrorCode::ClusterUnavailable,
             AppError::Internal(_) => ErrorCode::InternalError,
         }
     }
@@ -202,6 +227,54 @@ impl AppError {
             tracing::error!(error = format!("{cause:#}"), "internal error");
         }
     }
+}
+
+impl AppError {
+    /// Classifies a failed call to a cluster. Every failure of the cluster or of
+    /// the way to it is `ClusterUnavailable`; the cluster's own words go to the
+    /// log only, as they may hold internal names or credentials.
+    pub fn from_kube(cluster: &str, err: &kube::Error) -> Self {
+        let reason = match err {
+            kube::Error::Api(status) => match status.code {
+                401 | 403 => "it refused the gateway's credentials",
+                429 => "it is limiting the gateway's requests",
+                500..=599 => "it answered with a server error",
+                _ => "it answered with an unexpected error",
+            },
+            kube::Error::HyperError(_) | kube::Error::Service(_) => {
+                if is_timeout(err) {
+                    "timed out"
+                } else {
+                    "it cannot be reached"
+                }
+            }
+            kube::Error::SerdeError(_) | kube::Error::FromUtf8(_) | kube::Error::ReadEvents(_) => {
+                "its answer could not be read"
+            }
+            _ => "the request to it failed",
+        };
+        tracing::warn!(cluster, error = %err, "cluster call failed: {reason}");
+        AppError::ClusterUnavailable {
+            cluster: cluster.to_owned(),
+            reason,
+        }
+    }
+}
+
+fn is_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::TimedOut
+        {
+            return true;
+        }
+        if e.to_string().to_ascii_lowercase().contains("timed out") {
+            return true;
+        }
+        current = e.source();
+    }
+    false
 }
 
 impl From<sea_orm::DbErr> for AppError {

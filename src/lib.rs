@@ -2,13 +2,14 @@
 //! store. GraphQL first; the legacy REST API under `/osp/api` runs on the same
 //! schema.
 //!
-//! Crate map (dependencies point one way: rest → graphql → users | auth → entity):
+//! Crate map (dependencies point one way: rest → graphql → users | k8s | auth → entity):
 //! - [`config`]: command line and environment, the only reader of either.
 //! - [`error`]: [`error::AppError`] and the public code table.
 //! - [`state`]: [`state::AppState`], the shared handles.
 //! - [`db`]: connection, migrations, shared settings.
 //! - [`auth`]: tokens, passwords, and the [`auth::Viewer`] that decides access.
 //! - [`users`]: the user store and its rules.
+//! - [`k8s`]: the configured clusters, pod reads, and kubectl-style summaries.
 //! - [`graphql`]: the schema, its resolvers, and `/graphql`.
 //! - [`rest`]: `/osp/api`, translated to GraphQL.
 //! - [`startup`]: wiring and serving.
@@ -18,6 +19,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod graphql;
+pub mod k8s;
 pub mod rest;
 pub mod startup;
 pub mod state;

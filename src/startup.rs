@@ -15,6 +15,7 @@ use crate::{
     config::Config,
     db,
     graphql::{self, Executor},
+    k8s::ClusterRegistry,
     rest,
     state::AppState,
     users,
@@ -57,11 +58,13 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+        let clusters = ClusterRegistry::from_config(&config).await;
         let state = AppState {
             config: Arc::new(config),
             db,
             jwt: Arc::new(jwt),
             passwords,
+            clusters: Arc::new(clusters),
         };
         let router = router(state.clone());
         Ok(Application {

@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     auth::{JwtKeys, Passwords},
     config::Config,
+    k8s::ClusterRegistry,
 };
 
 /// Shared handles of one gateway (each clone is a few reference counts).
@@ -20,4 +21,6 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// Password hashing (bounded, off the async workers).
     pub passwords: Passwords,
+    /// The configured clusters.
+    pub clusters: Arc<ClusterRegistry>,
 }

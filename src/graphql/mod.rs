@@ -7,9 +7,13 @@
 
 mod error;
 pub mod handler;
+mod loaders;
+mod pods;
 mod users;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, Request, Response, Schema};
+use async_graphql::{
+    Context, EmptySubscription, MergedObject, Request, Response, Schema, dataloader::DataLoader,
+};
 use axum::http::HeaderValue;
 
 pub use error::{GqlResultExt, code_of};
@@ -23,7 +27,7 @@ use crate::{
 
 /// Root of all queries.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(users::UserQuery);
+pub struct QueryRoot(users::UserQuery, pods::PodQuery);
 
 /// Root of all mutations.
 #[derive(MergedObject, Default)]
@@ -72,7 +76,21 @@ impl Executor {
     /// `Authorization` header, if any).
     pub async fn execute(&self, authorization: Option<&HeaderValue>, request: Request) -> Response {
         let auth = authenticate(&self.state, authorization).await;
-        let mut response = self.schema.execute(request.data(auth)).await;
+        // Fresh loaders per request: their caches must never serve another user.
+        let clusters = self.state.clusters.clone();
+        let request = request
+            .data(auth)
+            .data(DataLoader::new(
+                loaders::NodeLoader {
+                    clusters: clusters.clone(),
+                },
+                tokio::spawn,
+            ))
+            .data(DataLoader::new(
+                loaders::WorkloadLoader { clusters },
+                tokio::spawn,
+            ));
+        let mut response = self.schema.execute(request).await;
         error::fill_missing_codes(&mut response);
         response
     }

@@ -7,13 +7,14 @@
 
 mod envelope;
 mod input;
+mod pods;
 mod users;
 
 use axum::{
     Router,
     extract::{DefaultBodyLimit, OriginalUri},
     http::Method,
-    routing::{post, put},
+    routing::{get, post, put},
 };
 
 pub use envelope::Envelope;
@@ -29,6 +30,8 @@ pub fn router() -> Router<Executor> {
         .route("/users", post(users::create).get(users::list))
         .route("/users/{name}", put(users::update))
         .route("/login", post(users::login))
+        .route("/pods/{cluster}", get(pods::list))
+        .route("/pods/{cluster}/{namespace}/{name}", get(pods::detail))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -183,6 +183,14 @@ impl TestApp {
         }
     }
 
+    /// Starts a gateway whose clusters are the given simulators.
+    pub async fn with_clusters(db: &TestDb, clusters: &[(&str, &kube_sim::Simulator)]) -> TestApp {
+        let mut config = test_config(db);
+        config.kubeconfig_paths = vec![write_kubeconfig(clusters)];
+        config.cluster_timeout = Duration::from_secs(2);
+        Self::start(config).await
+    }
+
     /// Starts a gateway with the test defaults.
     pub async fn on(db: &TestDb) -> TestApp {
         Self::start(test_config(db)).await
@@ -311,6 +319,33 @@ impl TestApp {
         );
         self.login(name, &password).await
     }
+}
+
+/// The real pod captures shared with the project.
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/pods"
+    ))
+}
+
+/// A simulator serving every fixture pod.
+pub async fn fixture_simulator() -> kube_sim::Simulator {
+    kube_sim::Simulator::builder()
+        .fixtures_dir(fixtures_dir())
+        .build_and_start()
+        .await
+        .expect("simulator starts")
+}
+
+/// Writes a kubeconfig naming the simulators; returns its path.
+pub fn write_kubeconfig(clusters: &[(&str, &kube_sim::Simulator)]) -> PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "osp-test-{}.kubeconfig",
+        uuid::Uuid::new_v4().simple()
+    ));
+    kube_sim::Simulator::write_kubeconfig(&path, clusters).expect("kubeconfig written");
+    path
 }
 
 /// The code and message of an envelope or GraphQL error.

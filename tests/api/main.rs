@@ -5,6 +5,8 @@
 
 mod graphql;
 mod helpers;
+mod pods;
 mod rest;
 mod schema;
+mod summary;
 mod users;

@@ -1,0 +1,180 @@
+//! The configured clusters: one kube-rs client each, built once at start-up.
+//!
+//! Clusters come from kubeconfig contexts (each context is a cluster named after
+//! it) plus, when the gateway runs in a pod, its own cluster through the service
+//! account. A context that cannot be turned into a client is logged and left
+//! out; the gateway never fails to start because of one cluster.
+
+use std::{collections::BTreeMap, future::Future, sync::Arc, time::Duration};
+
+use kube::{
+    Client,
+    config::{KubeConfigOptions, Kubeconfig},
+};
+
+use crate::{config::Config, error::AppError};
+
+/// One cluster the gateway reads from.
+pub struct Cluster {
+    /// The name clients use (the kubeconfig context's name).
+    pub name: String,
+    /// The API server's URL.
+    pub server: String,
+    client: Client,
+    timeout: Duration,
+}
+
+impl Cluster {
+    /// A cluster reached through `config`, with connect and read timeouts.
+    pub fn new(
+        name: impl Into<String>,
+        mut config: kube::Config,
+        timeout: Duration,
+    ) -> Result<Self, kube::Error> {
+        config.connect_timeout = Some(timeout);
+        config.read_timeout = Some(timeout);
+        config.write_timeout = Some(timeout);
+        // kube retries 429/503/504 up to 15 times with growing pauses; a gateway
+        // must answer ClusterUnavailable promptly instead, and let the client retry.
+        config.default_retry = false;
+        let server = config.cluster_url.to_string();
+        let client = Client::try_from(config)?;
+        Ok(Cluster {
+            name: name.into(),
+            server: server.trim_end_matches('/').to_owned(),
+            client,
+            timeout,
+        })
+    }
+
+    /// The cluster's client (cheap to clone).
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+
+    /// Runs one call towards the cluster under the cluster's timeout, turning
+    /// every failure into an error that names the cluster.
+    pub async fn call<T>(
+        &self,
+        call: impl Future<Output = Result<T, kube::Error>>,
+    ) -> Result<T, AppError> {
+        match tokio::time::timeout(self.timeout + Duration::from_secs(1), call).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) => Err(AppError::from_kube(&self.name, &err)),
+            Err(_) => Err(AppError::ClusterUnavailable {
+                cluster: self.name.clone(),
+                reason: "timed out",
+            }),
+        }
+    }
+
+    /// Whether the API server answers its version endpoint in time.
+    pub async fn reachable(&self) -> bool {
+        self.call(self.client.apiserver_version()).await.is_ok()
+    }
+}
+
+/// Every configured cluster, by name.
+#[derive(Default)]
+pub struct ClusterRegistry {
+    clusters: BTreeMap<String, Arc<Cluster>>,
+}
+
+impl ClusterRegistry {
+    /// Clusters from the given list.
+    pub fn new(clusters: impl IntoIterator<Item = Cluster>) -> Self {
+        ClusterRegistry {
+            clusters: clusters
+                .into_iter()
+                .map(|c| (c.name.clone(), Arc::new(c)))
+                .collect(),
+        }
+    }
+
+    /// Clusters from the configured kubeconfig files and, in a pod, the
+    /// in-cluster service account. Problems are logged, never fatal.
+    pub async fn from_config(config: &Config) -> Self {
+        let mut clusters = Vec::new();
+        if let Some(kubeconfig) = read_kubeconfigs(config) {
+            for context in &kubeconfig.contexts {
+                let options = KubeConfigOptions {
+                    context: Some(context.name.clone()),
+                    ..Default::default()
+                };
+                let built = kube::Config::from_custom_kubeconfig(kubeconfig.clone(), &options)
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|c| {
+                        Cluster::new(&context.name, c, config.cluster_timeout)
+                            .map_err(|e| e.to_string())
+                    });
+                match built {
+                    Ok(cluster) => clusters.push(cluster),
+                    Err(err) => {
+                        tracing::warn!(context = %context.name, "leaving out cluster: {err}")
+                    }
+                }
+            }
+        }
+        if let Some(name) = &config.in_cluster {
+            match kube::Config::incluster()
+                .map_err(|e| e.to_string())
+                .and_then(|c| {
+                    Cluster::new(name, c, config.cluster_timeout).map_err(|e| e.to_string())
+                }) {
+                Ok(cluster) => clusters.push(cluster),
+                Err(err) => {
+                    tracing::warn!(cluster = %name, "leaving out the in-cluster configuration: {err}")
+                }
+            }
+        }
+        if clusters.is_empty() {
+            tracing::info!(
+                "no clusters configured: give a kubeconfig with OSP_KUBECONFIG or KUBECONFIG"
+            );
+        }
+        for cluster in &clusters {
+            tracing::info!(cluster = %cluster.name, server = %cluster.server, "cluster configured");
+        }
+        Self::new(clusters)
+    }
+
+    /// The cluster of that name.
+    pub fn get(&self, name: &str) -> Result<Arc<Cluster>, AppError> {
+        self.clusters
+            .get(name)
+            .cloned()
+            .ok_or_else(|| AppError::ClusterNotFound(name.to_owned()))
+    }
+
+    /// Every cluster, ordered by name.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<Cluster>> {
+        self.clusters.values()
+    }
+}
+
+fn read_kubeconfigs(config: &Config) -> Option<Kubeconfig> {
+    let mut merged: Option<Kubeconfig> = None;
+    for path in &config.kubeconfig_paths {
+        if !path.exists() {
+            tracing::debug!(path = %path.display(), "no kubeconfig here");
+            continue;
+        }
+        match Kubeconfig::read_from(path) {
+            Ok(next) => {
+                merged = match merged {
+                    None => Some(next),
+                    Some(current) => match current.clone().merge(next) {
+                        Ok(both) => Some(both),
+                        Err(err) => {
+                            tracing::warn!(path = %path.display(), "cannot merge kubeconfig: {err}");
+                            Some(current)
+                        }
+                    },
+                };
+            }
+            Err(err) => tracing::warn!(path = %path.display(), "cannot read kubeconfig: {err}"),
+        }
+    }
+    merged
+}

@@ -1,0 +1,13 @@
+//! Kubernetes access: the configured clusters and the reads the gateway makes.
+//!
+//! Knows nothing of HTTP or GraphQL. Every call towards a cluster carries a
+//! timeout, and every failure becomes an [`AppError`](crate::error::AppError)
+//! that names the cluster but never repeats what the cluster sent.
+
+pub mod clusters;
+pub mod names;
+pub mod pods;
+pub mod summary;
+pub mod yaml;
+
+pub use clusters::{Cluster, ClusterRegistry};
