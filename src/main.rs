@@ -1,5 +1,7 @@
 //! The `osp-gateway` binary: parse configuration, set up logging, serve.
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 use osp_gateway::{
     config::{Cli, Config},
@@ -11,7 +13,10 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let filter = EnvFilter::try_new(&cli.log).unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal())
+        .init();
 
     let config = match Config::from_cli(cli) {
         Ok(config) => config,
