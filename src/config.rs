@@ -22,6 +22,8 @@ pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 pub const DEFAULT_IN_CLUSTER_NAME: &str = "in-cluster";
 /// Default bound on connecting to and hearing from a cluster.
 pub const DEFAULT_CLUSTER_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default bound on serving cached data while a watch keeps failing.
+pub const DEFAULT_CACHE_STALE_AFTER: Duration = Duration::from_secs(30);
 /// The shortest secret accepted for `OSP_JWT_SECRET` (HS256 wants at least 256 bits).
 pub const MIN_JWT_SECRET_LEN: usize = 32;
 
@@ -104,9 +106,31 @@ pub struct Cli {
     #[arg(long, env = "OSP_CLUSTER_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
     pub cluster_timeout: Duration,
 
+    /// Watch cache for pods, nodes and ReplicaSets: on (start watching every
+    /// cluster at start-up), lazy (at a cluster's first use) or off (every read
+    /// goes to the API server).
+    #[arg(long, env = "OSP_POD_CACHE", value_enum, default_value_t = CacheMode::On)]
+    pub pod_cache: CacheMode,
+
+    /// How long cached data may still be served while a cluster's watch keeps
+    /// failing; after that, reads go to the API server directly.
+    #[arg(long, env = "OSP_CACHE_STALE_AFTER", default_value = "30s", value_parser = parse_duration)]
+    pub cache_stale_after: Duration,
+
     /// Log filter in tracing's EnvFilter syntax, e.g. info or osp_gateway=debug.
     #[arg(long, env = "OSP_LOG", default_value = "info")]
     pub log: String,
+}
+
+/// When the watch caches start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CacheMode {
+    /// Watch every cluster from start-up.
+    On,
+    /// Watch a cluster from its first use.
+    Lazy,
+    /// No cache: every read goes to the API server.
+    Off,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -135,6 +159,10 @@ pub struct Config {
     pub in_cluster: Option<String>,
     /// Connect and read timeout towards clusters.
     pub cluster_timeout: Duration,
+    /// When the watch caches start.
+    pub pod_cache: CacheMode,
+    /// Bound on serving cached data while a watch keeps failing.
+    pub cache_stale_after: Duration,
 }
 
 impl Config {
@@ -150,6 +178,8 @@ impl Config {
             kubeconfig_paths: Vec::new(),
             in_cluster: None,
             cluster_timeout: DEFAULT_CLUSTER_TIMEOUT,
+            pod_cache: CacheMode::On,
+            cache_stale_after: DEFAULT_CACHE_STALE_AFTER,
         }
     }
 
@@ -166,6 +196,8 @@ impl Config {
             kubeconfig_paths: kubeconfig_paths(cli.kubeconfig),
             in_cluster: running_in_a_pod().then_some(cli.in_cluster_name),
             cluster_timeout: cli.cluster_timeout,
+            pod_cache: cli.pod_cache,
+            cache_stale_after: cli.cache_stale_after,
         };
         config.validate()?;
         Ok(config)

@@ -108,6 +108,7 @@ pub fn router(state: AppState) -> Router {
             get(graphql::handler::graphiql).post(graphql::handler::graphql_post),
         )
         .layer(DefaultBodyLimit::max(graphql::handler::MAX_BODY_BYTES))
+        .route("/graphql/ws", get(graphql::ws::graphql_ws))
         .nest("/osp/api", rest::router())
         .with_state(executor);
     api.layer(

@@ -1,16 +1,19 @@
 //! DataLoaders for per-pod fields that need more reads: a pod's node and its
 //! top-level workload. Keys requested while resolving one response are batched,
-//! so a list of pods costs one node list per cluster and one ReplicaSet list per
-//! namespace, never one request per pod. Loaders are made fresh for each request
-//! (in [`super::Executor::execute`]), so their caches never cross users.
+//! and each loader reads a cluster's nodes (or a namespace's ReplicaSets) at most
+//! once, however the keys fall into batches: a list of pods costs one node list
+//! per cluster and one ReplicaSet list per namespace, never one request per pod
+//! (and none once the watch cache has synced). Loaders are made fresh for each
+//! request (in [`super::Executor::execute`]), so what they hold never crosses
+//! users or outlives the request.
 
 use std::{
     collections::{BTreeMap, HashMap},
-    sync::Arc,
+    sync::{Arc, Mutex},
 };
 
 use async_graphql::{ErrorExtensions, dataloader::Loader};
-use k8s_openapi::api::core::v1::Node;
+use tokio::sync::OnceCell;
 
 use super::pods::{NodeInfo, Workload};
 use crate::k8s::{ClusterRegistry, pods};
@@ -35,10 +38,57 @@ pub struct ReplicaSetKey {
     pub name: String,
 }
 
-/// Loads nodes: one node list per cluster per batch.
+type Listing<V> = Arc<OnceCell<Arc<HashMap<String, V>>>>;
+
+/// One read per scope (a cluster, or a namespace of one), shared by every batch.
+struct Listings<S, V> {
+    scopes: Mutex<HashMap<S, Listing<V>>>,
+}
+
+impl<S: std::hash::Hash + Eq + Clone, V> Default for Listings<S, V> {
+    fn default() -> Self {
+        Listings {
+            scopes: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<S: std::hash::Hash + Eq + Clone, V> Listings<S, V> {
+    async fn get<F>(
+        &self,
+        scope: &S,
+        read: F,
+    ) -> Result<Arc<HashMap<String, V>>, async_graphql::Error>
+    where
+        F: AsyncFnOnce() -> Result<HashMap<String, V>, async_graphql::Error>,
+    {
+        let cell = {
+            let mut scopes = self
+                .scopes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            scopes.entry(scope.clone()).or_default().clone()
+        };
+        cell.get_or_try_init(async || read().await.map(Arc::new))
+            .await
+            .cloned()
+    }
+}
+
+/// Loads nodes.
 pub struct NodeLoader {
-    /// The clusters to read from.
-    pub clusters: Arc<ClusterRegistry>,
+    clusters: Arc<ClusterRegistry>,
+    listings: Listings<String, NodeInfo>,
+}
+
+impl NodeLoader {
+    /// A loader reading from these clusters.
+    pub fn new(clusters: Arc<ClusterRegistry>) -> Self {
+        NodeLoader {
+            clusters,
+            listings: Listings::default(),
+        }
+    }
 }
 
 impl Loader<NodeKey> for NodeLoader {
@@ -52,15 +102,25 @@ impl Loader<NodeKey> for NodeLoader {
         }
         let mut found = HashMap::new();
         for (cluster, wanted) in by_cluster {
-            let cluster = self.clusters.get(cluster).map_err(|e| e.extend())?;
-            let nodes = pods::list_nodes(&cluster).await.map_err(|e| e.extend())?;
-            let nodes: HashMap<&str, &Node> = nodes
-                .iter()
-                .filter_map(|n| n.metadata.name.as_deref().map(|name| (name, n)))
-                .collect();
+            let nodes = self
+                .listings
+                .get(&cluster.to_owned(), async || {
+                    let cluster = self.clusters.get(cluster).map_err(|e| e.extend())?;
+                    let nodes = pods::list_nodes(&cluster).await.map_err(|e| e.extend())?;
+                    Ok(nodes
+                        .iter()
+                        .map(|node| {
+                            (
+                                node.metadata.name.clone().unwrap_or_default(),
+                                NodeInfo::from_node(node),
+                            )
+                        })
+                        .collect())
+                })
+                .await?;
             for key in wanted {
-                if let Some(node) = nodes.get(key.name.as_str()) {
-                    found.insert(key.clone(), NodeInfo::from_node(node));
+                if let Some(node) = nodes.get(&key.name) {
+                    found.insert(key.clone(), node.clone());
                 }
             }
         }
@@ -68,11 +128,20 @@ impl Loader<NodeKey> for NodeLoader {
     }
 }
 
-/// Resolves ReplicaSets to their top-level workload: one ReplicaSet list per
-/// namespace per batch.
+/// Resolves ReplicaSets to their top-level workload.
 pub struct WorkloadLoader {
-    /// The clusters to read from.
-    pub clusters: Arc<ClusterRegistry>,
+    clusters: Arc<ClusterRegistry>,
+    listings: Listings<(String, String), Workload>,
+}
+
+impl WorkloadLoader {
+    /// A loader reading from these clusters.
+    pub fn new(clusters: Arc<ClusterRegistry>) -> Self {
+        WorkloadLoader {
+            clusters,
+            listings: Listings::default(),
+        }
+    }
 }
 
 impl Loader<ReplicaSetKey> for WorkloadLoader {
@@ -92,27 +161,39 @@ impl Loader<ReplicaSetKey> for WorkloadLoader {
         }
         let mut found = HashMap::new();
         for ((cluster, namespace), wanted) in by_namespace {
-            let cluster = self.clusters.get(cluster).map_err(|e| e.extend())?;
-            let sets = pods::list_replicasets(&cluster, namespace)
-                .await
-                .map_err(|e| e.extend())?;
+            let owners = self
+                .listings
+                .get(&(cluster.to_owned(), namespace.to_owned()), async || {
+                    let cluster = self.clusters.get(cluster).map_err(|e| e.extend())?;
+                    let sets = pods::list_replicasets(&cluster, namespace)
+                        .await
+                        .map_err(|e| e.extend())?;
+                    Ok(sets
+                        .iter()
+                        .filter_map(|rs| {
+                            let owner = rs
+                                .metadata
+                                .owner_references
+                                .as_ref()?
+                                .iter()
+                                .find(|o| o.controller == Some(true))?;
+                            Some((
+                                rs.metadata.name.clone()?,
+                                Workload {
+                                    kind: owner.kind.clone(),
+                                    name: owner.name.clone(),
+                                },
+                            ))
+                        })
+                        .collect())
+                })
+                .await?;
             for key in wanted {
-                let owner = sets
-                    .iter()
-                    .find(|rs| rs.metadata.name.as_deref() == Some(key.name.as_str()))
-                    .and_then(|rs| rs.metadata.owner_references.as_ref())
-                    .and_then(|owners| owners.iter().find(|o| o.controller == Some(true)));
-                let workload = match owner {
-                    Some(owner) => Workload {
-                        kind: owner.kind.clone(),
-                        name: owner.name.clone(),
-                    },
-                    // A bare ReplicaSet (or one already gone) is its own workload.
-                    None => Workload {
-                        kind: "ReplicaSet".to_owned(),
-                        name: key.name.clone(),
-                    },
-                };
+                // A bare ReplicaSet (or one already gone) is its own workload.
+                let workload = owners.get(&key.name).cloned().unwrap_or_else(|| Workload {
+                    kind: "ReplicaSet".to_owned(),
+                    name: key.name.clone(),
+                });
                 found.insert(key.clone(), workload);
             }
         }

@@ -10,11 +10,13 @@ pub mod handler;
 mod loaders;
 mod pods;
 mod users;
+pub mod ws;
 
 use async_graphql::{
-    Context, EmptySubscription, MergedObject, Request, Response, Schema, dataloader::DataLoader,
+    Context, MergedObject, MergedSubscription, Request, Response, Schema, dataloader::DataLoader,
 };
 use axum::http::HeaderValue;
+use chrono::{DateTime, Utc};
 
 pub use error::{GqlResultExt, code_of};
 
@@ -33,8 +35,12 @@ pub struct QueryRoot(users::UserQuery, pods::PodQuery);
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(users::UserMutation);
 
+/// Root of all subscriptions.
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(pods::PodSubscription);
+
 /// The gateway's schema type.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Deepest query nesting accepted (GraphiQL's introspection query needs about 13).
 pub const MAX_DEPTH: usize = 16;
@@ -42,12 +48,11 @@ pub const MAX_DEPTH: usize = 16;
 pub const MAX_COMPLEXITY: usize = 5_000;
 
 /// Builds the schema without state, e.g. to print its SDL.
-pub fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription>
-{
+pub fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
@@ -76,23 +81,36 @@ impl Executor {
     /// `Authorization` header, if any).
     pub async fn execute(&self, authorization: Option<&HeaderValue>, request: Request) -> Response {
         let auth = authenticate(&self.state, authorization).await;
-        // Fresh loaders per request: their caches must never serve another user.
-        let clusters = self.state.clusters.clone();
-        let request = request
-            .data(auth)
-            .data(DataLoader::new(
-                loaders::NodeLoader {
-                    clusters: clusters.clone(),
-                },
-                tokio::spawn,
-            ))
-            .data(DataLoader::new(
-                loaders::WorkloadLoader { clusters },
-                tokio::spawn,
-            ));
+        let (nodes, workloads) = self.loaders();
+        let request = request.data(auth).data(nodes).data(workloads);
         let mut response = self.schema.execute(request).await;
         error::fill_missing_codes(&mut response);
         response
+    }
+
+    /// Fresh DataLoaders for one request (or WebSocket connection), so loader
+    /// state never crosses users.
+    fn loaders(
+        &self,
+    ) -> (
+        DataLoader<loaders::NodeLoader>,
+        DataLoader<loaders::WorkloadLoader>,
+    ) {
+        let clusters = self.state.clusters.clone();
+        (
+            DataLoader::new(loaders::NodeLoader::new(clusters.clone()), tokio::spawn),
+            DataLoader::new(loaders::WorkloadLoader::new(clusters), tokio::spawn),
+        )
+    }
+
+    /// The schema (for the WebSocket transport).
+    pub(crate) fn schema(&self) -> &AppSchema {
+        &self.schema
+    }
+
+    /// The state (for the WebSocket transport).
+    pub(crate) fn state(&self) -> &AppState {
+        &self.state
     }
 }
 
@@ -118,24 +136,37 @@ pub async fn authenticate(state: &AppState, authorization: Option<&HeaderValue>)
 /// Checks a bare token: signature, expiry, and that its user still exists and has
 /// not changed password since it was issued.
 pub async fn authenticate_token(state: &AppState, token: &str) -> Auth {
+    match session(state, token).await {
+        Ok((viewer, _)) => Auth::Viewer(viewer),
+        Err(rejection) => Auth::Rejected(rejection),
+    }
+}
+
+/// The viewer behind a token, and when the token expires.
+pub(crate) async fn session(
+    state: &AppState,
+    token: &str,
+) -> Result<(Viewer, DateTime<Utc>), Rejection> {
     let claims = match state.jwt.verify(token) {
         Ok(claims) => claims,
-        Err(AppError::TokenExpired) => return Auth::Rejected(Rejection::Expired),
-        Err(_) => return Auth::Rejected(Rejection::Invalid),
+        Err(AppError::TokenExpired) => return Err(Rejection::Expired),
+        Err(_) => return Err(Rejection::Invalid),
     };
-    let Ok(id) = claims.sub.parse::<i64>() else {
-        return Auth::Rejected(Rejection::Invalid);
-    };
+    let id = claims.sub.parse::<i64>().map_err(|_| Rejection::Invalid)?;
+    let expires = DateTime::from_timestamp(claims.exp, 0).ok_or(Rejection::Invalid)?;
     match user_service::find_by_id(&state.db, id).await {
-        Ok(Some(user)) if user.token_generation == claims.generation => Auth::Viewer(Viewer {
-            id: user.id,
-            name: user.name,
-            role: crate::auth::Role::from_stored(&user.role),
-        }),
-        Ok(_) => Auth::Rejected(Rejection::Invalid),
+        Ok(Some(user)) if user.token_generation == claims.generation => Ok((
+            Viewer {
+                id: user.id,
+                name: user.name,
+                role: crate::auth::Role::from_stored(&user.role),
+            },
+            expires,
+        )),
+        Ok(_) => Err(Rejection::Invalid),
         Err(err) => {
             err.log_if_internal();
-            Auth::Rejected(Rejection::Unavailable)
+            Err(Rejection::Unavailable)
         }
     }
 }

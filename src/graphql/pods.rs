@@ -6,9 +6,10 @@
 use std::sync::Arc;
 
 use async_graphql::{
-    ComplexObject, Context, Enum, Json, Object, SimpleObject, dataloader::DataLoader,
+    ComplexObject, Context, Enum, Json, Object, SimpleObject, Subscription, dataloader::DataLoader,
 };
-use futures_util::future::join_all;
+use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt, future::join_all, stream};
 use k8s_openapi::api::core::v1::{Node, Pod as K8sPod};
 
 use super::{
@@ -19,11 +20,51 @@ use super::{
 use crate::{
     error::AppError,
     k8s::{
+        cache::{CacheStats, Change, ChangeKind},
+        names::validate_namespace,
         pods,
         summary::{self, ContainerState as SummaryState, ContainerSummary, PodSummary},
         yaml,
     },
 };
+
+/// The state of one watched kind of a cluster's cache.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct CacheState {
+    /// The first list has completed.
+    pub synced: bool,
+    /// Synced, and its watch is healthy (or failing for less than the bound):
+    /// reads are answered from memory.
+    pub fresh: bool,
+    /// Objects held.
+    pub count: i32,
+    /// When the last change arrived.
+    pub last_event_time: Option<DateTime<Utc>>,
+}
+
+impl From<CacheStats> for CacheState {
+    fn from(stats: CacheStats) -> Self {
+        CacheState {
+            synced: stats.synced,
+            fresh: stats.fresh,
+            count: i32::try_from(stats.objects).unwrap_or(i32::MAX),
+            last_event_time: stats.last_event,
+        }
+    }
+}
+
+/// A cluster's watch cache.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ClusterCache {
+    /// Pods.
+    pub pods: CacheState,
+    /// Nodes.
+    pub nodes: CacheState,
+    /// ReplicaSets.
+    pub replica_sets: CacheState,
+    /// The version a pod list would reflect now (for `podEvents(since:)`).
+    pub version: String,
+}
 
 /// A configured cluster.
 #[derive(SimpleObject, Debug, Clone)]
@@ -34,6 +75,8 @@ pub struct Cluster {
     pub server: String,
     /// Whether the API server answered just now.
     pub reachable: bool,
+    /// The watch cache (null when switched off or not started yet).
+    pub cache: Option<ClusterCache>,
 }
 
 /// A container's state.
@@ -189,7 +232,7 @@ pub struct Pod {
 
 impl Pod {
     /// Summarises a pod of a cluster.
-    pub fn new(cluster: &str, pod: K8sPod) -> Self {
+    pub fn new(cluster: &str, pod: Arc<K8sPod>) -> Self {
         let PodSummary {
             name,
             namespace,
@@ -221,7 +264,7 @@ impl Pod {
             node_name,
             pod_ip,
             controller_name,
-            object: Arc::new(pod),
+            object: pod,
         }
     }
 
@@ -247,7 +290,7 @@ impl Pod {
         if self.node_name.is_empty() {
             return Ok(None);
         }
-        ctx.data_unchecked::<DataLoader<NodeLoader>>()
+        ctx.data::<DataLoader<NodeLoader>>()?
             .load_one(NodeKey {
                 cluster: self.cluster.clone(),
                 name: self.node_name.clone(),
@@ -260,7 +303,7 @@ impl Pod {
         match self.controlled.as_str() {
             "" => Ok(None),
             "ReplicaSet" => {
-                ctx.data_unchecked::<DataLoader<WorkloadLoader>>()
+                ctx.data::<DataLoader<WorkloadLoader>>()?
                     .load_one(ReplicaSetKey {
                         cluster: self.cluster.clone(),
                         namespace: self.namespace.clone(),
@@ -300,6 +343,15 @@ impl PodQuery {
                 name: cluster.name.clone(),
                 server: cluster.server.clone(),
                 reachable: cluster.reachable().await,
+                cache: cluster.running_cache().map(|cache| {
+                    let pods = cache.pods.stats();
+                    ClusterCache {
+                        version: pods.version.to_string(),
+                        pods: pods.into(),
+                        nodes: cache.nodes.stats().into(),
+                        replica_sets: cache.replicasets.stats().into(),
+                    }
+                }),
             }
         });
         Ok(join_all(clusters).await)
@@ -314,15 +366,39 @@ impl PodQuery {
         namespace: Option<String>,
         name: Option<String>,
     ) -> async_graphql::Result<Vec<Pod>> {
+        Ok(list(ctx, cluster, namespace, name).await?.items)
+    }
+
+    /// Like `pods`, with the cache version the list reflects: give it to
+    /// `podEvents(since:)` to follow changes from exactly this list on.
+    async fn pod_list(
+        &self,
+        ctx: &Context<'_>,
+        cluster: String,
+        namespace: Option<String>,
+        name: Option<String>,
+    ) -> async_graphql::Result<PodList> {
+        list(ctx, cluster, namespace, name).await
+    }
+
+    /// The version a pod list of the cluster would reflect now (null when it
+    /// would be read from the API server rather than the cache). Changes
+    /// whenever any pod of the cluster changes.
+    async fn pods_version(
+        &self,
+        ctx: &Context<'_>,
+        cluster: String,
+        namespace: Option<String>,
+    ) -> async_graphql::Result<Option<String>> {
         let viewer = viewer(ctx).gql()?;
         let found = app(ctx).clusters.get(&cluster).gql()?;
+        if let Some(namespace) = &namespace {
+            validate_namespace("namespace", namespace).gql()?;
+        }
         if !viewer.can_read(&cluster, namespace.as_deref()) {
             return Err(AppError::Forbidden("you may not read pods there")).gql();
         }
-        let pods = pods::list_pods(&found, namespace.as_deref(), name.as_deref())
-            .await
-            .gql()?;
-        Ok(pods.into_iter().map(|p| Pod::new(&cluster, p)).collect())
+        Ok(pods::pods_version(&found).map(|v| v.to_string()))
     }
 
     /// One pod.
@@ -340,5 +416,171 @@ impl PodQuery {
         }
         let pod = pods::get_pod(&found, &namespace, &name).await.gql()?;
         Ok(Pod::new(&cluster, pod))
+    }
+}
+
+/// Pods with the cache version they reflect.
+#[derive(SimpleObject)]
+pub struct PodList {
+    /// The cache version (null when read from the API server).
+    pub version: Option<String>,
+    /// The pods, ordered by namespace and name.
+    pub items: Vec<Pod>,
+}
+
+async fn list(
+    ctx: &Context<'_>,
+    cluster: String,
+    namespace: Option<String>,
+    name: Option<String>,
+) -> async_graphql::Result<PodList> {
+    let viewer = viewer(ctx).gql()?;
+    let found = app(ctx).clusters.get(&cluster).gql()?;
+    if !viewer.can_read(&cluster, namespace.as_deref()) {
+        return Err(AppError::Forbidden("you may not read pods there")).gql();
+    }
+    let list = pods::list_pods(&found, namespace.as_deref(), name.as_deref())
+        .await
+        .gql()?;
+    Ok(PodList {
+        version: list.version.map(|v| v.to_string()),
+        items: list
+            .items
+            .into_iter()
+            .map(|p| Pod::new(&cluster, p))
+            .collect(),
+    })
+}
+
+/// What happened to a pod.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum PodEventType {
+    /// The pod appeared.
+    Added,
+    /// The pod changed.
+    Modified,
+    /// The pod is gone (`pod` is its last state).
+    Deleted,
+    /// Changes since the requested version can no longer be replayed (the
+    /// version is unknown or too old, or this subscriber fell behind): list
+    /// again, then follow from the new list's version.
+    Resync,
+}
+
+/// One change of a pod.
+#[derive(SimpleObject)]
+pub struct PodEvent {
+    /// What happened.
+    #[graphql(name = "type")]
+    pub kind: PodEventType,
+    /// The cache version after this change: resume from it with `since`.
+    pub version: String,
+    /// The pod (null for RESYNC).
+    pub pod: Option<Pod>,
+}
+
+impl PodEvent {
+    fn from_change(cluster: &str, epoch_version: &str, change: &Change<K8sPod>) -> Self {
+        PodEvent {
+            kind: match change.kind {
+                ChangeKind::Added => PodEventType::Added,
+                ChangeKind::Modified => PodEventType::Modified,
+                ChangeKind::Deleted => PodEventType::Deleted,
+            },
+            version: epoch_version.to_owned(),
+            pod: Some(Pod::new(cluster, change.object.clone())),
+        }
+    }
+}
+
+/// Live pod changes.
+#[derive(Default)]
+pub struct PodSubscription;
+
+#[Subscription]
+impl PodSubscription {
+    /// Pod changes of a cluster (of one namespace, when given), from the watch
+    /// cache. With `since` (the version of a `podList` or of an earlier event)
+    /// the changes after it come first, so list-then-subscribe misses and
+    /// repeats nothing; a RESYNC event says when that is not possible.
+    async fn pod_events(
+        &self,
+        ctx: &Context<'_>,
+        cluster: String,
+        namespace: Option<String>,
+        since: Option<String>,
+    ) -> async_graphql::Result<impl Stream<Item = PodEvent> + use<>> {
+        let viewer = viewer(ctx).gql()?;
+        let found = app(ctx).clusters.get(&cluster).gql()?;
+        if let Some(namespace) = &namespace {
+            validate_namespace("namespace", namespace).gql()?;
+        }
+        if !viewer.can_read(&cluster, namespace.as_deref()) {
+            return Err(AppError::Forbidden("you may not read pods there")).gql();
+        }
+        let subscription = pods::subscribe_pods(&found, since.as_deref()).await.gql()?;
+        let start = subscription.version;
+        let keep = move |change: &Change<K8sPod>| {
+            namespace
+                .as_deref()
+                .is_none_or(|ns| change.object.metadata.namespace.as_deref() == Some(ns))
+        };
+        let version_of = move |seq: u64| start.with_seq(seq).to_string();
+
+        let mut first: Vec<PodEvent> = Vec::new();
+        if subscription.resync {
+            first.push(PodEvent {
+                kind: PodEventType::Resync,
+                version: start.to_string(),
+                pod: None,
+            });
+        }
+        let mut last_seq = start.seq();
+        for change in &subscription.replay {
+            last_seq = change.seq;
+            if keep(change) {
+                first.push(PodEvent::from_change(
+                    &cluster,
+                    &version_of(change.seq),
+                    change,
+                ));
+            }
+        }
+        let live = stream::unfold(
+            (subscription.live, last_seq, cluster.clone()),
+            move |(mut live, mut last_seq, cluster)| {
+                let keep = keep.clone();
+                async move {
+                    loop {
+                        match live.recv().await {
+                            Ok(change) if change.seq <= last_seq || !keep(&change) => {
+                                last_seq = last_seq.max(change.seq);
+                            }
+                            Ok(change) => {
+                                last_seq = change.seq;
+                                let event = PodEvent::from_change(
+                                    &cluster,
+                                    &version_of(change.seq),
+                                    &change,
+                                );
+                                return Some((event, (live, last_seq, cluster)));
+                            }
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                                // Fell behind: some changes are lost to this subscriber.
+                                let now = live.resubscribe();
+                                let event = PodEvent {
+                                    kind: PodEventType::Resync,
+                                    version: version_of(last_seq),
+                                    pod: None,
+                                };
+                                return Some((event, (now, 0, cluster)));
+                            }
+                            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                        }
+                    }
+                }
+            },
+        );
+        Ok(stream::iter(first).chain(live))
     }
 }

@@ -5,14 +5,45 @@
 //! account. A context that cannot be turned into a client is logged and left
 //! out; the gateway never fails to start because of one cluster.
 
-use std::{collections::BTreeMap, future::Future, sync::Arc, time::Duration};
+use std::{
+    collections::BTreeMap,
+    future::Future,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use kube::{
     Client,
     config::{KubeConfigOptions, Kubeconfig},
 };
 
-use crate::{config::Config, error::AppError};
+use super::cache::ClusterCache;
+use crate::{
+    config::{CacheMode, Config},
+    error::AppError,
+};
+
+/// How the watch cache of a cluster is used.
+#[derive(Debug, Clone, Copy)]
+pub struct CacheSettings {
+    /// When it starts.
+    pub mode: CacheMode,
+    /// Bound on serving it while its watch keeps failing.
+    pub stale_after: Duration,
+}
+
+impl CacheSettings {
+    fn from_config(config: &Config) -> Self {
+        CacheSettings {
+            mode: config.pod_cache,
+            stale_after: config.cache_stale_after,
+        }
+    }
+}
+
+/// Longer than a watch request stays open, so quiet watches are not cut off.
+const WATCH_READ_TIMEOUT: Duration =
+    Duration::from_secs(super::cache::WATCH_TIMEOUT_SECS as u64 + 30);
 
 /// One cluster the gateway reads from.
 pub struct Cluster {
@@ -21,7 +52,10 @@ pub struct Cluster {
     /// The API server's URL.
     pub server: String,
     client: Client,
+    watch_client: Client,
     timeout: Duration,
+    settings: CacheSettings,
+    cache: OnceLock<ClusterCache>,
 }
 
 impl Cluster {
@@ -30,21 +64,54 @@ impl Cluster {
         name: impl Into<String>,
         mut config: kube::Config,
         timeout: Duration,
+        settings: CacheSettings,
     ) -> Result<Self, kube::Error> {
         config.connect_timeout = Some(timeout);
-        config.read_timeout = Some(timeout);
         config.write_timeout = Some(timeout);
         // kube retries 429/503/504 up to 15 times with growing pauses; a gateway
         // must answer ClusterUnavailable promptly instead, and let the client retry.
         config.default_retry = false;
         let server = config.cluster_url.to_string();
+        let mut watch_config = config.clone();
+        watch_config.read_timeout = Some(WATCH_READ_TIMEOUT);
+        config.read_timeout = Some(timeout);
         let client = Client::try_from(config)?;
+        let watch_client = Client::try_from(watch_config)?;
         Ok(Cluster {
             name: name.into(),
             server: server.trim_end_matches('/').to_owned(),
             client,
+            watch_client,
             timeout,
+            settings,
+            cache: OnceLock::new(),
         })
+    }
+
+    /// The watch cache, started now if the mode allows and it is not running
+    /// yet; `None` when caching is off.
+    pub fn cache(&self) -> Option<&ClusterCache> {
+        if self.settings.mode == CacheMode::Off {
+            return None;
+        }
+        Some(self.cache.get_or_init(|| {
+            tracing::info!(cluster = %self.name, "starting the watch cache");
+            ClusterCache::start(
+                &self.name,
+                self.watch_client.clone(),
+                self.settings.stale_after,
+            )
+        }))
+    }
+
+    /// The watch cache if it is running (never starts it).
+    pub fn running_cache(&self) -> Option<&ClusterCache> {
+        self.cache.get()
+    }
+
+    /// The bound on one call to the cluster.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// The cluster's client (cheap to clone).
@@ -94,6 +161,7 @@ impl ClusterRegistry {
     /// Clusters from the configured kubeconfig files and, in a pod, the
     /// in-cluster service account. Problems are logged, never fatal.
     pub async fn from_config(config: &Config) -> Self {
+        let settings = CacheSettings::from_config(config);
         let mut clusters = Vec::new();
         if let Some(kubeconfig) = read_kubeconfigs(config) {
             for context in &kubeconfig.contexts {
@@ -105,7 +173,7 @@ impl ClusterRegistry {
                     .await
                     .map_err(|e| e.to_string())
                     .and_then(|c| {
-                        Cluster::new(&context.name, c, config.cluster_timeout)
+                        Cluster::new(&context.name, c, config.cluster_timeout, settings)
                             .map_err(|e| e.to_string())
                     });
                 match built {
@@ -120,7 +188,8 @@ impl ClusterRegistry {
             match kube::Config::incluster()
                 .map_err(|e| e.to_string())
                 .and_then(|c| {
-                    Cluster::new(name, c, config.cluster_timeout).map_err(|e| e.to_string())
+                    Cluster::new(name, c, config.cluster_timeout, settings)
+                        .map_err(|e| e.to_string())
                 }) {
                 Ok(cluster) => clusters.push(cluster),
                 Err(err) => {
@@ -135,6 +204,9 @@ impl ClusterRegistry {
         }
         for cluster in &clusters {
             tracing::info!(cluster = %cluster.name, server = %cluster.server, "cluster configured");
+            if settings.mode == CacheMode::On {
+                cluster.cache();
+            }
         }
         Self::new(clusters)
     }

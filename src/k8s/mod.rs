@@ -4,6 +4,7 @@
 //! timeout, and every failure becomes an [`AppError`](crate::error::AppError)
 //! that names the cluster but never repeats what the cluster sent.
 
+pub mod cache;
 pub mod clusters;
 pub mod names;
 pub mod pods;

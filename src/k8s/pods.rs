@@ -1,6 +1,9 @@
-//! Reading pods, nodes and ReplicaSets from a cluster.
+//! Reading pods, nodes and ReplicaSets from a cluster: from its watch cache
+//! once that has synced and is fresh, else from the API server.
 //!
 //! Names are checked before anything is sent; lists are read in pages.
+
+use std::{sync::Arc, time::Duration};
 
 use k8s_openapi::api::{
     apps::v1::ReplicaSet,
@@ -11,12 +14,22 @@ use serde::de::DeserializeOwned;
 
 use super::{
     Cluster,
+    cache::{CacheVersion, Subscription},
     names::{validate_name_filter, validate_namespace, validate_pod_name},
 };
 use crate::error::AppError;
 
-/// Objects read per page when listing.
+/// Objects read per page when listing from the API server.
 const PAGE_SIZE: u32 = 500;
+
+/// Pods, and the cache version they reflect (`None` when they were read from
+/// the API server).
+pub struct PodList {
+    /// Cache version, when served from the cache.
+    pub version: Option<CacheVersion>,
+    /// The pods, ordered by namespace and name.
+    pub items: Vec<Arc<Pod>>,
+}
 
 /// Pods of a namespace (`None`: every namespace) whose name contains
 /// `name_filter`, ordered by namespace and name.
@@ -24,63 +37,132 @@ pub async fn list_pods(
     cluster: &Cluster,
     namespace: Option<&str>,
     name_filter: Option<&str>,
-) -> Result<Vec<Pod>, AppError> {
+) -> Result<PodList, AppError> {
     if let Some(namespace) = namespace {
         validate_namespace("namespace", namespace)?;
     }
     if let Some(filter) = name_filter {
         validate_name_filter("name", filter)?;
     }
+    let filter = name_filter.filter(|f| !f.is_empty());
+    let keep = |ns: &str, name: &str| {
+        namespace.is_none_or(|wanted| wanted == ns) && filter.is_none_or(|f| name.contains(f))
+    };
+    if let Some(snapshot) = cluster
+        .cache()
+        .and_then(|cache| cache.pods.snapshot(|(ns, name), _| keep(ns, name)))
+    {
+        return Ok(PodList {
+            version: Some(snapshot.version),
+            items: snapshot.objects,
+        });
+    }
     let api: Api<Pod> = match namespace {
         Some(namespace) => Api::namespaced(cluster.client(), namespace),
         None => Api::all(cluster.client()),
     };
     let mut pods = list_all(cluster, &api).await?;
-    if let Some(filter) = name_filter.filter(|f| !f.is_empty()) {
-        pods.retain(|pod| {
-            pod.metadata
-                .name
-                .as_deref()
-                .is_some_and(|n| n.contains(filter))
-        });
-    }
+    pods.retain(|pod| {
+        keep(
+            pod.metadata.namespace.as_deref().unwrap_or_default(),
+            pod.metadata.name.as_deref().unwrap_or_default(),
+        )
+    });
     pods.sort_by(|a, b| {
         (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name))
     });
-    Ok(pods)
+    Ok(PodList {
+        version: None,
+        items: pods.into_iter().map(Arc::new).collect(),
+    })
+}
+
+/// The version a pod list of this cluster would reflect now, when it would be
+/// served from the cache.
+pub fn pods_version(cluster: &Cluster) -> Option<CacheVersion> {
+    cluster.cache()?.pods.version()
 }
 
 /// One pod.
-pub async fn get_pod(cluster: &Cluster, namespace: &str, name: &str) -> Result<Pod, AppError> {
+pub async fn get_pod(cluster: &Cluster, namespace: &str, name: &str) -> Result<Arc<Pod>, AppError> {
     validate_namespace("namespace", namespace)?;
     validate_pod_name("name", name)?;
+    let not_found = || AppError::PodNotFound {
+        cluster: cluster.name.clone(),
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+    };
+    if let Some(cached) = cluster
+        .cache()
+        .and_then(|cache| cache.pods.get(namespace, name))
+    {
+        return cached.ok_or_else(not_found);
+    }
     let api: Api<Pod> = Api::namespaced(cluster.client(), namespace);
-    cluster
+    let mut pod = cluster
         .call(api.get_opt(name))
         .await?
-        .ok_or_else(|| AppError::PodNotFound {
-            cluster: cluster.name.clone(),
-            namespace: namespace.to_owned(),
-            name: name.to_owned(),
-        })
+        .ok_or_else(not_found)?;
+    pod.metadata.managed_fields = None;
+    Ok(Arc::new(pod))
 }
 
 /// Every node of the cluster.
-pub async fn list_nodes(cluster: &Cluster) -> Result<Vec<Node>, AppError> {
-    list_all(cluster, &Api::<Node>::all(cluster.client())).await
+pub async fn list_nodes(cluster: &Cluster) -> Result<Vec<Arc<Node>>, AppError> {
+    if let Some(snapshot) = cluster
+        .cache()
+        .and_then(|cache| cache.nodes.snapshot(|_, _| true))
+    {
+        return Ok(snapshot.objects);
+    }
+    let nodes = list_all(cluster, &Api::<Node>::all(cluster.client())).await?;
+    Ok(nodes.into_iter().map(Arc::new).collect())
 }
 
 /// Every ReplicaSet of a namespace.
 pub async fn list_replicasets(
     cluster: &Cluster,
     namespace: &str,
-) -> Result<Vec<ReplicaSet>, AppError> {
+) -> Result<Vec<Arc<ReplicaSet>>, AppError> {
     validate_namespace("namespace", namespace)?;
-    list_all(
+    if let Some(snapshot) = cluster
+        .cache()
+        .and_then(|cache| cache.replicasets.snapshot(|(ns, _), _| ns == namespace))
+    {
+        return Ok(snapshot.objects);
+    }
+    let sets = list_all(
         cluster,
         &Api::<ReplicaSet>::namespaced(cluster.client(), namespace),
     )
-    .await
+    .await?;
+    Ok(sets.into_iter().map(Arc::new).collect())
+}
+
+/// Subscribes to pod changes after `since` (a version from a list or an
+/// earlier event; `None`: from now). Needs the watch cache; waits up to the
+/// cluster timeout for its first sync.
+pub async fn subscribe_pods(
+    cluster: &Cluster,
+    since: Option<&str>,
+) -> Result<Subscription<Pod>, AppError> {
+    let Some(cache) = cluster.cache() else {
+        return Err(AppError::invalid(
+            "cluster",
+            "live pod events need the watch cache, which is switched off (OSP_POD_CACHE=off)",
+        ));
+    };
+    let deadline = tokio::time::Instant::now() + cluster.timeout();
+    while !cache.pods.fresh() {
+        if tokio::time::Instant::now() >= deadline {
+            return Err(AppError::ClusterUnavailable {
+                cluster: cluster.name.clone(),
+                reason: "its pods could not be watched",
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(cache.pods.subscribe(since))
 }
 
 async fn list_all<K>(cluster: &Cluster, api: &Api<K>) -> Result<Vec<K>, AppError>

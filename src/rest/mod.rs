@@ -5,13 +5,16 @@
 //! envelope. Nothing here queries the database or a cluster, and request input is
 //! never spliced into query text.
 
+mod conditional;
 mod envelope;
 mod input;
 mod pods;
 mod users;
 
+use std::sync::Arc;
+
 use axum::{
-    Router,
+    Extension, Router,
     extract::{DefaultBodyLimit, OriginalUri},
     http::Method,
     routing::{get, post, put},
@@ -35,6 +38,7 @@ pub fn router() -> Router<Executor> {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(Extension(Arc::new(conditional::RenderedBodies::default())))
 }
 
 async fn not_found(OriginalUri(uri): OriginalUri) -> AppError {

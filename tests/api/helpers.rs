@@ -8,7 +8,7 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use osp_gateway::{
-    config::{Config, Secret, sqlite_url},
+    config::{CacheMode, Config, Secret, sqlite_url},
     startup::Application,
 };
 use reqwest::{Method, StatusCode};
@@ -183,11 +183,17 @@ impl TestApp {
         }
     }
 
-    /// Starts a gateway whose clusters are the given simulators.
-    pub async fn with_clusters(db: &TestDb, clusters: &[(&str, &kube_sim::Simulator)]) -> TestApp {
+    /// Starts a gateway whose clusters are the given simulators, with the
+    /// watch cache in `mode`.
+    pub async fn with_clusters(
+        db: &TestDb,
+        clusters: &[(&str, &kube_sim::Simulator)],
+        mode: CacheMode,
+    ) -> TestApp {
         let mut config = test_config(db);
         config.kubeconfig_paths = vec![write_kubeconfig(clusters)];
         config.cluster_timeout = Duration::from_secs(2);
+        config.pod_cache = mode;
         Self::start(config).await
     }
 
@@ -346,6 +352,37 @@ pub fn write_kubeconfig(clusters: &[(&str, &kube_sim::Simulator)]) -> PathBuf {
     ));
     kube_sim::Simulator::write_kubeconfig(&path, clusters).expect("kubeconfig written");
     path
+}
+
+/// Waits until every cluster's watch cache has synced and is fresh.
+pub async fn wait_until_synced(app: &TestApp, token: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let answer = app
+            .graphql(
+                Some(token),
+                "{ clusters { cache { pods { fresh } nodes { fresh } replicaSets { fresh } } } }",
+                json!({}),
+            )
+            .await;
+        let fresh = answer["data"]["clusters"]
+            .as_array()
+            .is_some_and(|clusters| {
+                clusters.iter().all(|c| {
+                    ["pods", "nodes", "replicaSets"]
+                        .iter()
+                        .all(|kind| c["cache"][kind]["fresh"] == true)
+                })
+            });
+        if fresh {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "caches never synced: {answer}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// The code and message of an envelope or GraphQL error.

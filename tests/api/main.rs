@@ -5,6 +5,7 @@
 
 mod graphql;
 mod helpers;
+mod live;
 mod pods;
 mod rest;
 mod schema;

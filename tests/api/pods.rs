@@ -5,11 +5,11 @@ use std::{process::Command, time::Duration};
 
 use k8s_openapi::api::core::v1::Pod;
 use kube_sim::{Fault, FaultRule, Simulator};
-use osp_gateway::k8s::summary::summarize;
+use osp_gateway::{config::CacheMode, k8s::summary::summarize};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, TestDb, fixture_simulator, gql_code};
+use crate::helpers::{Backend, TestApp, TestDb, fixture_simulator, gql_code, wait_until_synced};
 
 struct Setup {
     db: TestDb,
@@ -18,10 +18,18 @@ struct Setup {
 }
 
 impl Setup {
+    /// A gateway reading the clusters directly (no watch cache).
     async fn new(clusters: &[(&str, &Simulator)]) -> Setup {
+        Self::with_cache(clusters, CacheMode::Off).await
+    }
+
+    async fn with_cache(clusters: &[(&str, &Simulator)], mode: CacheMode) -> Setup {
         let db = TestDb::create(Backend::Sqlite).await;
-        let app = TestApp::with_clusters(&db, clusters).await;
+        let app = TestApp::with_clusters(&db, clusters, mode).await;
         let token = app.admin_token().await;
+        if mode == CacheMode::On {
+            wait_until_synced(&app, &token).await;
+        }
         Setup { db, app, token }
     }
 
@@ -65,8 +73,17 @@ fn key(pod: &Value) -> (String, String) {
 
 #[tokio::test]
 async fn pod_list_shows_what_kubectl_shows_for_every_fixture() {
+    pod_list_matches_kubectl(CacheMode::Off).await;
+}
+
+#[tokio::test]
+async fn cached_pod_list_shows_what_kubectl_shows_for_every_fixture() {
+    pod_list_matches_kubectl(CacheMode::On).await;
+}
+
+async fn pod_list_matches_kubectl(mode: CacheMode) {
     let sim = fixture_simulator().await;
-    let setup = Setup::new(&[("sim", &sim)]).await;
+    let setup = Setup::with_cache(&[("sim", &sim)], mode).await;
 
     let answer = setup.get("/osp/api/pods/sim").await;
     assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
@@ -180,6 +197,15 @@ fn yaml_1_1_to_json(yaml: &str) -> Value {
 
 #[tokio::test]
 async fn pod_detail_json_and_yaml_are_the_same_object_for_every_fixture() {
+    pod_detail_round_trips(CacheMode::Off).await;
+}
+
+#[tokio::test]
+async fn cached_pod_detail_json_and_yaml_are_the_same_object_for_every_fixture() {
+    pod_detail_round_trips(CacheMode::On).await;
+}
+
+async fn pod_detail_round_trips(mode: CacheMode) {
     let sim = fixture_simulator().await;
     // Labels and annotations that a careless YAML writer would turn into
     // booleans, numbers, dates or null for a YAML 1.1 reader.
@@ -194,7 +220,7 @@ async fn pod_detail_json_and_yaml_are_the_same_object_for_every_fixture() {
     tricky["metadata"]["annotations"] =
         json!({"note": "2001-12-14t21:59:43.10-05:00", "multi": "line one\nline two"});
     sim.upsert_pod(tricky);
-    let setup = Setup::new(&[("sim", &sim)]).await;
+    let setup = Setup::with_cache(&[("sim", &sim)], mode).await;
 
     for served in sim.pods() {
         let (namespace, name) = key(&served);

@@ -1,0 +1,517 @@
+//! Per-cluster watch caches: pods, nodes and ReplicaSets kept in memory by
+//! kube-runtime watchers, so reads need no upstream request once synced.
+//!
+//! Each watched kind is an [`ObjectCache`]: the objects by namespace and name
+//! (managedFields stripped as they arrive), whether the first list has
+//! completed, and the watch's health. The pod cache also numbers every change
+//! and keeps the most recent ones, so a client can list, then subscribe from the
+//! version its list reflected without missing or repeating a change. When the
+//! watch restarts (for example after 410 Gone) the fresh list is compared with
+//! what was cached and the differences become ordinary events, so no change is
+//! skipped silently.
+//!
+//! Staleness bound: cached data is served while the watch is healthy, and for at
+//! most `stale_after` (OSP_CACHE_STALE_AFTER) once it keeps failing; after that,
+//! reads go to the API server directly, which answers ClusterUnavailable if the
+//! cluster is down. A failing watch counts as healthy again on its next event, or
+//! once it has gone [`RECOVERED_AFTER`] without failing (retries come at least
+//! every [`RETRY_MAX`], and a refused or failed request shows at once). Watches
+//! are renewed every [`WATCH_TIMEOUT_SECS`], so a server that stops answering
+//! without closing the connection is noticed within about that time plus the
+//! watch client's read timeout.
+//!
+//! Locks are `std::sync::RwLock`s and are never held across an `.await`.
+
+use std::{
+    collections::{BTreeMap, VecDeque},
+    fmt::Debug,
+    sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard},
+    time::{Duration, Instant},
+};
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use k8s_openapi::api::{
+    apps::v1::ReplicaSet,
+    core::v1::{Node, Pod},
+};
+use kube::{
+    Api, Client, Resource, ResourceExt,
+    runtime::{WatchStreamExt, utils::Backoff, watcher},
+};
+use serde::de::DeserializeOwned;
+use tokio::{sync::broadcast, task::JoinHandle};
+
+/// Seconds each watch request stays open before it is renewed.
+pub const WATCH_TIMEOUT_SECS: u32 = 60;
+/// First pause before a failed watch is retried.
+const RETRY_MIN: Duration = Duration::from_millis(250);
+/// Longest pause between retries of a failed watch: short, so a cluster that
+/// comes back is served from memory again within seconds.
+const RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// A failing watch that has not failed again for this long has resumed: the
+/// watcher retries at least every [`RETRY_MAX`], and failures show at once.
+const RECOVERED_AFTER: Duration = Duration::from_secs(6);
+
+/// How many recent pod changes are kept for subscribers resuming from a version.
+pub const EVENT_LOG_LEN: usize = 4096;
+
+/// Namespace and name of an object (namespace empty for cluster-scoped kinds).
+pub type ObjectKey = (String, String);
+
+/// What happened to an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// It appeared.
+    Added,
+    /// It changed.
+    Modified,
+    /// It is gone (the object is its last known state).
+    Deleted,
+}
+
+/// One numbered change of a cached object.
+#[derive(Debug)]
+pub struct Change<K> {
+    /// Position in the cache's history (1 for the first change after start).
+    pub seq: u64,
+    /// What happened.
+    pub kind: ChangeKind,
+    /// The object after the change (before it, for deletions).
+    pub object: Arc<K>,
+}
+
+/// A version of a cache: its epoch (unique per cache instance, so versions
+/// from another replica or a restarted gateway are never mistaken for ours)
+/// and the number of changes applied so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheVersion {
+    epoch: u64,
+    seq: u64,
+}
+
+impl CacheVersion {
+    /// The same cache after `seq` changes.
+    pub fn with_seq(self, seq: u64) -> CacheVersion {
+        CacheVersion { seq, ..self }
+    }
+
+    /// How many changes this version has seen.
+    pub fn seq(self) -> u64 {
+        self.seq
+    }
+
+    /// Reads a version given back by a client.
+    pub fn parse(text: &str) -> Option<CacheVersion> {
+        let (epoch, seq) = text.split_once('.')?;
+        Some(CacheVersion {
+            epoch: u64::from_str_radix(epoch, 16).ok()?,
+            seq: seq.parse().ok()?,
+        })
+    }
+}
+
+impl std::fmt::Display for CacheVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:x}.{}", self.epoch, self.seq)
+    }
+}
+
+struct State<K> {
+    synced: bool,
+    objects: BTreeMap<ObjectKey, Arc<K>>,
+    /// Objects of a list in progress (a watch (re)start), swapped in when done.
+    relist: Option<BTreeMap<ObjectKey, Arc<K>>>,
+    seq: u64,
+    log: VecDeque<Arc<Change<K>>>,
+    last_event: Option<DateTime<Utc>>,
+    failing_since: Option<Instant>,
+    last_failure: Option<Instant>,
+}
+
+/// One watched kind of one cluster.
+pub struct ObjectCache<K> {
+    epoch: u64,
+    stale_after: Duration,
+    state: RwLock<State<K>>,
+    changes: broadcast::Sender<Arc<Change<K>>>,
+    keep_log: bool,
+}
+
+/// A consistent read of a cache: the objects and the version they reflect.
+pub struct Snapshot<K> {
+    /// The version the objects reflect.
+    pub version: CacheVersion,
+    /// The objects, ordered by namespace and name.
+    pub objects: Vec<Arc<K>>,
+}
+
+/// What a subscriber gets: changes since its version, then live ones.
+pub struct Subscription<K> {
+    /// The subscriber's version could not be resumed from (unknown, from
+    /// another cache, or older than the kept history): it should list again.
+    pub resync: bool,
+    /// Changes after the subscriber's version, in order.
+    pub replay: Vec<Arc<Change<K>>>,
+    /// Live changes; those with `seq` at or below the last replayed one are
+    /// repeats to skip.
+    pub live: broadcast::Receiver<Arc<Change<K>>>,
+    /// The version the subscription starts from.
+    pub version: CacheVersion,
+}
+
+/// Counts and times of one cache, for the `clusters` query.
+#[derive(Debug, Clone)]
+pub struct CacheStats {
+    /// The first list has completed.
+    pub synced: bool,
+    /// Objects held.
+    pub objects: usize,
+    /// When the last change arrived.
+    pub last_event: Option<DateTime<Utc>>,
+    /// Synced, and the watch is healthy or has failed for less than the bound.
+    pub fresh: bool,
+    /// The current version.
+    pub version: CacheVersion,
+}
+
+impl<K> ObjectCache<K>
+where
+    K: Resource + Clone + Send + Sync + 'static,
+{
+    fn new(epoch: u64, stale_after: Duration, keep_log: bool) -> Self {
+        let (changes, _) = broadcast::channel(1024);
+        ObjectCache {
+            epoch,
+            stale_after,
+            state: RwLock::new(State {
+                synced: false,
+                objects: BTreeMap::new(),
+                relist: None,
+                seq: 0,
+                log: VecDeque::new(),
+                last_event: None,
+                failing_since: None,
+                last_failure: None,
+            }),
+            changes,
+            keep_log,
+        }
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, State<K>> {
+        // A panic while holding the lock leaves consistent data here (every
+        // update is a single insert or swap), so a poisoned lock is still usable.
+        self.state
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State<K>> {
+        self.state
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn is_fresh(&self, state: &State<K>) -> bool {
+        let healthy = match (state.failing_since, state.last_failure) {
+            (Some(since), Some(last)) => {
+                // A resumed watch on a quiet cluster says nothing; no failure
+                // for longer than the longest retry pause means it resumed.
+                since.elapsed() < self.stale_after || last.elapsed() > RECOVERED_AFTER
+            }
+            _ => true,
+        };
+        state.synced && healthy
+    }
+
+    /// Whether reads may be answered from this cache.
+    pub fn fresh(&self) -> bool {
+        self.is_fresh(&self.read())
+    }
+
+    /// The objects accepted by `keep`, with the version they reflect, or `None`
+    /// when the cache may not answer (not synced, or stale).
+    pub fn snapshot(&self, keep: impl Fn(&ObjectKey, &K) -> bool) -> Option<Snapshot<K>> {
+        let state = self.read();
+        self.is_fresh(&state).then(|| Snapshot {
+            version: CacheVersion {
+                epoch: self.epoch,
+                seq: state.seq,
+            },
+            objects: state
+                .objects
+                .iter()
+                .filter(|(key, object)| keep(key, object))
+                .map(|(_, object)| object.clone())
+                .collect(),
+        })
+    }
+
+    /// One object: `None` when the cache may not answer, `Some(None)` when the
+    /// object does not exist.
+    pub fn get(&self, namespace: &str, name: &str) -> Option<Option<Arc<K>>> {
+        let state = self.read();
+        self.is_fresh(&state).then(|| {
+            state
+                .objects
+                .get(&(namespace.to_owned(), name.to_owned()))
+                .cloned()
+        })
+    }
+
+    /// The current version, when the cache may answer.
+    pub fn version(&self) -> Option<CacheVersion> {
+        let state = self.read();
+        self.is_fresh(&state).then_some(CacheVersion {
+            epoch: self.epoch,
+            seq: state.seq,
+        })
+    }
+
+    /// Counts and times.
+    pub fn stats(&self) -> CacheStats {
+        let state = self.read();
+        CacheStats {
+            synced: state.synced,
+            objects: state.objects.len(),
+            last_event: state.last_event,
+            fresh: self.is_fresh(&state),
+            version: CacheVersion {
+                epoch: self.epoch,
+                seq: state.seq,
+            },
+        }
+    }
+
+    /// Subscribes to changes after `since` (`None`: from now).
+    pub fn subscribe(&self, since: Option<&str>) -> Subscription<K> {
+        // Under the lock, so no change falls between the replay and the live feed.
+        let state = self.read();
+        let live = self.changes.subscribe();
+        let now = CacheVersion {
+            epoch: self.epoch,
+            seq: state.seq,
+        };
+        let Some(since) = since else {
+            return Subscription {
+                resync: false,
+                replay: Vec::new(),
+                live,
+                version: now,
+            };
+        };
+        let oldest_kept = state.log.front().map_or(state.seq, |c| c.seq - 1);
+        match CacheVersion::parse(since) {
+            Some(v) if v.epoch == self.epoch && v.seq <= state.seq && v.seq >= oldest_kept => {
+                Subscription {
+                    resync: false,
+                    replay: state
+                        .log
+                        .iter()
+                        .filter(|c| c.seq > v.seq)
+                        .cloned()
+                        .collect(),
+                    live,
+                    version: v,
+                }
+            }
+            _ => Subscription {
+                resync: true,
+                replay: Vec::new(),
+                live,
+                version: now,
+            },
+        }
+    }
+
+    fn record(&self, state: &mut State<K>, kind: ChangeKind, object: Arc<K>) {
+        state.seq += 1;
+        let change = Arc::new(Change {
+            seq: state.seq,
+            kind,
+            object,
+        });
+        if self.keep_log {
+            if state.log.len() == EVENT_LOG_LEN {
+                state.log.pop_front();
+            }
+            state.log.push_back(change.clone());
+        }
+        // No receivers is fine: nobody is subscribed.
+        let _ = self.changes.send(change);
+    }
+
+    fn apply(&self, event: watcher::Event<K>) {
+        let mut state = self.write();
+        state.failing_since = None;
+        state.last_failure = None;
+        state.last_event = Some(Utc::now());
+        match event {
+            watcher::Event::Init => state.relist = Some(BTreeMap::new()),
+            watcher::Event::InitApply(object) => {
+                let key = key_of(&object);
+                if let Some(relist) = state.relist.as_mut() {
+                    relist.insert(key, Arc::new(object));
+                }
+            }
+            watcher::Event::InitDone => {
+                let fresh = state.relist.take().unwrap_or_default();
+                if state.synced {
+                    // A restarted watch: what changed meanwhile becomes events.
+                    let old = std::mem::take(&mut state.objects);
+                    for (key, object) in &fresh {
+                        match old.get(key) {
+                            None => self.record(&mut state, ChangeKind::Added, object.clone()),
+                            Some(previous)
+                                if previous.resource_version() != object.resource_version() =>
+                            {
+                                self.record(&mut state, ChangeKind::Modified, object.clone());
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                    for (key, object) in &old {
+                        if !fresh.contains_key(key) {
+                            self.record(&mut state, ChangeKind::Deleted, object.clone());
+                        }
+                    }
+                }
+                state.objects = fresh;
+                state.synced = true;
+            }
+            watcher::Event::Apply(object) => {
+                let key = key_of(&object);
+                let object = Arc::new(object);
+                let kind = match state.objects.insert(key, object.clone()) {
+                    Some(previous) if previous.resource_version() == object.resource_version() => {
+                        None
+                    }
+                    Some(_) => Some(ChangeKind::Modified),
+                    None => Some(ChangeKind::Added),
+                };
+                if let Some(kind) = kind {
+                    self.record(&mut state, kind, object);
+                }
+            }
+            watcher::Event::Delete(object) => {
+                let key = key_of(&object);
+                let last = state
+                    .objects
+                    .remove(&key)
+                    .unwrap_or_else(|| Arc::new(object));
+                self.record(&mut state, ChangeKind::Deleted, last);
+            }
+        }
+    }
+
+    fn failed(&self) {
+        let mut state = self.write();
+        let now = Instant::now();
+        if state
+            .last_failure
+            .is_none_or(|last| last.elapsed() > RECOVERED_AFTER)
+        {
+            // The earlier failure was survived: this is a new outage.
+            state.failing_since = Some(now);
+        }
+        state.failing_since.get_or_insert(now);
+        state.last_failure = Some(now);
+    }
+}
+
+/// Doubling pauses between watch retries, from [`RETRY_MIN`] to [`RETRY_MAX`],
+/// starting over once the watch works again.
+struct WatchBackoff {
+    next: Duration,
+}
+
+impl Default for WatchBackoff {
+    fn default() -> Self {
+        WatchBackoff { next: RETRY_MIN }
+    }
+}
+
+impl Iterator for WatchBackoff {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let pause = self.next;
+        self.next = (self.next * 2).min(RETRY_MAX);
+        Some(pause)
+    }
+}
+
+impl Backoff for WatchBackoff {
+    fn reset(&mut self) {
+        self.next = RETRY_MIN;
+    }
+}
+
+fn key_of<K: Resource>(object: &K) -> ObjectKey {
+    (object.namespace().unwrap_or_default(), object.name_any())
+}
+
+/// The watch caches of one cluster. Dropping it stops its watchers.
+pub struct ClusterCache {
+    /// Pods, with numbered changes for subscribers.
+    pub pods: Arc<ObjectCache<Pod>>,
+    /// Nodes.
+    pub nodes: Arc<ObjectCache<Node>>,
+    /// ReplicaSets.
+    pub replicasets: Arc<ObjectCache<ReplicaSet>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for ClusterCache {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl ClusterCache {
+    /// Starts watching pods, nodes and ReplicaSets through `client`.
+    pub fn start(cluster: &str, client: Client, stale_after: Duration) -> Self {
+        let epoch = rand::random::<u64>() >> 8;
+        let pods = Arc::new(ObjectCache::new(epoch, stale_after, true));
+        let nodes = Arc::new(ObjectCache::new(epoch, stale_after, false));
+        let replicasets = Arc::new(ObjectCache::new(epoch, stale_after, false));
+        let tasks = vec![
+            spawn_watch(cluster, Api::<Pod>::all(client.clone()), pods.clone()),
+            spawn_watch(cluster, Api::<Node>::all(client.clone()), nodes.clone()),
+            spawn_watch(cluster, Api::<ReplicaSet>::all(client), replicasets.clone()),
+        ];
+        ClusterCache {
+            pods,
+            nodes,
+            replicasets,
+            tasks,
+        }
+    }
+}
+
+fn spawn_watch<K>(cluster: &str, api: Api<K>, cache: Arc<ObjectCache<K>>) -> JoinHandle<()>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+{
+    let cluster = cluster.to_owned();
+    let config = watcher::Config::default().timeout(WATCH_TIMEOUT_SECS);
+    tokio::spawn(async move {
+        let mut events = watcher(api, config)
+            .modify(|object: &mut K| object.meta_mut().managed_fields = None)
+            .backoff(WatchBackoff::default())
+            .boxed();
+        while let Some(event) = events.next().await {
+            match event {
+                Ok(event) => cache.apply(event),
+                Err(err) => {
+                    tracing::warn!(cluster, kind = %K::kind(&()), "watch failed, retrying: {err}");
+                    cache.failed();
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,133 @@
+//! Conditional requests and rendered-body reuse for the pod routes.
+//!
+//! A pod answer depends only on the cluster's cache version, the route and its
+//! variables (authorization is checked on every request, before any of this).
+//! So each request first asks the schema for the current version (a tiny
+//! query); from it and the request comes a strong ETag. A matching
+//! `If-None-Match` is answered 304 with no body; otherwise a body rendered
+//! earlier for the same version is sent again as it is, and only a miss runs
+//! the full query. Bodies read from the API server (cache off or not synced)
+//! carry no ETag and are never kept.
+//!
+//! If per-user grants ever filter a list rather than refuse it, the viewer's
+//! scope must join the key.
+
+use std::{
+    collections::HashMap,
+    hash::{DefaultHasher, Hash, Hasher},
+    sync::Mutex,
+};
+
+use axum::{
+    body::Bytes,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+/// Distinct requests whose latest body is kept.
+const MAX_BODIES: usize = 512;
+
+/// Bodies rendered for a version, by request.
+#[derive(Default)]
+pub struct RenderedBodies {
+    bodies: Mutex<HashMap<String, (String, Bytes)>>,
+}
+
+impl RenderedBodies {
+    /// The body kept for `key` at `version`.
+    pub fn get(&self, key: &str, version: &str) -> Option<Bytes> {
+        let bodies = self.bodies.lock().ok()?;
+        bodies
+            .get(key)
+            .filter(|(kept, _)| kept == version)
+            .map(|(_, body)| body.clone())
+    }
+
+    /// Keeps `body` as the answer to `key` at `version`.
+    pub fn put(&self, key: String, version: String, body: Bytes) {
+        if let Ok(mut bodies) = self.bodies.lock() {
+            if bodies.len() >= MAX_BODIES && !bodies.contains_key(&key) {
+                // Old versions are useless anyway; start over rather than track age.
+                bodies.clear();
+            }
+            bodies.insert(key, (version, body));
+        }
+    }
+}
+
+/// The ETag of the answer to `key` at `version`.
+pub fn etag(key: &str, version: &str) -> String {
+    let mut hasher = DefaultHasher::new();
+    (key, version).hash(&mut hasher);
+    format!("\"{:016x}\"", hasher.finish())
+}
+
+/// Whether the request's `If-None-Match` names `etag` (or `*`).
+pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == etag || tag == "*")
+}
+
+/// A 304 for `etag`.
+pub fn not_modified_response(etag: &str) -> Response {
+    let mut response = StatusCode::NOT_MODIFIED.into_response();
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// A 200 JSON answer carrying `etag`.
+pub fn body_response(body: Bytes, etag: &str) -> Response {
+    let mut response = (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_change_with_version_and_request() {
+        let a = etag("pods/sim", "1.1");
+        assert_eq!(a, etag("pods/sim", "1.1"));
+        assert_ne!(a, etag("pods/sim", "1.2"));
+        assert_ne!(a, etag("pods/other", "1.1"));
+    }
+
+    #[test]
+    fn if_none_match_lists_and_weak_tags_are_understood() {
+        let tag = etag("k", "v");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_str(&format!("\"other\", W/{tag}")).expect("header"),
+        );
+        assert!(not_modified(&headers, &tag));
+        assert!(!not_modified(&HeaderMap::new(), &tag));
+    }
+
+    #[test]
+    fn bodies_are_reused_only_for_their_version() {
+        let kept = RenderedBodies::default();
+        kept.put("k".into(), "1.1".into(), Bytes::from_static(b"{}"));
+        assert!(kept.get("k", "1.1").is_some());
+        assert!(kept.get("k", "1.2").is_none());
+    }
+}
