@@ -5,14 +5,23 @@
 //! account. A context that cannot be turned into a client is logged and left
 //! out; the gateway never fails to start because of one cluster.
 
-use std::{collections::BTreeMap, future::Future, sync::Arc, time::Duration};
+use std::{
+    collections::BTreeMap,
+    future::Future,
+    sync::{Arc, OnceLock},
+    time::{Duration, Instant},
+};
 
 use kube::{
     Client,
     config::{KubeConfigOptions, Kubeconfig},
 };
 
-use crate::{config::Config, error::AppError};
+use crate::{
+    config::Config,
+    error::AppError,
+    metrics::{Metrics, UpstreamOutcome},
+};
 
 /// One cluster the gateway reads from.
 pub struct Cluster {
@@ -22,6 +31,8 @@ pub struct Cluster {
     pub server: String,
     client: Client,
     timeout: Duration,
+    /// Where calls are counted; attached once by [`ClusterRegistry::observe`].
+    metrics: OnceLock<Metrics>,
 }
 
 impl Cluster {
@@ -44,6 +55,7 @@ impl Cluster {
             server: server.trim_end_matches('/').to_owned(),
             client,
             timeout,
+            metrics: OnceLock::new(),
         })
     }
 
@@ -53,19 +65,39 @@ impl Cluster {
     }
 
     /// Runs one call towards the cluster under the cluster's timeout, turning
-    /// every failure into an error that names the cluster.
+    /// every failure into an error that names the cluster. Every call is counted
+    /// in the metrics by cluster and outcome.
     pub async fn call<T>(
         &self,
         call: impl Future<Output = Result<T, kube::Error>>,
     ) -> Result<T, AppError> {
-        match tokio::time::timeout(self.timeout + Duration::from_secs(1), call).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) => Err(AppError::from_kube(&self.name, &err)),
-            Err(_) => Err(AppError::ClusterUnavailable {
-                cluster: self.name.clone(),
-                reason: "timed out",
-            }),
+        let started = Instant::now();
+        let (outcome, result) =
+            match tokio::time::timeout(self.timeout + Duration::from_secs(1), call).await {
+                Ok(Ok(value)) => (UpstreamOutcome::Ok, Ok(value)),
+                Ok(Err(err)) => {
+                    let err = AppError::from_kube(&self.name, &err);
+                    let outcome = match &err {
+                        AppError::ClusterUnavailable {
+                            reason: "timed out",
+                            ..
+                        } => UpstreamOutcome::Timeout,
+                        _ => UpstreamOutcome::Error,
+                    };
+                    (outcome, Err(err))
+                }
+                Err(_) => (
+                    UpstreamOutcome::Timeout,
+                    Err(AppError::ClusterUnavailable {
+                        cluster: self.name.clone(),
+                        reason: "timed out",
+                    }),
+                ),
+            };
+        if let Some(metrics) = self.metrics.get() {
+            metrics.upstream_call(&self.name, outcome, started.elapsed());
         }
+        result
     }
 
     /// Whether the API server answers its version endpoint in time.
@@ -145,6 +177,14 @@ impl ClusterRegistry {
             .get(name)
             .cloned()
             .ok_or_else(|| AppError::ClusterNotFound(name.to_owned()))
+    }
+
+    /// Counts every later call to these clusters in `metrics`. Only the first
+    /// call has an effect: a cluster belongs to one gateway.
+    pub fn observe(&self, metrics: &Metrics) {
+        for cluster in self.clusters.values() {
+            let _ = cluster.metrics.set(metrics.clone());
+        }
     }
 
     /// Every cluster, ordered by name.

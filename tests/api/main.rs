@@ -5,6 +5,7 @@
 
 mod graphql;
 mod helpers;
+mod ops;
 mod pods;
 mod rest;
 mod schema;
