@@ -3,6 +3,7 @@
 //!
 //! Database tests run on SQLite, PostgreSQL and MariaDB (see `helpers::Backend`).
 
+mod deploy;
 mod graphql;
 mod helpers;
 mod ops;
