@@ -26,6 +26,22 @@ pub const DEFAULT_CLUSTER_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_CACHE_STALE_AFTER: Duration = Duration::from_secs(30);
 /// The shortest secret accepted for `OSP_JWT_SECRET` (HS256 wants at least 256 bits).
 pub const MIN_JWT_SECRET_LEN: usize = 32;
+/// Default bound on answering one request.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default sign-in attempts allowed per user name and minute.
+pub const DEFAULT_LOGIN_LIMIT_PER_NAME: u32 = 10;
+/// Default sign-in attempts allowed per client address and minute.
+pub const DEFAULT_LOGIN_LIMIT_PER_ADDRESS: u32 = 30;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines (coloured on a terminal).
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
 
 /// A value that must never be printed: `Debug` shows `[redacted]`.
 #[derive(Clone, PartialEq, Eq)]
@@ -120,6 +136,30 @@ pub struct Cli {
     /// Log filter in tracing's EnvFilter syntax, e.g. info or osp_gateway=debug.
     #[arg(long, env = "OSP_LOG", default_value = "info")]
     pub log: String,
+
+    /// Log line format: text, or json (one object per line, with the request's
+    /// span fields such as request_id).
+    #[arg(long, env = "OSP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Browser origins allowed to call the API cross-origin (CORS), comma
+    /// separated, e.g. https://app.example.com,http://localhost:3000. Off when
+    /// empty. `*` is refused: list each origin.
+    #[arg(long, env = "OSP_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Longest time to answer a request to /graphql or /osp/api, e.g. 30s;
+    /// slower requests get 504 with the code Timeout.
+    #[arg(long, env = "OSP_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Sign-in attempts allowed per user name and minute (0: no limit).
+    #[arg(long, env = "OSP_LOGIN_LIMIT_PER_NAME", default_value_t = DEFAULT_LOGIN_LIMIT_PER_NAME)]
+    pub login_limit_per_name: u32,
+
+    /// Sign-in attempts allowed per client address and minute (0: no limit).
+    #[arg(long, env = "OSP_LOGIN_LIMIT_PER_ADDRESS", default_value_t = DEFAULT_LOGIN_LIMIT_PER_ADDRESS)]
+    pub login_limit_per_address: u32,
 }
 
 /// When the watch caches start.
@@ -163,6 +203,14 @@ pub struct Config {
     pub pod_cache: CacheMode,
     /// Bound on serving cached data while a watch keeps failing.
     pub cache_stale_after: Duration,
+    /// Origins allowed cross-origin (CORS); empty: CORS off.
+    pub cors_origins: Vec<String>,
+    /// Longest time to answer a request to /graphql or /osp/api.
+    pub request_timeout: Duration,
+    /// Sign-in attempts per user name and minute (0: no limit).
+    pub login_limit_per_name: u32,
+    /// Sign-in attempts per client address and minute (0: no limit).
+    pub login_limit_per_address: u32,
 }
 
 impl Config {
@@ -180,6 +228,10 @@ impl Config {
             cluster_timeout: DEFAULT_CLUSTER_TIMEOUT,
             pod_cache: CacheMode::On,
             cache_stale_after: DEFAULT_CACHE_STALE_AFTER,
+            cors_origins: Vec::new(),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            login_limit_per_name: DEFAULT_LOGIN_LIMIT_PER_NAME,
+            login_limit_per_address: DEFAULT_LOGIN_LIMIT_PER_ADDRESS,
         }
     }
 
@@ -198,6 +250,15 @@ impl Config {
             cluster_timeout: cli.cluster_timeout,
             pod_cache: cli.pod_cache,
             cache_stale_after: cli.cache_stale_after,
+            cors_origins: cli
+                .cors_origins
+                .iter()
+                .map(|origin| origin.trim().to_owned())
+                .filter(|origin| !origin.is_empty())
+                .collect(),
+            request_timeout: cli.request_timeout,
+            login_limit_per_name: cli.login_limit_per_name,
+            login_limit_per_address: cli.login_limit_per_address,
         };
         config.validate()?;
         Ok(config)
@@ -241,6 +302,14 @@ impl Config {
         {
             problems.push("OSP_IN_CLUSTER_NAME must not be empty".to_owned());
         }
+        if self.request_timeout.is_zero() {
+            problems.push("OSP_REQUEST_TIMEOUT must be more than zero".to_owned());
+        }
+        for origin in &self.cors_origins {
+            if let Err(reason) = check_origin(origin) {
+                problems.push(format!("OSP_CORS_ORIGINS: {origin:?} {reason}"));
+            }
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -267,6 +336,27 @@ fn kubeconfig_paths(flag: Option<PathBuf>) -> Vec<PathBuf> {
 /// variables are set for every pod).
 fn running_in_a_pod() -> bool {
     std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
+}
+
+/// Checks one CORS origin: `scheme://host[:port]`, exactly as browsers send it
+/// in the `Origin` header (no path, no trailing slash, no wildcard).
+fn check_origin(origin: &str) -> Result<(), &'static str> {
+    if origin.contains('*') {
+        return Err("is a wildcard; list each allowed origin instead");
+    }
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return Err("must look like https://host[:port]");
+    };
+    if scheme != "http" && scheme != "https" {
+        return Err("must start with http:// or https://");
+    }
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+        return Err("must be scheme://host[:port] with no path, user or trailing slash");
+    }
+    if !origin.is_ascii() || origin.chars().any(|c| c.is_ascii_uppercase()) {
+        return Err("must be lower-case ASCII, as browsers send it");
+    }
+    Ok(())
 }
 
 /// Every problem found in a configuration.
@@ -319,6 +409,48 @@ mod tests {
         ]);
         let errors = Config::from_cli(parsed).expect_err("invalid");
         assert_eq!(errors.0.len(), 4, "{errors}");
+    }
+
+    #[test]
+    fn production_settings_have_documented_defaults() {
+        let parsed = cli(&[]);
+        assert_eq!(parsed.log_format, LogFormat::Text);
+        assert_eq!(parsed.request_timeout, Duration::from_secs(30));
+        assert_eq!(parsed.login_limit_per_name, 10);
+        assert_eq!(parsed.login_limit_per_address, 30);
+        assert!(parsed.cors_origins.is_empty());
+        let parsed = cli(&["--log-format", "json", "--request-timeout", "2s"]);
+        assert_eq!(parsed.log_format, LogFormat::Json);
+        assert_eq!(parsed.request_timeout, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn cors_origins_are_a_comma_separated_list() {
+        let parsed = cli(&[
+            "--cors-origins",
+            "https://app.example.com, http://localhost:3000,",
+        ]);
+        let config = Config::from_cli(parsed).expect("valid origins");
+        assert_eq!(
+            config.cors_origins,
+            ["https://app.example.com", "http://localhost:3000"]
+        );
+    }
+
+    #[test]
+    fn wildcard_and_malformed_cors_origins_are_refused() {
+        for origin in [
+            "*",
+            "https://*.example.com",
+            "app.example.com",
+            "https://app.example.com/",
+            "ftp://app.example.com",
+            "https://App.example.com",
+        ] {
+            let parsed = cli(&["--cors-origins", origin]);
+            let errors = Config::from_cli(parsed).expect_err(origin);
+            assert!(errors.0[0].contains("OSP_CORS_ORIGINS"), "{errors}");
+        }
     }
 
     #[test]

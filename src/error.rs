@@ -40,11 +40,13 @@ pub enum ErrorCode {
     ClusterUnavailable,
     /// Anything else.
     InternalError,
+    /// The gateway gave up on the request after the request timeout.
+    Timeout,
 }
 
 impl ErrorCode {
     /// Every code, for tests and documentation.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::Success,
         ErrorCode::InvalidParameter,
         ErrorCode::Unauthorized,
@@ -60,6 +62,7 @@ impl ErrorCode {
         ErrorCode::TooManyRequests,
         ErrorCode::ClusterUnavailable,
         ErrorCode::InternalError,
+        ErrorCode::Timeout,
     ];
 
     /// The code as clients see it.
@@ -80,6 +83,7 @@ impl ErrorCode {
             ErrorCode::TooManyRequests => "TooManyRequests",
             ErrorCode::ClusterUnavailable => "ClusterUnavailable",
             ErrorCode::InternalError => "InternalError",
+            ErrorCode::Timeout => "Timeout",
         }
     }
 
@@ -105,6 +109,7 @@ impl ErrorCode {
             ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::ClusterUnavailable => StatusCode::BAD_GATEWAY,
             ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Timeout => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 }
@@ -176,6 +181,15 @@ pub enum AppError {
     /// Anything unexpected. The cause is logged, never sent.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+    /// A rate limit was hit; the client may try again after `retry_after` seconds.
+    #[error("too many attempts; try again in {retry_after} s")]
+    TooManyRequests {
+        /// Whole seconds until an attempt is allowed again (at least 1).
+        retry_after: u64,
+    },
+    /// The request took longer than the request timeout allows.
+    #[error("the request took longer than {} to answer", humantime::format_duration(*.0))]
+    Timeout(std::time::Duration),
 }
 
 /// The message given for every failed sign-in and every unusable token.
@@ -213,6 +227,8 @@ impl AppError {
             AppError::PodNotFound { .. } => ErrorCode::PodNotFound,
             AppError::ClusterUnavailable { .. } => ErrorCode::ClusterUnavailable,
             AppError::Internal(_) => ErrorCode::InternalError,
+            AppError::TooManyRequests { .. } => ErrorCode::TooManyRequests,
+            AppError::Timeout(_) => ErrorCode::Timeout,
         }
     }
 
@@ -311,6 +327,7 @@ mod tests {
             ("TooManyRequests", 429),
             ("ClusterUnavailable", 502),
             ("InternalError", 500),
+            ("Timeout", 504),
         ];
         for (code, status) in table {
             let parsed = ErrorCode::parse(code).expect("documented code exists");

@@ -13,6 +13,10 @@
 //! - [`graphql`]: the schema, its resolvers, and `/graphql`.
 //! - [`rest`]: `/osp/api`, translated to GraphQL.
 //! - [`startup`]: wiring and serving.
+//! - [`ops`]: health, readiness and metrics routes; request metrics; timeout answers.
+//! - [`metrics`]: the Prometheus metrics of one gateway.
+//! - [`ratelimit`]: sign-in rate limits.
+//! - [`logging`]: text or JSON log output.
 
 pub mod auth;
 pub mod config;
@@ -20,6 +24,10 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod k8s;
+pub mod logging;
+pub mod metrics;
+pub mod ops;
+pub mod ratelimit;
 pub mod rest;
 pub mod startup;
 pub mod state;

@@ -1,22 +1,16 @@
 //! The `osp-gateway` binary: parse configuration, set up logging, serve.
 
-use std::io::IsTerminal;
-
 use clap::Parser;
 use osp_gateway::{
     config::{Cli, Config},
+    logging,
     startup::{Application, shutdown_signal},
 };
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let filter = EnvFilter::try_new(&cli.log).unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stdout().is_terminal())
-        .init();
+    logging::init(&cli.log, cli.log_format);
 
     let config = match Config::from_cli(cli) {
         Ok(config) => config,

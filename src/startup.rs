@@ -1,11 +1,19 @@
 //! Building and running the gateway: the only module that sees every part.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
-use axum::{Router, extract::DefaultBodyLimit, http::Request, routing::get};
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::{HeaderName, HeaderValue, Method, Request, StatusCode, header},
+    middleware,
+    routing::get,
+};
 use tokio::net::TcpListener;
 use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
@@ -16,10 +24,18 @@ use crate::{
     db,
     graphql::{self, Executor},
     k8s::ClusterRegistry,
+    metrics::Metrics,
+    ops,
+    ratelimit::LoginLimiter,
     rest,
     state::AppState,
     users,
 };
+
+/// How often histogram samples are folded into buckets when nobody scrapes.
+const METRICS_UPKEEP_EVERY: Duration = Duration::from_secs(5);
+/// How long browsers may cache a CORS preflight answer.
+const CORS_MAX_AGE: Duration = Duration::from_secs(10 * 60);
 
 /// A gateway that is bound to its port and ready to serve.
 pub struct Application {
@@ -59,12 +75,18 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
         let clusters = ClusterRegistry::from_config(&config).await;
+        let metrics = Metrics::new();
+        clusters.observe(&metrics);
+        let login_limiter =
+            LoginLimiter::new(config.login_limit_per_name, config.login_limit_per_address);
         let state = AppState {
             config: Arc::new(config),
             db,
             jwt: Arc::new(jwt),
             passwords,
             clusters: Arc::new(clusters),
+            metrics,
+            login_limiter: Arc::new(login_limiter),
         };
         let router = router(state.clone());
         Ok(Application {
@@ -91,9 +113,24 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        let metrics = self.state.metrics.clone();
+        let upkeep = tokio::spawn(async move {
+            let mut every = tokio::time::interval(METRICS_UPKEEP_EVERY);
+            loop {
+                every.tick().await;
+                metrics.run_upkeep();
+            }
+        });
+        // The peer address feeds the per-address sign-in limit.
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        upkeep.abort();
+        served?;
         self.state.db.close_by_ref().await.ok();
         Ok(())
     }
@@ -101,16 +138,36 @@ impl Application {
 
 /// The whole HTTP surface over a state.
 pub fn router(state: AppState) -> Router {
-    let executor = Executor::new(state);
+    let executor = Executor::new(state.clone());
+    let timeout = state.config.request_timeout;
+    // Subscriptions live as long as their token: no request timeout for them.
+    let subscriptions = Router::new()
+        .route("/graphql/ws", get(graphql::ws::graphql_ws))
+        .with_state(executor.clone());
     let api = Router::new()
         .route(
             "/graphql",
             get(graphql::handler::graphiql).post(graphql::handler::graphql_post),
         )
         .layer(DefaultBodyLimit::max(graphql::handler::MAX_BODY_BYTES))
-        .route("/graphql/ws", get(graphql::ws::graphql_ws))
         .nest("/osp/api", rest::router())
-        .with_state(executor);
+        .with_state(executor)
+        // Bounds only the routes above.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::GATEWAY_TIMEOUT,
+            timeout,
+        ))
+        .layer(middleware::from_fn_with_state(timeout, ops::answer_timeout))
+        .merge(subscriptions)
+        .merge(ops::router(state.clone()))
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            ops::track_http,
+        ));
+    let api = match cors(&state.config.cors_origins) {
+        Some(cors) => api.layer(cors),
+        None => api,
+    };
     api.layer(
         TraceLayer::new_for_http()
             // Path only: query strings and headers (tokens) stay out of the log.
@@ -136,6 +193,27 @@ pub fn router(state: AppState) -> Router {
     )
     .layer(PropagateRequestIdLayer::x_request_id())
     .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// CORS for the configured origins, or none when the list is empty. Tokens
+/// travel in the `Authorization` header, never in cookies, so credentials
+/// (cookies) are not allowed; origins are exact (no wildcard, refused by config).
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok())
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST, Method::PUT])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
+            .max_age(CORS_MAX_AGE),
+    )
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

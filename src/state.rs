@@ -8,6 +8,8 @@ use crate::{
     auth::{JwtKeys, Passwords},
     config::Config,
     k8s::ClusterRegistry,
+    metrics::Metrics,
+    ratelimit::LoginLimiter,
 };
 
 /// Shared handles of one gateway (each clone is a few reference counts).
@@ -23,4 +25,8 @@ pub struct AppState {
     pub passwords: Passwords,
     /// The configured clusters.
     pub clusters: Arc<ClusterRegistry>,
+    /// This gateway's metrics (its own recorder, never a global one).
+    pub metrics: Metrics,
+    /// Sign-in rate limits.
+    pub login_limiter: Arc<LoginLimiter>,
 }

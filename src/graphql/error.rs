@@ -7,8 +7,12 @@ use crate::error::{AppError, ErrorCode};
 
 impl ErrorExtensions for AppError {
     fn extend(&self) -> async_graphql::Error {
-        async_graphql::Error::new(self.to_string())
-            .extend_with(|_, ext| ext.set("code", self.code().as_str()))
+        async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
+            ext.set("code", self.code().as_str());
+            if let AppError::TooManyRequests { retry_after } = self {
+                ext.set("retryAfter", *retry_after);
+            }
+        })
     }
 }
 

@@ -5,15 +5,18 @@
 //! refused, and mutations never run from GET (GET does not execute at all). The
 //! body is read with a size cap before parsing.
 
+use std::net::SocketAddr;
+
 use async_graphql::{Response as GqlResponse, ServerError, http::GraphiQLSource};
 use axum::{
+    Extension,
     body::Bytes,
-    extract::{State, rejection::BytesRejection},
+    extract::{ConnectInfo, State, rejection::BytesRejection},
     http::{HeaderMap, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
 
-use super::Executor;
+use super::{ClientAddr, Executor, check_query_size};
 use crate::error::{AppError, ErrorCode};
 
 /// Largest GraphQL request body accepted.
@@ -22,6 +25,7 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Executes a GraphQL request.
 pub async fn graphql_post(
     State(executor): State<Executor>,
+    connect_info: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -35,8 +39,9 @@ pub async fn graphql_post(
             Err(err) => return error_response(&err),
         },
     };
+    let client = connect_info.map(|Extension(ConnectInfo(addr))| ClientAddr(addr.ip()));
     let response = executor
-        .execute(headers.get(header::AUTHORIZATION), request)
+        .execute_from(client, headers.get(header::AUTHORIZATION), request)
         .await;
     json_response(StatusCode::OK, &response)
 }
@@ -50,8 +55,10 @@ fn parse_request(body: &[u8]) -> Result<async_graphql::Request, AppError> {
             "batched requests are not supported",
         ));
     }
-    serde_json::from_value(value)
-        .map_err(|e| AppError::invalid("body", format!("not a GraphQL request: {e}")))
+    let request = serde_json::from_value(value)
+        .map_err(|e| AppError::invalid("body", format!("not a GraphQL request: {e}")))?;
+    check_query_size(&request)?;
+    Ok(request)
 }
 
 /// Serves the GraphiQL playground. Its header editor sets `Authorization`.
@@ -64,7 +71,9 @@ pub async fn graphiql() -> Html<String> {
     )
 }
 
-fn error_response(err: &AppError) -> Response {
+/// An error in GraphQL's response shape, for failures before execution (or
+/// instead of it, such as the request timeout).
+pub fn error_response(err: &AppError) -> Response {
     let mut error = ServerError::new(err.to_string(), None);
     error
         .extensions
@@ -72,6 +81,7 @@ fn error_response(err: &AppError) -> Response {
         .set("code", err.code().as_str());
     let status = match err.code() {
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::Timeout => StatusCode::GATEWAY_TIMEOUT,
         _ => StatusCode::BAD_REQUEST,
     };
     json_response(status, &GqlResponse::from_errors(vec![error]))

@@ -15,6 +15,8 @@ pub mod ws;
 use async_graphql::{
     Context, MergedObject, MergedSubscription, Request, Response, Schema, dataloader::DataLoader,
 };
+use std::net::IpAddr;
+
 use axum::http::HeaderValue;
 use chrono::{DateTime, Utc};
 
@@ -46,6 +48,25 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 pub const MAX_DEPTH: usize = 16;
 /// Highest query complexity accepted.
 pub const MAX_COMPLEXITY: usize = 5_000;
+/// Longest query text accepted, in bytes (GraphiQL's introspection query is
+/// about 2 KiB; the REST layer's documents are far smaller).
+pub const MAX_QUERY_BYTES: usize = 32 * 1024;
+
+/// The address of the client that sent a request, when known; request data for
+/// the resolvers that need it (the sign-in rate limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+/// Refuses query text longer than [`MAX_QUERY_BYTES`], before it is parsed.
+pub fn check_query_size(request: &Request) -> Result<(), AppError> {
+    if request.query.len() > MAX_QUERY_BYTES {
+        return Err(AppError::invalid(
+            "query",
+            format!("longer than {MAX_QUERY_BYTES} bytes"),
+        ));
+    }
+    Ok(())
+}
 
 /// Builds the schema without state, e.g. to print its SDL.
 pub fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
@@ -80,7 +101,21 @@ impl Executor {
     /// Executes one request as the holder of `authorization` (the raw
     /// `Authorization` header, if any).
     pub async fn execute(&self, authorization: Option<&HeaderValue>, request: Request) -> Response {
+        self.execute_from(None, authorization, request).await
+    }
+
+    /// [`Executor::execute`] for a request from a known client address.
+    pub async fn execute_from(
+        &self,
+        client: Option<ClientAddr>,
+        authorization: Option<&HeaderValue>,
+        request: Request,
+    ) -> Response {
         let auth = authenticate(&self.state, authorization).await;
+        let request = match client {
+            Some(client) => request.data(client),
+            None => request,
+        };
         let (nodes, workloads) = self.loaders();
         let request = request.data(auth).data(nodes).data(workloads);
         let mut response = self.schema.execute(request).await;

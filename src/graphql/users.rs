@@ -7,10 +7,11 @@ use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::user;
 
-use super::{GqlResultExt, app, viewer};
+use super::{ClientAddr, GqlResultExt, app, viewer};
 use crate::{
     auth::Role as AuthRole,
-    error::AppError,
+    error::{AppError, ErrorCode},
+    metrics::LoginFailure,
     users::{self, NewUser, UserChanges},
 };
 
@@ -141,7 +142,9 @@ pub struct UserMutation;
 
 #[Object]
 impl UserMutation {
-    /// Signs in; the only operation that needs no token.
+    /// Signs in; the only operation that needs no token. Attempts are limited
+    /// per name and per client address (error code TooManyRequests, with
+    /// `extensions.retryAfter` in seconds).
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -149,8 +152,19 @@ impl UserMutation {
         password: String,
     ) -> async_graphql::Result<LoginPayload> {
         let state = app(ctx);
+        let client = ctx.data_opt::<ClientAddr>().map(|client| client.0);
+        if let Err(err) = state.login_limiter.check(&name, client) {
+            state.metrics.login_failure(LoginFailure::RateLimited);
+            tracing::warn!(user = %name, client = ?client, "sign-in refused by the rate limit");
+            return Err(err).gql();
+        }
         let user = users::authenticate_password(&state.db, &state.passwords, &name, &password)
             .await
+            .inspect_err(|err| {
+                if err.code() == ErrorCode::Unauthorized {
+                    state.metrics.login_failure(LoginFailure::BadCredentials);
+                }
+            })
             .gql()?;
         let (token, expires_at) = state.jwt.issue(user.id, user.token_generation).gql()?;
         Ok(LoginPayload { token, expires_at })

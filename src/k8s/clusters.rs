@@ -9,7 +9,7 @@ use std::{
     collections::BTreeMap,
     future::Future,
     sync::{Arc, OnceLock},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use kube::{
@@ -21,6 +21,7 @@ use super::cache::ClusterCache;
 use crate::{
     config::{CacheMode, Config},
     error::AppError,
+    metrics::{Metrics, UpstreamOutcome},
 };
 
 /// How the watch cache of a cluster is used.
@@ -56,6 +57,8 @@ pub struct Cluster {
     timeout: Duration,
     settings: CacheSettings,
     cache: OnceLock<ClusterCache>,
+    /// Where calls are counted; attached once by [`ClusterRegistry::observe`].
+    metrics: OnceLock<Metrics>,
 }
 
 impl Cluster {
@@ -85,6 +88,7 @@ impl Cluster {
             timeout,
             settings,
             cache: OnceLock::new(),
+            metrics: OnceLock::new(),
         })
     }
 
@@ -120,19 +124,39 @@ impl Cluster {
     }
 
     /// Runs one call towards the cluster under the cluster's timeout, turning
-    /// every failure into an error that names the cluster.
+    /// every failure into an error that names the cluster. Every call is counted
+    /// in the metrics by cluster and outcome.
     pub async fn call<T>(
         &self,
         call: impl Future<Output = Result<T, kube::Error>>,
     ) -> Result<T, AppError> {
-        match tokio::time::timeout(self.timeout + Duration::from_secs(1), call).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) => Err(AppError::from_kube(&self.name, &err)),
-            Err(_) => Err(AppError::ClusterUnavailable {
-                cluster: self.name.clone(),
-                reason: "timed out",
-            }),
+        let started = Instant::now();
+        let (outcome, result) =
+            match tokio::time::timeout(self.timeout + Duration::from_secs(1), call).await {
+                Ok(Ok(value)) => (UpstreamOutcome::Ok, Ok(value)),
+                Ok(Err(err)) => {
+                    let err = AppError::from_kube(&self.name, &err);
+                    let outcome = match &err {
+                        AppError::ClusterUnavailable {
+                            reason: "timed out",
+                            ..
+                        } => UpstreamOutcome::Timeout,
+                        _ => UpstreamOutcome::Error,
+                    };
+                    (outcome, Err(err))
+                }
+                Err(_) => (
+                    UpstreamOutcome::Timeout,
+                    Err(AppError::ClusterUnavailable {
+                        cluster: self.name.clone(),
+                        reason: "timed out",
+                    }),
+                ),
+            };
+        if let Some(metrics) = self.metrics.get() {
+            metrics.upstream_call(&self.name, outcome, started.elapsed());
         }
+        result
     }
 
     /// Whether the API server answers its version endpoint in time.
@@ -217,6 +241,14 @@ impl ClusterRegistry {
             .get(name)
             .cloned()
             .ok_or_else(|| AppError::ClusterNotFound(name.to_owned()))
+    }
+
+    /// Counts every later call to these clusters in `metrics`. Only the first
+    /// call has an effect: a cluster belongs to one gateway.
+    pub fn observe(&self, metrics: &Metrics) {
+        for cluster in self.clusters.values() {
+            let _ = cluster.metrics.set(metrics.clone());
+        }
     }
 
     /// Every cluster, ordered by name.

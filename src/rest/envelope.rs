@@ -3,6 +3,7 @@
 use async_graphql::Response as GqlResponse;
 use axum::{
     Json,
+    http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
@@ -48,8 +49,18 @@ impl Envelope {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log_if_internal();
-        Envelope::error(self.code(), self.to_string())
+        let mut response = Envelope::error(self.code(), self.to_string());
+        if let AppError::TooManyRequests { retry_after } = self {
+            set_retry_after(&mut response, retry_after);
+        }
+        response
     }
+}
+
+fn set_retry_after(response: &mut Response, seconds: u64) {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
 }
 
 /// Turns a GraphQL response into an envelope: the first error decides the code
@@ -61,7 +72,19 @@ pub fn from_graphql(
 ) -> Response {
     if let Some(error) = response.errors.first() {
         let code = code_of(error).unwrap_or(ErrorCode::InternalError);
-        return Envelope::error(code, error.message.clone());
+        let mut answer = Envelope::error(code, error.message.clone());
+        let retry_after = error
+            .extensions
+            .as_ref()
+            .and_then(|ext| ext.get("retryAfter"))
+            .and_then(|value| match value {
+                async_graphql::Value::Number(n) => n.as_u64(),
+                _ => None,
+            });
+        if let (ErrorCode::TooManyRequests, Some(seconds)) = (code, retry_after) {
+            set_retry_after(&mut answer, seconds);
+        }
+        return answer;
     }
     let data = match response.data.into_json() {
         Ok(Value::Object(mut root)) => root.remove(field).unwrap_or(Value::Null),

@@ -1,8 +1,11 @@
 //! `/osp/api/users` and `/osp/api/login`, translated to GraphQL.
 
+use std::net::SocketAddr;
+
 use async_graphql::{Request, Variables};
 use axum::{
-    extract::{Path, Query, State, rejection::QueryRejection},
+    Extension,
+    extract::{ConnectInfo, Path, Query, State, rejection::QueryRejection},
     http::{HeaderMap, header},
     response::Response,
 };
@@ -11,7 +14,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{envelope::from_graphql, input::JsonObject};
-use crate::{error::AppError, graphql::Executor};
+use crate::{
+    error::AppError,
+    graphql::{ClientAddr, Executor},
+};
 
 const CREATE_USER: &str =
     "mutation CreateUser($input: CreateUserInput!) { createUser(input: $input) { name } }";
@@ -130,6 +136,7 @@ pub async fn update(
 /// `POST /osp/api/login`: `{name, password}` → `{token}`.
 pub async fn login(
     State(executor): State<Executor>,
+    connect_info: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Result<JsonObject, AppError>,
 ) -> Result<Response, AppError> {
@@ -139,8 +146,10 @@ pub async fn login(
         "name": body.required("name")?,
         "password": body.required("password")?,
     });
+    let client = connect_info.map(|Extension(ConnectInfo(addr))| ClientAddr(addr.ip()));
     let response = executor
-        .execute(
+        .execute_from(
+            client,
             headers.get(header::AUTHORIZATION),
             request(LOGIN, variables),
         )

@@ -291,6 +291,42 @@ async fn list_then_subscribe_sees_every_change_once_and_in_order() {
 }
 
 #[tokio::test]
+async fn subscriptions_outlive_the_request_timeout_and_caches_show_in_metrics() {
+    let sim = Simulator::builder()
+        .generated_pods(4)
+        .build_and_start()
+        .await
+        .expect("starts");
+    let live = Live::start_with(&sim, |c| c.request_timeout = Duration::from_secs(1)).await;
+    let mut socket = connect(
+        &live.app,
+        json!({"Authorization": format!("Bearer {}", live.token)}),
+    )
+    .await;
+    subscribe(&mut socket, None).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    sim.upsert_pod(pod("patient", "Running", None));
+    let (kind, name, _, _) = event(&mut socket).await;
+    assert_eq!((kind.as_str(), name.as_str()), ("ADDED", "patient"));
+
+    let metrics = live
+        .app
+        .client
+        .get(live.app.url("/metrics"))
+        .send()
+        .await
+        .expect("answered");
+    let text = metrics.text().await.expect("text");
+    let pods_line = text
+        .lines()
+        .find(|l| l.contains("cache") && l.contains("cluster=\"sim\"") && l.contains("pods"))
+        .unwrap_or_else(|| panic!("a pod cache gauge in:\n{text}"));
+    assert!(pods_line.ends_with(" 5"), "{pods_line}");
+    live.finish().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_unknown_version_gets_an_explicit_resync() {
     let sim = Simulator::builder()
         .generated_pods(3)

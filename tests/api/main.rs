@@ -3,9 +3,11 @@
 //!
 //! Database tests run on SQLite, PostgreSQL and MariaDB (see `helpers::Backend`).
 
+mod deploy;
 mod graphql;
 mod helpers;
 mod live;
+mod ops;
 mod pods;
 mod rest;
 mod schema;
