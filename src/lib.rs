@@ -12,6 +12,7 @@
 //! - [`k8s`]: the configured clusters, pod reads, and kubectl-style summaries.
 //! - [`graphql`]: the schema, its resolvers, and `/graphql`.
 //! - [`rest`]: `/osp/api`, translated to GraphQL.
+//! - [`web`]: the GraphiQL playground, served from embedded assets.
 //! - [`startup`]: wiring and serving.
 
 pub mod auth;
@@ -24,3 +25,4 @@ pub mod rest;
 pub mod startup;
 pub mod state;
 pub mod users;
+pub mod web;

@@ -2,7 +2,7 @@
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
-use axum::{Router, extract::DefaultBodyLimit, http::Request, routing::get};
+use axum::{Router, extract::DefaultBodyLimit, http::Request, routing::post};
 use tokio::net::TcpListener;
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -18,7 +18,7 @@ use crate::{
     k8s::ClusterRegistry,
     rest,
     state::AppState,
-    users,
+    users, web,
 };
 
 /// A gateway that is bound to its port and ready to serve.
@@ -103,11 +103,10 @@ impl Application {
 pub fn router(state: AppState) -> Router {
     let executor = Executor::new(state);
     let api = Router::new()
-        .route(
-            "/graphql",
-            get(graphql::handler::graphiql).post(graphql::handler::graphql_post),
-        )
+        .route("/graphql", post(graphql::handler::graphql_post))
         .layer(DefaultBodyLimit::max(graphql::handler::MAX_BODY_BYTES))
+        // GET /graphql: the playground, from assets embedded in the binary.
+        .merge(web::router())
         .nest("/osp/api", rest::router())
         .with_state(executor);
     api.layer(

@@ -1,16 +1,16 @@
-//! `/graphql` over HTTP: POST executes one request; GET serves the GraphiQL
-//! playground. Answers are always in GraphQL's response shape.
+//! `/graphql` over HTTP: POST executes one request (GET serves the playground,
+//! see `crate::web`). Answers are always in GraphQL's response shape.
 //!
 //! Only single JSON requests are accepted: batches and multipart uploads are
 //! refused, and mutations never run from GET (GET does not execute at all). The
 //! body is read with a size cap before parsing.
 
-use async_graphql::{Response as GqlResponse, ServerError, http::GraphiQLSource};
+use async_graphql::{Response as GqlResponse, ServerError};
 use axum::{
     body::Bytes,
     extract::{State, rejection::BytesRejection},
     http::{HeaderMap, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 
 use super::Executor;
@@ -52,16 +52,6 @@ fn parse_request(body: &[u8]) -> Result<async_graphql::Request, AppError> {
     }
     serde_json::from_value(value)
         .map_err(|e| AppError::invalid("body", format!("not a GraphQL request: {e}")))
-}
-
-/// Serves the GraphiQL playground. Its header editor sets `Authorization`.
-pub async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("OSP Gateway")
-            .finish(),
-    )
 }
 
 fn error_response(err: &AppError) -> Response {

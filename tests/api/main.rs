@@ -5,6 +5,7 @@
 
 mod graphql;
 mod helpers;
+mod playground;
 mod pods;
 mod rest;
 mod schema;
