@@ -5,6 +5,7 @@
 
 mod graphql;
 mod helpers;
+mod openapi;
 mod playground;
 mod pods;
 mod rest;
