@@ -70,7 +70,7 @@ pub struct CreateUserRequest {
     /// E-mail address.
     #[schema(format = Email, max_length = 254, example = "alice@example.com")]
     pub email: String,
-    /// 8 to 1024 bytes (UTF-8).
+    /// 8 to 1024 characters.
     #[schema(format = Password, min_length = 8, max_length = 1024, example = "alice-password")]
     pub password: String,
     /// Role of the new user (default `user`).
@@ -209,7 +209,7 @@ pub struct UpdateUserRequest {
     /// New e-mail address.
     #[schema(format = Email, max_length = 254, example = "alice@new.example.com")]
     pub email: Option<String>,
-    /// New password, 8 to 1024 bytes (UTF-8); signs out the user's earlier tokens.
+    /// New password, 8 to 1024 characters; signs out the user's earlier tokens.
     #[schema(format = Password, min_length = 8, max_length = 1024)]
     pub password: Option<String>,
     /// New role (admins only; the last admin cannot be demoted).
@@ -243,7 +243,8 @@ impl UpdateUserRequest {
     path = "/users/{name}",
     tag = "users",
     operation_id = "updateUser",
-    params(("name" = String, Path, description = "The user's name (regardless of case).", example = "alice")),
+    params(("name" = String, Path, description = "The user's name (regardless of case).",
+        example = "alice", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")),
     request_body = UpdateUserRequest,
     responses(
         (status = 200, description = "The user was changed.", body = Envelope<NoData>),
@@ -278,8 +279,8 @@ pub struct LoginRequest {
     /// User name (regardless of case).
     #[schema(example = "admin")]
     pub name: String,
-    /// Password.
-    #[schema(format = Password)]
+    /// Password (at most 1024 characters).
+    #[schema(format = Password, max_length = 1024)]
     pub password: String,
 }
 
