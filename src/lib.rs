@@ -12,6 +12,7 @@
 //! - [`k8s`]: the configured clusters, pod reads, and kubectl-style summaries.
 //! - [`graphql`]: the schema, its resolvers, and `/graphql`.
 //! - [`rest`]: `/osp/api`, translated to GraphQL.
+//! - [`web`]: the GraphiQL playground, served from embedded assets.
 //! - [`startup`]: wiring and serving.
 //! - [`ops`]: health, readiness and metrics routes; request metrics; timeout answers.
 //! - [`metrics`]: the Prometheus metrics of one gateway.
@@ -32,3 +33,4 @@ pub mod rest;
 pub mod startup;
 pub mod state;
 pub mod users;
+pub mod web;

@@ -7,7 +7,7 @@ use axum::{
     extract::DefaultBodyLimit,
     http::{HeaderName, HeaderValue, Method, Request, StatusCode, header},
     middleware,
-    routing::get,
+    routing::{get, post},
 };
 use tokio::net::TcpListener;
 use tower_http::{
@@ -29,7 +29,7 @@ use crate::{
     ratelimit::LoginLimiter,
     rest,
     state::AppState,
-    users,
+    users, web,
 };
 
 /// How often histogram samples are folded into buckets when nobody scrapes.
@@ -145,11 +145,10 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(graphql::ws::graphql_ws))
         .with_state(executor.clone());
     let api = Router::new()
-        .route(
-            "/graphql",
-            get(graphql::handler::graphiql).post(graphql::handler::graphql_post),
-        )
+        .route("/graphql", post(graphql::handler::graphql_post))
         .layer(DefaultBodyLimit::max(graphql::handler::MAX_BODY_BYTES))
+        // GET /graphql: the playground, from assets embedded in the binary.
+        .merge(web::router())
         .nest("/osp/api", rest::router())
         .with_state(executor)
         // Bounds only the routes above.

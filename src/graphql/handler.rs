@@ -1,5 +1,5 @@
-//! `/graphql` over HTTP: POST executes one request; GET serves the GraphiQL
-//! playground. Answers are always in GraphQL's response shape.
+//! `/graphql` over HTTP: POST executes one request (GET serves the playground,
+//! see `crate::web`). Answers are always in GraphQL's response shape.
 //!
 //! Only single JSON requests are accepted: batches and multipart uploads are
 //! refused, and mutations never run from GET (GET does not execute at all). The
@@ -7,13 +7,13 @@
 
 use std::net::SocketAddr;
 
-use async_graphql::{Response as GqlResponse, ServerError, http::GraphiQLSource};
+use async_graphql::{Response as GqlResponse, ServerError};
 use axum::{
     Extension,
     body::Bytes,
     extract::{ConnectInfo, State, rejection::BytesRejection},
     http::{HeaderMap, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 
 use super::{ClientAddr, Executor, check_query_size};
@@ -59,16 +59,6 @@ fn parse_request(body: &[u8]) -> Result<async_graphql::Request, AppError> {
         .map_err(|e| AppError::invalid("body", format!("not a GraphQL request: {e}")))?;
     check_query_size(&request)?;
     Ok(request)
-}
-
-/// Serves the GraphiQL playground. Its header editor sets `Authorization`.
-pub async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("OSP Gateway")
-            .finish(),
-    )
 }
 
 /// An error in GraphQL's response shape, for failures before execution (or

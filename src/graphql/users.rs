@@ -85,7 +85,7 @@ pub struct CreateUserInput {
     pub name: String,
     /// A valid e-mail address.
     pub email: String,
-    /// 8 to 1024 bytes.
+    /// 8 to 1024 characters.
     pub password: String,
     /// Defaults to USER.
     pub role: Option<Role>,
@@ -96,7 +96,7 @@ pub struct CreateUserInput {
 pub struct UpdateUserInput {
     /// New e-mail address.
     pub email: Option<String>,
-    /// New password (8 to 1024 bytes); tokens issued before stop working.
+    /// New password (8 to 1024 characters); tokens issued before stop working.
     pub password: Option<String>,
     /// New role (admins only).
     pub role: Option<Role>,

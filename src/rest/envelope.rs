@@ -6,41 +6,102 @@ use axum::{
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
 };
-use serde::Serialize;
+use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
+use utoipa::{
+    PartialSchema, ToSchema,
+    openapi::{
+        RefOr,
+        schema::{Object, Schema, Type},
+    },
+};
 
 use crate::{
     error::{AppError, ErrorCode},
     graphql::code_of,
 };
 
-/// The body of every REST answer.
-#[derive(Debug, Serialize)]
-pub struct Envelope {
-    /// `Success` or an error code.
+/// The body of every successful REST answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Envelope<T> {
+    /// Always `Success`.
+    #[schema(schema_with = success_code)]
     pub code: &'static str,
-    /// `Success` or the error message.
-    pub msg: String,
-    /// The result (`null` for errors and for operations without one).
-    pub data: Value,
+    /// Always `Success`.
+    #[schema(schema_with = success_code)]
+    pub msg: &'static str,
+    /// The result (`null` for operations without one).
+    pub data: T,
 }
 
-impl Envelope {
+/// The body of every failed REST answer: the HTTP status follows the code.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorEnvelope {
+    /// What went wrong (the same code GraphQL gives in `extensions.code`).
+    #[schema(schema_with = error_code)]
+    pub code: &'static str,
+    /// A message for people; for `InvalidParameter` it names the field.
+    pub msg: String,
+    /// Always `null`.
+    pub data: NoData,
+}
+
+/// `null`: the `data` of errors and of operations without a result.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoData;
+
+impl Serialize for NoData {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_unit()
+    }
+}
+
+impl PartialSchema for NoData {
+    fn schema() -> RefOr<Schema> {
+        Object::builder().schema_type(Type::Null).into()
+    }
+}
+
+impl ToSchema for NoData {}
+
+fn success_code() -> Object {
+    Object::builder()
+        .schema_type(Type::String)
+        .enum_values(Some([ErrorCode::Success.as_str()]))
+        .build()
+}
+
+/// Every error code (all codes but `Success`).
+fn error_code() -> Object {
+    Object::builder()
+        .schema_type(Type::String)
+        .enum_values(Some(
+            ErrorCode::ALL
+                .into_iter()
+                .filter(|code| *code != ErrorCode::Success)
+                .map(ErrorCode::as_str),
+        ))
+        .build()
+}
+
+impl<T: Serialize> Envelope<T> {
     /// A successful answer.
-    pub fn success(data: Value) -> Response {
+    pub fn success(data: T) -> Response {
         Json(Envelope {
             code: ErrorCode::Success.as_str(),
-            msg: ErrorCode::Success.as_str().to_owned(),
+            msg: ErrorCode::Success.as_str(),
             data,
         })
         .into_response()
     }
+}
 
-    fn error(code: ErrorCode, msg: String) -> Response {
-        let body = Envelope {
+impl ErrorEnvelope {
+    fn response(code: ErrorCode, msg: String) -> Response {
+        let body = ErrorEnvelope {
             code: code.as_str(),
             msg,
-            data: Value::Null,
+            data: NoData,
         };
         (code.status(), Json(body)).into_response()
     }
@@ -49,7 +110,7 @@ impl Envelope {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log_if_internal();
-        let mut response = Envelope::error(self.code(), self.to_string());
+        let mut response = ErrorEnvelope::response(self.code(), self.to_string());
         if let AppError::TooManyRequests { retry_after } = self {
             set_retry_after(&mut response, retry_after);
         }
@@ -64,15 +125,16 @@ fn set_retry_after(response: &mut Response, seconds: u64) {
 }
 
 /// Turns a GraphQL response into an envelope: the first error decides the code
-/// and status; otherwise `data[field]`, passed through `map`, is the data.
-pub fn from_graphql(
+/// and status; otherwise `data[field]`, read as `G` and passed through `map`, is
+/// the data.
+pub fn from_graphql<G: DeserializeOwned, T: Serialize>(
     response: GqlResponse,
     field: &str,
-    map: impl FnOnce(Value) -> Result<Value, AppError>,
+    map: impl FnOnce(G) -> Result<T, AppError>,
 ) -> Response {
     if let Some(error) = response.errors.first() {
         let code = code_of(error).unwrap_or(ErrorCode::InternalError);
-        let mut answer = Envelope::error(code, error.message.clone());
+        let mut answer = ErrorEnvelope::response(code, error.message.clone());
         let retry_after = error
             .extensions
             .as_ref()
@@ -90,6 +152,13 @@ pub fn from_graphql(
         Ok(Value::Object(mut root)) => root.remove(field).unwrap_or(Value::Null),
         Ok(_) => Value::Null,
         Err(err) => return AppError::internal(err).into_response(),
+    };
+    let data = match serde_json::from_value::<G>(data) {
+        Ok(data) => data,
+        Err(err) => {
+            return AppError::internal(anyhow::anyhow!("unexpected {field} from schema: {err}"))
+                .into_response();
+        }
     };
     match map(data) {
         Ok(data) => Envelope::success(data),

@@ -8,6 +8,7 @@
 mod conditional;
 mod envelope;
 mod input;
+mod openapi;
 mod pods;
 mod users;
 
@@ -17,24 +18,42 @@ use axum::{
     Extension, Router,
     extract::{DefaultBodyLimit, OriginalUri},
     http::Method,
-    routing::{get, post, put},
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub use envelope::Envelope;
+pub use envelope::{Envelope, ErrorEnvelope, NoData};
+pub use openapi::PREFIX;
 
 use crate::{error::AppError, graphql::Executor};
 
 /// Largest REST request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The `/osp/api` routes (to be nested under that prefix).
+/// The routes and, from the same annotations, their OpenAPI document.
+fn routes() -> (Router<Executor>, utoipa::openapi::OpenApi) {
+    let (router, paths) = OpenApiRouter::new()
+        .routes(routes!(users::create, users::list))
+        .routes(routes!(users::update))
+        .routes(routes!(users::login))
+        .routes(routes!(pods::list))
+        .routes(routes!(pods::detail))
+        .routes(routes!(openapi::serve))
+        .split_for_parts();
+    (router, openapi::document(paths))
+}
+
+/// The OpenAPI 3.1 document of `/osp/api` (served at `/osp/api/openapi.json`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().1
+}
+
+/// The `/osp/api` routes (to be nested under [`PREFIX`]).
 pub fn router() -> Router<Executor> {
-    Router::new()
-        .route("/users", post(users::create).get(users::list))
-        .route("/users/{name}", put(users::update))
-        .route("/login", post(users::login))
-        .route("/pods/{cluster}", get(pods::list))
-        .route("/pods/{cluster}/{namespace}/{name}", get(pods::detail))
+    let (router, document) = routes();
+    // Serialising a document of plain maps and strings cannot fail.
+    let json = document.to_pretty_json().unwrap_or_default();
+    router
+        .layer(Extension(openapi::Document(Arc::new(json))))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

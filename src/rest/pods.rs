@@ -10,12 +10,20 @@ use axum::{
     http::{HeaderMap, header},
     response::{IntoResponse, Response},
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use utoipa::{
+    IntoParams, PartialSchema, ToSchema,
+    openapi::{
+        RefOr,
+        schema::{ObjectBuilder, OneOfBuilder, Schema, Type},
+    },
+};
 
 use super::{
     conditional::{self, RenderedBodies},
-    envelope::from_graphql,
+    envelope::{Envelope, from_graphql},
+    openapi::{ListPodsErrors, PodErrors},
 };
 use crate::{error::AppError, graphql::Executor};
 
@@ -34,16 +42,153 @@ const POD_YAML: &str = "query Pod($cluster: String!, $namespace: String!, $name:
     pod(cluster: $cluster, namespace: $namespace, name: $name) { yaml } }";
 
 /// Query string of the pod list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PodFilter {
+    /// Only pods of this namespace (empty or absent: all namespaces).
+    #[param(
+        example = "payments",
+        pattern = "^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)?$",
+        max_length = 63
+    )]
     namespace: Option<String>,
+    /// Only pods whose name contains this (the characters of pod names only).
+    #[param(pattern = "^[a-z0-9.-]*$", max_length = 253)]
     name: Option<String>,
 }
 
 /// Query string of the pod detail.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PodOutput {
+    /// `json` (the default) for the v1.Pod object, `yaml` for its YAML text.
+    #[param(value_type = Option<OutputFormat>, inline)]
     output: Option<String>,
+}
+
+/// How a pod is rendered (read by hand, so a wrong value gets a friendly message).
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum OutputFormat {
+    /// The v1.Pod as a JSON object.
+    Json,
+    /// The v1.Pod as YAML text.
+    Yaml,
+}
+
+impl OutputFormat {
+    /// Reads `?output=` (absent or empty: JSON).
+    fn read(value: Option<&str>) -> Result<Self, AppError> {
+        match value {
+            None | Some("" | "json") => Ok(OutputFormat::Json),
+            Some("yaml") => Ok(OutputFormat::Yaml),
+            Some(_) => Err(AppError::invalid("output", "must be json or yaml")),
+        }
+    }
+}
+
+/// A container's state, as REST spells it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+pub enum ContainerStatus {
+    /// Running.
+    #[serde(rename = "running", alias = "RUNNING")]
+    Running,
+    /// Waiting (also: no status reported yet).
+    #[serde(rename = "waiting", alias = "WAITING")]
+    Waiting,
+    /// Terminated.
+    #[serde(rename = "terminated", alias = "TERMINATED")]
+    Terminated,
+}
+
+/// One container of a pod.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ContainerSummary {
+    /// Container name.
+    pub name: String,
+    /// `running`, `waiting` or `terminated`.
+    pub status: ContainerStatus,
+    /// Waiting or terminated reason (`CrashLoopBackOff`, `Completed`, ...);
+    /// empty while running.
+    pub reason: String,
+    /// Whether the container passes its readiness probe.
+    pub ready: bool,
+    /// Restart count.
+    pub restarts: i32,
+    /// Image reference.
+    pub image: String,
+}
+
+/// A pod as `kubectl get pods` shows it. Read from the GraphQL (camelCase)
+/// answer, written in the documented snake_case.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PodSummary {
+    /// Name.
+    pub name: String,
+    /// Namespace.
+    pub namespace: String,
+    /// App containers.
+    pub containers: Vec<ContainerSummary>,
+    /// Init containers, including native sidecars.
+    #[serde(alias = "initContainers")]
+    pub init_containers: Vec<ContainerSummary>,
+    /// The RESTARTS column.
+    pub restarts: i32,
+    /// The READY column, e.g. `1/2`.
+    #[schema(example = "1/1")]
+    pub ready: String,
+    /// Kind of the controlling owner (`ReplicaSet`, `StatefulSet`, ...), or empty.
+    pub controlled: String,
+    /// QoS class: `Guaranteed`, `Burstable` or `BestEffort`.
+    pub qos: String,
+    /// Creation time (RFC 3339).
+    pub created: Option<String>,
+    /// The STATUS column, exactly as kubectl prints it.
+    #[schema(example = "Running")]
+    pub status: String,
+    /// Node name (empty while unscheduled).
+    #[serde(alias = "nodeName")]
+    pub node_name: String,
+    /// Pod IP (empty until assigned).
+    #[serde(alias = "podIP")]
+    pub pod_ip: String,
+}
+
+/// One pod: the full v1.Pod object, or its YAML text.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PodDocument {
+    /// `output=json`: the v1.Pod (managedFields dropped, as kubectl does).
+    Json(Map<String, Value>),
+    /// `output=yaml`: the same object as YAML text.
+    Yaml(String),
+}
+
+impl PartialSchema for PodDocument {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .description(Some(
+                        "`output=json`: the v1.Pod (managedFields dropped, as kubectl does)",
+                    )),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some("`output=yaml`: the same object as YAML text")),
+            )
+            .into()
+    }
+}
+
+impl ToSchema for PodDocument {}
+
+/// The pods of a `podList` answer.
+#[derive(Deserialize)]
+struct PodListData {
+    items: Vec<PodSummary>,
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -55,14 +200,14 @@ fn request(document: &str, variables: &Value) -> Request {
 }
 
 /// Runs a pod route: 304 or a reused body when the cache has not changed
-/// since, else `render` (which returns the body and the version it reflects).
+/// since, else `render` (which returns the answer and the version it reflects).
 async fn conditional_get(
     executor: &Executor,
     headers: &HeaderMap,
     rendered: &RenderedBodies,
     key: String,
     scope: Value,
-    render: impl AsyncFnOnce() -> Result<(Response, Option<String>), Response>,
+    render: impl AsyncFnOnce() -> (Response, Option<String>),
 ) -> Response {
     let authorization = headers.get(header::AUTHORIZATION);
     let answer = executor
@@ -70,14 +215,9 @@ async fn conditional_get(
         .await;
     if !answer.errors.is_empty() {
         // Not allowed, unknown cluster, bad input...: the usual envelope.
-        return from_graphql(answer, "podsVersion", Ok);
+        return from_graphql(answer, "podsVersion", |v: Value| Ok(v));
     }
-    let version = match answer.data.into_json() {
-        Ok(Value::Object(mut data)) => data
-            .remove("podsVersion")
-            .and_then(|v| v.as_str().map(str::to_owned)),
-        _ => None,
-    };
+    let version = response_version(&answer, "podsVersion");
     if let Some(version) = &version {
         let etag = conditional::etag(&key, version);
         if conditional::not_modified(headers, &etag) {
@@ -88,7 +228,7 @@ async fn conditional_get(
         }
     }
     match render().await {
-        Ok((response, Some(version))) if response.status().is_success() => {
+        (response, Some(version)) if response.status().is_success() => {
             let etag = conditional::etag(&key, &version);
             match axum::body::to_bytes(response.into_body(), usize::MAX).await {
                 Ok(body) => {
@@ -98,11 +238,27 @@ async fn conditional_get(
                 Err(err) => AppError::internal(err).into_response(),
             }
         }
-        Ok((response, _)) | Err(response) => response,
+        (response, _) => response,
     }
 }
 
 /// `GET /osp/api/pods/{cluster}?namespace=&name=`.
+#[utoipa::path(
+    get,
+    path = "/pods/{cluster}",
+    tag = "pods",
+    operation_id = "listPods",
+    params(
+        ("cluster" = String, Path, description = "A configured cluster (a kubeconfig context).", example = "sim"),
+        PodFilter,
+        ("If-None-Match" = Option<String>, Header, description = "An ETag of an earlier answer: 304 while the pods are unchanged."),
+    ),
+    responses(
+        (status = 200, description = "The matching pods. Carries an ETag when served from the watch cache.", body = Envelope<Vec<PodSummary>>),
+        (status = 304, description = "Unchanged since the ETag given in If-None-Match; no body."),
+        ListPodsErrors,
+    ),
+)]
 pub async fn list(
     State(executor): State<Executor>,
     Extension(rendered): Extension<Arc<RenderedBodies>>,
@@ -124,24 +280,33 @@ pub async fn list(
             .execute(authorization.as_ref(), request(LIST_PODS, &variables))
             .await;
         let version = response_version(&response, "podList");
-        Ok((
-            from_graphql(response, "podList", |list| {
-                Ok(Value::Array(
-                    list["items"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(snake_case_pod)
-                        .collect(),
-                ))
-            }),
-            version,
-        ))
+        let answer = from_graphql(response, "podList", |list: PodListData| Ok(list.items));
+        (answer, version)
     };
     Ok(conditional_get(&executor, &headers, &rendered, key, scope, render).await)
 }
 
 /// `GET /osp/api/pods/{cluster}/{namespace}/{name}?output=json|yaml`.
+#[utoipa::path(
+    get,
+    path = "/pods/{cluster}/{namespace}/{name}",
+    tag = "pods",
+    operation_id = "getPod",
+    params(
+        ("cluster" = String, Path, description = "A configured cluster (a kubeconfig context).", example = "sim"),
+        ("namespace" = String, Path, description = "The pod's namespace (a DNS-1123 label).",
+            example = "payments", pattern = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", max_length = 63),
+        ("name" = String, Path, description = "The pod's name (a DNS-1123 subdomain).",
+            pattern = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$", max_length = 253),
+        PodOutput,
+        ("If-None-Match" = Option<String>, Header, description = "An ETag of an earlier answer: 304 while the pods are unchanged."),
+    ),
+    responses(
+        (status = 200, description = "The pod. Carries an ETag when served from the watch cache.", body = Envelope<PodDocument>),
+        (status = 304, description = "Unchanged since the ETag given in If-None-Match; no body."),
+        PodErrors,
+    ),
+)]
 pub async fn detail(
     State(executor): State<Executor>,
     Extension(rendered): Extension<Arc<RenderedBodies>>,
@@ -150,10 +315,9 @@ pub async fn detail(
     output: Result<Query<PodOutput>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let Query(output) = output.map_err(|e| AppError::invalid("query", e.body_text()))?;
-    let (document, field) = match output.output.as_deref() {
-        None | Some("" | "json") => (POD_JSON, "json"),
-        Some("yaml") => (POD_YAML, "yaml"),
-        Some(_) => return Err(AppError::invalid("output", "must be json or yaml")),
+    let (document, field) = match OutputFormat::read(output.output.as_deref())? {
+        OutputFormat::Json => (POD_JSON, "json"),
+        OutputFormat::Yaml => (POD_YAML, "yaml"),
     };
     let variables = json!({ "cluster": cluster, "namespace": namespace, "name": name });
     let scope = json!({ "cluster": cluster, "namespace": namespace });
@@ -164,10 +328,11 @@ pub async fn detail(
             .execute(authorization.as_ref(), request(document, &variables))
             .await;
         let version = response_version(&response, "podsVersion");
-        Ok((
-            from_graphql(response, "pod", |mut pod| Ok(pod[field].take())),
-            version,
-        ))
+        let answer = from_graphql(response, "pod", |mut pod: Map<String, Value>| {
+            serde_json::from_value::<PodDocument>(pod.remove(field).unwrap_or(Value::Null))
+                .map_err(|e| AppError::internal(anyhow::anyhow!("unexpected pod {field}: {e}")))
+        });
+        (answer, version)
     };
     Ok(conditional_get(&executor, &headers, &rendered, key, scope, render).await)
 }
@@ -180,8 +345,7 @@ fn response_version(response: &async_graphql::Response, field: &str) -> Option<S
     let async_graphql::Value::Object(data) = &response.data else {
         return None;
     };
-    let value = data.get(field)?;
-    let version = match value {
+    let version = match data.get(field)? {
         async_graphql::Value::Object(list) => list.get("version")?,
         other => other,
     };
@@ -189,40 +353,4 @@ fn response_version(response: &async_graphql::Response, field: &str) -> Option<S
         async_graphql::Value::String(version) => Some(version.clone()),
         _ => None,
     }
-}
-
-/// The documented snake_case pod fields (plus a few extra ones).
-fn snake_case_pod(pod: &Value) -> Value {
-    let containers = |list: &Value| -> Value {
-        Value::Array(
-            list.as_array()
-                .into_iter()
-                .flatten()
-                .map(|c| {
-                    json!({
-                        "name": c["name"],
-                        "status": c["status"].as_str().map(str::to_ascii_lowercase),
-                        "reason": c["reason"],
-                        "ready": c["ready"],
-                        "restarts": c["restarts"],
-                        "image": c["image"],
-                    })
-                })
-                .collect(),
-        )
-    };
-    json!({
-        "name": pod["name"],
-        "namespace": pod["namespace"],
-        "containers": containers(&pod["containers"]),
-        "init_containers": containers(&pod["initContainers"]),
-        "restarts": pod["restarts"],
-        "ready": pod["ready"],
-        "controlled": pod["controlled"],
-        "qos": pod["qos"],
-        "created": pod["created"],
-        "status": pod["status"],
-        "node_name": pod["nodeName"],
-        "pod_ip": pod["podIP"],
-    })
 }

@@ -10,10 +10,15 @@ use axum::{
     response::Response,
 };
 use chrono::DateTime;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
-use super::{envelope::from_graphql, input::JsonObject};
+use super::{
+    envelope::{Envelope, NoData, from_graphql},
+    input::JsonObject,
+    openapi::{CreateUserErrors, ListUsersErrors, LoginErrors, UpdateUserErrors},
+};
 use crate::{
     error::AppError,
     graphql::{ClientAddr, Executor},
@@ -30,29 +35,89 @@ fn request(document: &str, variables: Value) -> Request {
     Request::new(document).variables(Variables::from_json(variables))
 }
 
-/// REST spells roles in lower case; GraphQL enum values are upper case.
-fn role(body: &JsonObject) -> Result<Option<&'static str>, AppError> {
-    match body.optional("role")?.as_deref() {
-        None => Ok(None),
-        Some("admin" | "ADMIN") => Ok(Some("ADMIN")),
-        Some("user" | "USER") => Ok(Some("USER")),
-        Some(_) => Err(AppError::invalid("role", "must be admin or user")),
+/// A user's role, as REST spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// May create and change any user.
+    Admin,
+    /// May change only their own e-mail address and password.
+    User,
+}
+
+impl Role {
+    /// Reads the optional `role` field (upper case is accepted too).
+    fn read(body: &JsonObject) -> Result<Option<Role>, AppError> {
+        match body.optional("role")?.as_deref() {
+            None => Ok(None),
+            Some("admin" | "ADMIN") => Ok(Some(Role::Admin)),
+            Some("user" | "USER") => Ok(Some(Role::User)),
+            Some(_) => Err(AppError::invalid("role", "must be admin or user")),
+        }
+    }
+
+    /// The GraphQL enum value.
+    fn graphql(self) -> &'static str {
+        match self {
+            Role::Admin => "ADMIN",
+            Role::User => "USER",
+        }
     }
 }
 
-/// `POST /osp/api/users`: `{name, email, password, role?}` (admins only).
+/// Body of `POST /osp/api/users`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    /// 1-64 letters, digits, `.`, `_` or `-`, starting with a letter or digit;
+    /// unique regardless of case.
+    #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", example = "alice")]
+    pub name: String,
+    /// E-mail address.
+    #[schema(format = Email, max_length = 254, example = "alice@example.com")]
+    pub email: String,
+    /// 8 to 1024 characters.
+    #[schema(format = Password, min_length = 8, max_length = 1024, example = "alice-password")]
+    pub password: String,
+    /// Role of the new user (default `user`).
+    pub role: Option<Role>,
+}
+
+impl CreateUserRequest {
+    fn read(body: &JsonObject) -> Result<Self, AppError> {
+        body.only(&["name", "email", "password", "role"])?;
+        Ok(CreateUserRequest {
+            name: body.required("name")?,
+            email: body.required("email")?,
+            password: body.required("password")?,
+            role: Role::read(body)?,
+        })
+    }
+}
+
+/// `POST /osp/api/users`: creates a user (admins only).
+#[utoipa::path(
+    post,
+    path = "/users",
+    tag = "users",
+    operation_id = "createUser",
+    request_body = CreateUserRequest,
+    responses(
+        (status = 200, description = "The user was created.", body = Envelope<NoData>),
+        CreateUserErrors,
+    ),
+)]
 pub async fn create(
     State(executor): State<Executor>,
     headers: HeaderMap,
     body: Result<JsonObject, AppError>,
 ) -> Result<Response, AppError> {
-    let body = body?;
-    body.only(&["name", "email", "password", "role"])?;
+    let body = CreateUserRequest::read(&body?)?;
     let input = json!({
-        "name": body.required("name")?,
-        "email": body.required("email")?,
-        "password": body.required("password")?,
-        "role": role(&body)?,
+        "name": body.name,
+        "email": body.email,
+        "password": body.password,
+        "role": body.role.map(Role::graphql),
     });
     let response = executor
         .execute(
@@ -60,16 +125,62 @@ pub async fn create(
             request(CREATE_USER, json!({ "input": input })),
         )
         .await;
-    Ok(from_graphql(response, "createUser", |_| Ok(Value::Null)))
+    Ok(from_graphql(response, "createUser", |_: Value| Ok(NoData)))
 }
 
 /// Query string of `GET /osp/api/users`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserFilter {
+    /// Only users whose name contains this (regardless of case).
     name: Option<String>,
 }
 
+/// A user, as REST lists it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserRecord {
+    /// Name.
+    #[schema(example = "alice")]
+    pub name: String,
+    /// E-mail address.
+    #[schema(example = "alice@example.com")]
+    pub email: String,
+    /// When the user was created, UTC `YYYY-MM-DD HH:MM:SS`.
+    #[schema(
+        pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$",
+        example = "2026-11-27 04:00:00"
+    )]
+    pub create_time: String,
+    /// When the user last changed, UTC `YYYY-MM-DD HH:MM:SS`.
+    #[schema(
+        pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$",
+        example = "2026-11-27 04:00:00"
+    )]
+    pub update_time: String,
+}
+
+/// A user as the GraphQL document asks for it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GqlUser {
+    name: String,
+    email: String,
+    create_time: String,
+    update_time: String,
+}
+
 /// `GET /osp/api/users?name=`: users whose name contains `name`.
+#[utoipa::path(
+    get,
+    path = "/users",
+    tag = "users",
+    operation_id = "listUsers",
+    params(UserFilter),
+    responses(
+        (status = 200, description = "The matching users, by name.", body = Envelope<Vec<UserRecord>>),
+        ListUsersErrors,
+    ),
+)]
 pub async fn list(
     State(executor): State<Executor>,
     headers: HeaderMap,
@@ -82,70 +193,142 @@ pub async fn list(
             request(LIST_USERS, json!({ "name": filter.name })),
         )
         .await;
-    Ok(from_graphql(response, "users", |users| {
-        let Value::Array(users) = users else {
-            return Ok(Value::Array(Vec::new()));
-        };
+    Ok(from_graphql(response, "users", |users: Vec<GqlUser>| {
         users
             .into_iter()
             .map(|user| {
-                Ok(json!({
-                    "name": user["name"],
-                    "email": user["email"],
-                    "create_time": rest_time(&user["createTime"])?,
-                    "update_time": rest_time(&user["updateTime"])?,
-                }))
+                Ok(UserRecord {
+                    name: user.name,
+                    email: user.email,
+                    create_time: rest_time(&user.create_time)?,
+                    update_time: rest_time(&user.update_time)?,
+                })
             })
             .collect::<Result<Vec<_>, AppError>>()
-            .map(Value::Array)
     }))
 }
 
-/// `PUT /osp/api/users/{name}`: `{email?, password?, role?}`.
+/// Body of `PUT /osp/api/users/{name}`: what to change (at least one field).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    /// New e-mail address.
+    #[schema(format = Email, max_length = 254, example = "alice@new.example.com")]
+    pub email: Option<String>,
+    /// New password, 8 to 1024 characters; signs out the user's earlier tokens.
+    #[schema(format = Password, min_length = 8, max_length = 1024)]
+    pub password: Option<String>,
+    /// New role (admins only; the last admin cannot be demoted).
+    pub role: Option<Role>,
+}
+
+impl UpdateUserRequest {
+    /// Its fields, each of them optional; at least one must be given.
+    pub const FIELDS: [&str; 3] = ["email", "password", "role"];
+
+    fn read(body: &JsonObject) -> Result<Self, AppError> {
+        body.only(&Self::FIELDS)?;
+        let request = UpdateUserRequest {
+            email: body.optional("email")?,
+            password: body.optional("password")?,
+            role: Role::read(body)?,
+        };
+        if request.email.is_none() && request.password.is_none() && request.role.is_none() {
+            return Err(AppError::invalid(
+                "body",
+                "nothing to change: give email, password or role",
+            ));
+        }
+        Ok(request)
+    }
+}
+
+/// `PUT /osp/api/users/{name}`: changes a user (admins: anyone; users: themselves).
+#[utoipa::path(
+    put,
+    path = "/users/{name}",
+    tag = "users",
+    operation_id = "updateUser",
+    params(("name" = String, Path, description = "The user's name (regardless of case).",
+        example = "alice", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")),
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 200, description = "The user was changed.", body = Envelope<NoData>),
+        UpdateUserErrors,
+    ),
+)]
 pub async fn update(
     State(executor): State<Executor>,
     headers: HeaderMap,
     Path(name): Path<String>,
     body: Result<JsonObject, AppError>,
 ) -> Result<Response, AppError> {
-    let body = body?;
-    body.only(&["email", "password", "role"])?;
+    let body = UpdateUserRequest::read(&body?)?;
     let input = json!({
-        "email": body.optional("email")?,
-        "password": body.optional("password")?,
-        "role": role(&body)?,
+        "email": body.email,
+        "password": body.password,
+        "role": body.role.map(Role::graphql),
     });
-    if input
-        .as_object()
-        .is_some_and(|o| o.values().all(Value::is_null))
-    {
-        return Err(AppError::invalid(
-            "body",
-            "nothing to change: give email, password or role",
-        ));
-    }
     let response = executor
         .execute(
             headers.get(header::AUTHORIZATION),
             request(UPDATE_USER, json!({ "name": name, "input": input })),
         )
         .await;
-    Ok(from_graphql(response, "updateUser", |_| Ok(Value::Null)))
+    Ok(from_graphql(response, "updateUser", |_: Value| Ok(NoData)))
+}
+
+/// Body of `POST /osp/api/login`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// User name (regardless of case).
+    #[schema(example = "admin")]
+    pub name: String,
+    /// Password (at most 1024 characters).
+    #[schema(format = Password, max_length = 1024)]
+    pub password: String,
+}
+
+impl LoginRequest {
+    fn read(body: &JsonObject) -> Result<Self, AppError> {
+        body.only(&["name", "password"])?;
+        Ok(LoginRequest {
+            name: body.required("name")?,
+            password: body.required("password")?,
+        })
+    }
+}
+
+/// A signed-in session.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LoginData {
+    /// Bearer token for the `Authorization` header; it expires after the
+    /// configured lifetime (`OSP_TOKEN_TTL`).
+    pub token: String,
 }
 
 /// `POST /osp/api/login`: `{name, password}` → `{token}`.
+#[utoipa::path(
+    post,
+    path = "/login",
+    tag = "users",
+    operation_id = "login",
+    security(()),
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in.", body = Envelope<LoginData>),
+        LoginErrors,
+    ),
+)]
 pub async fn login(
     State(executor): State<Executor>,
     connect_info: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Result<JsonObject, AppError>,
 ) -> Result<Response, AppError> {
-    let body = body?;
-    body.only(&["name", "password"])?;
-    let variables = json!({
-        "name": body.required("name")?,
-        "password": body.required("password")?,
-    });
+    let body = LoginRequest::read(&body?)?;
+    let variables = json!({ "name": body.name, "password": body.password });
     let client = connect_info.map(|Extension(ConnectInfo(addr))| ClientAddr(addr.ip()));
     let response = executor
         .execute_from(
@@ -154,15 +337,14 @@ pub async fn login(
             request(LOGIN, variables),
         )
         .await;
-    Ok(from_graphql(response, "login", Ok))
+    Ok(from_graphql(response, "login", |login: LoginData| {
+        Ok(login)
+    }))
 }
 
 /// User times in REST are UTC `YYYY-MM-DD HH:MM:SS`; GraphQL gives RFC 3339.
-fn rest_time(value: &Value) -> Result<Value, AppError> {
-    let text = value.as_str().unwrap_or_default();
+fn rest_time(text: &str) -> Result<String, AppError> {
     let parsed = DateTime::parse_from_rfc3339(text)
         .map_err(|e| AppError::internal(anyhow::anyhow!("bad time {text:?} from schema: {e}")))?;
-    Ok(Value::String(
-        parsed.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string(),
-    ))
+    Ok(parsed.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string())
 }

@@ -205,10 +205,10 @@ pub async fn authenticate_password(
     name: &str,
     password: &str,
 ) -> Result<user::Model, AppError> {
-    if password.len() > MAX_PASSWORD_LEN {
+    if password.chars().count() > MAX_PASSWORD_LEN {
         return Err(AppError::invalid(
             "password",
-            format!("must be at most {MAX_PASSWORD_LEN} bytes"),
+            format!("must be at most {MAX_PASSWORD_LEN} characters"),
         ));
     }
     let found = if validate_name(name).is_ok() {

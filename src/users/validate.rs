@@ -6,9 +6,11 @@
 
 /// Longest user name.
 pub const MAX_NAME_LEN: usize = 64;
-/// Shortest password, in bytes.
+/// Shortest password, in characters (Unicode scalar values, as JSON Schema's
+/// `minLength` counts them, so a multi-byte password is not "long" sooner).
 pub const MIN_PASSWORD_LEN: usize = 8;
-/// Longest password, in bytes (bounds the hashing work one request can ask for).
+/// Longest password, in characters (at most 4 KiB: bounds the hashing work one
+/// request can ask for).
 pub const MAX_PASSWORD_LEN: usize = 1024;
 /// Longest e-mail address (RFC 5321 path limit).
 pub const MAX_EMAIL_LEN: usize = 254;
@@ -55,11 +57,12 @@ pub fn validate_email(email: &str) -> Result<(), String> {
 
 /// Checks a new password.
 pub fn validate_password(password: &str) -> Result<(), String> {
-    if password.len() < MIN_PASSWORD_LEN {
-        return Err(format!("must be at least {MIN_PASSWORD_LEN} bytes"));
+    let length = password.chars().count();
+    if length < MIN_PASSWORD_LEN {
+        return Err(format!("must be at least {MIN_PASSWORD_LEN} characters"));
     }
-    if password.len() > MAX_PASSWORD_LEN {
-        return Err(format!("must be at most {MAX_PASSWORD_LEN} bytes"));
+    if length > MAX_PASSWORD_LEN {
+        return Err(format!("must be at most {MAX_PASSWORD_LEN} characters"));
     }
     Ok(())
 }
@@ -100,8 +103,11 @@ mod tests {
     }
 
     #[test]
-    fn passwords_are_8_to_1024_bytes() {
+    fn passwords_are_8_to_1024_characters() {
         assert!(validate_password("1234567").is_err());
+        // Seven characters are too short however many bytes they take.
+        assert!(validate_password("ééééééé").is_err());
+        assert!(validate_password(&"é".repeat(1024)).is_ok());
         assert!(validate_password("12345678").is_ok());
         assert!(validate_password(&"p".repeat(1024)).is_ok());
         assert!(validate_password(&"p".repeat(1025)).is_err());

@@ -1,0 +1,65 @@
+// Starts GraphiQL against this gateway, from files the gateway itself serves:
+// queries and mutations go to POST /graphql, subscriptions to /graphql/ws over
+// graphql-transport-ws (the headers, with the token, travel in connection_init).
+// The sign-in form runs the `login` mutation and puts the token into GraphiQL's
+// header editor; the token is kept in memory only.
+(function () {
+  'use strict';
+
+  var LOGIN = 'mutation Login($name: String!, $password: String!) {\n' +
+    '  login(name: $name, password: $password) { token expiresAt }\n}';
+  var DEFAULT_QUERY = '# Sign in above (or set the Authorization header below), then run:\n' +
+    'query Users {\n  users { name email role createTime }\n}\n';
+
+  var origin = window.location.origin;
+  var fetcher = GraphiQL.createFetcher({
+    url: origin + '/graphql',
+    subscriptionUrl: origin.replace(/^http/, 'ws') + '/graphql/ws'
+  });
+  var root = ReactDOM.createRoot(document.getElementById('graphiql'));
+  var headers; // undefined until signed in: GraphiQL keeps what the user typed
+
+  function render() {
+    root.render(React.createElement(GraphiQL, {
+      fetcher: fetcher,
+      headers: headers,
+      defaultQuery: DEFAULT_QUERY,
+      defaultEditorToolsVisibility: 'headers',
+      isHeadersEditorEnabled: true,
+      shouldPersistHeaders: false
+    }));
+  }
+
+  var status = document.getElementById('osp-login-status');
+  function show(text, isError) {
+    status.textContent = text;
+    status.classList.toggle('osp-error', Boolean(isError));
+  }
+
+  document.getElementById('osp-login').addEventListener('submit', function (event) {
+    event.preventDefault();
+    var name = document.getElementById('osp-login-name').value;
+    var password = document.getElementById('osp-login-password');
+    show('Signing in…');
+    fetch(origin + '/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ query: LOGIN, variables: { name: name, password: password.value } })
+    })
+      .then(function (response) { return response.json(); })
+      .then(function (body) {
+        if (body.errors && body.errors.length) {
+          show(body.errors[0].message, true);
+          return;
+        }
+        var login = body.data.login;
+        password.value = '';
+        headers = JSON.stringify({ Authorization: 'Bearer ' + login.token }, null, 2);
+        render();
+        show('Signed in as ' + name + '; the token (in Headers) expires at ' + login.expiresAt);
+      })
+      .catch(function (err) { show('Sign-in failed: ' + err.message, true); });
+  });
+
+  render();
+}());

@@ -1,0 +1,7 @@
+//! What the gateway serves to browsers: the GraphiQL playground on `GET /graphql`,
+//! built from assets embedded in the binary so it works without any network
+//! access beyond the gateway itself.
+
+mod playground;
+
+pub use playground::{ASSET_PREFIX, Asset, assets, router};

@@ -1,0 +1,189 @@
+// Drives the GraphiQL playground in headless Chromium against a real gateway.
+//
+// Starts the gateway binary on 127.0.0.1 (port 0) with a fresh SQLite database
+// and a known admin password, opens /graphql, signs in through the page's form,
+// runs a `users` query and checks the result pane. Every request that is not to
+// 127.0.0.1 is blocked and recorded: the playground must work air-gapped.
+//
+// Environment: OSP_GATEWAY_BIN (default: target/debug/osp-gateway of this
+// repository), CHROMIUM (default: /usr/bin/chromium). Writes a screenshot to
+// tests/browser/artifacts/playground.png. Prints `browser: N passed, M failed`
+// and exits non-zero on any failure.
+
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..', '..');
+const gatewayBin = process.env.OSP_GATEWAY_BIN || join(repo, 'target', 'debug', 'osp-gateway');
+const chromiumBin = process.env.CHROMIUM || '/usr/bin/chromium';
+const artifacts = join(here, 'artifacts');
+const ADMIN = 'admin';
+const ADMIN_PASSWORD = 'browser-test-password';
+const TIMEOUT_MS = 30_000;
+
+const results = [];
+async function check(name, body) {
+  try {
+    await body();
+    results.push({ name, ok: true });
+    console.log(`ok   ${name}`);
+  } catch (err) {
+    results.push({ name, ok: false });
+    console.log(`FAIL ${name}\n     ${String(err && err.stack || err).split('\n').join('\n     ')}`);
+  }
+}
+
+function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+/** Starts the gateway and resolves with its base URL once it logs it. */
+function startGateway(work) {
+  const child = spawn(gatewayBin, [], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: work,
+      OSP_LISTEN: '127.0.0.1:0',
+      DATABASE_URL: `sqlite://${join(work, 'osp.db')}?mode=rwc`,
+      OSP_ADMIN_NAME: ADMIN,
+      OSP_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      OSP_KUBECONFIG: join(work, 'no-clusters.kubeconfig'),
+      OSP_LOG: 'info',
+      NO_COLOR: '1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const url = new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${log}`)), TIMEOUT_MS);
+    const onData = (chunk) => {
+      log += chunk;
+      const found = /serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(log);
+      if (found) {
+        clearTimeout(timer);
+        resolveUrl(found[1]);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${log}`)));
+    child.on('error', reject);
+  });
+  return { child, url, log: () => log };
+}
+
+async function main() {
+  const work = mkdtempSync(join(tmpdir(), 'osp-browser-'));
+  mkdirSync(artifacts, { recursive: true });
+  const gateway = startGateway(work);
+  let context;
+  try {
+    const base = await gateway.url;
+    const local = (raw) => {
+      const url = new URL(raw);
+      return ['data:', 'blob:', 'about:'].includes(url.protocol) || url.hostname === '127.0.0.1';
+    };
+    const offHost = new Set();
+    const consoleErrors = [];
+
+    context = await chromium.launchPersistentContext(join(work, 'profile'), {
+      executablePath: chromiumBin,
+      headless: true,
+      args: [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ],
+      viewport: { width: 1400, height: 800 },
+    });
+    // The air gap: anything not addressed to the gateway's host is refused.
+    await context.route(() => true, (route) => {
+      const url = route.request().url();
+      if (local(url)) return route.continue();
+      offHost.add(url);
+      return route.abort('blockedbyclient');
+    });
+    await context.routeWebSocket((url) => !local(url.href), (ws) => {
+      offHost.add(ws.url());
+      return ws.close();
+    });
+    context.on('request', (request) => { if (!local(request.url())) offHost.add(request.url()); });
+
+    const page = context.pages()[0] || (await context.newPage());
+    page.setDefaultTimeout(TIMEOUT_MS);
+    page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
+    page.on('pageerror', (err) => consoleErrors.push(String(err)));
+
+    await check('the playground loads from the gateway alone', async () => {
+      const response = await page.goto(`${base}/graphql`);
+      assert(response && response.ok(), `GET /graphql answered ${response && response.status()}`);
+      assert(/default-src 'none'/.test(response.headers()['content-security-policy'] || ''),
+        'the page has a Content-Security-Policy');
+      await page.locator('.graphiql-container').waitFor();
+      await page.locator('.graphiql-query-editor .CodeMirror').waitFor();
+    });
+
+    await check('signing in through the page fills the Authorization header', async () => {
+      await page.fill('#osp-login-name', ADMIN);
+      await page.fill('#osp-login-password', ADMIN_PASSWORD);
+      await page.click('#osp-login button[type=submit]');
+      await page.locator('#osp-login-status', { hasText: `Signed in as ${ADMIN}` }).waitFor();
+      // The visible editor of the tools pane is the headers editor.
+      const headers = await page.locator('.graphiql-editor-tool .CodeMirror')
+        .filter({ visible: true }).evaluate((el) => el.CodeMirror.getValue());
+      const parsed = JSON.parse(headers);
+      assert(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/.test(parsed.Authorization || ''),
+        `header editor holds a bearer token: ${headers}`);
+    });
+
+    await check('a users query shows the admin in the result pane', async () => {
+      await page.evaluate(() => {
+        document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror
+          .setValue('query Users {\n  users { name email role }\n}\n');
+      });
+      await page.click('.graphiql-execute-button');
+      const result = page.locator('.graphiql-response .CodeMirror');
+      await result.filter({ hasText: '"role": "ADMIN"' }).waitFor();
+      const text = await page.evaluate(() =>
+        document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue());
+      const body = JSON.parse(text);
+      assert(!body.errors, `no errors: ${text}`);
+      assert(body.data.users.some((u) => u.name === ADMIN && u.role === 'ADMIN'),
+        `the admin is listed: ${text}`);
+      await page.screenshot({ path: join(artifacts, 'playground.png') });
+    });
+
+    await check('the page logged no errors (scripts, CSP)', async () => {
+      assert(consoleErrors.length === 0, `console errors:\n${consoleErrors.join('\n')}`);
+    });
+    await check('no request left 127.0.0.1', async () => {
+      assert(offHost.size === 0, `requests off the host: ${[...offHost].join(', ')}`);
+      // Control: an off-host request (from a page without the playground's
+      // CSP, which would stop it first) is refused and noticed.
+      const probe = 'http://192.0.2.1/air-gap-probe';
+      const other = await context.newPage();
+      const outcome = await other.goto(probe).then(() => 'reached', () => 'blocked');
+      await other.close();
+      assert(outcome === 'blocked' && offHost.has(probe), `the probe was ${outcome}`);
+      offHost.delete(probe);
+    });
+
+  } catch (err) {
+    results.push({ name: 'setup', ok: false });
+    console.log(`FAIL setup\n     ${err && err.stack || err}`);
+  } finally {
+    if (context) await context.close().catch(() => {});
+    gateway.child.kill('SIGTERM');
+    rmSync(work, { recursive: true, force: true });
+  }
+  const passed = results.filter((r) => r.ok).length;
+  const failed = results.length - passed;
+  console.log(`browser: ${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+main();
