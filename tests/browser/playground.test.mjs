@@ -1,11 +1,13 @@
 // Drives the GraphiQL playground in headless Chromium against a real gateway.
 //
-// Starts the gateway binary on 127.0.0.1 (port 0) with a fresh SQLite database
-// and a known admin password, opens /graphql, signs in through the page's form,
-// runs a `users` query and checks the result pane. Every request that is not to
-// 127.0.0.1 is blocked and recorded: the playground must work air-gapped.
+// Starts the Kubernetes API simulator and the gateway binary on 127.0.0.1
+// (port 0) with a fresh SQLite database and a known admin password, opens
+// /graphql, signs in through the page's form, runs a `users` query and a
+// `podEvents` subscription (over /graphql/ws) and checks the result pane. Every
+// request that is not to 127.0.0.1 is blocked and recorded: the playground must
+// work air-gapped.
 //
-// Environment: OSP_GATEWAY_BIN (default: target/debug/osp-gateway of this
+// Environment: OSP_GATEWAY_BIN and KUBE_SIM_BIN (default: target/debug/ of this
 // repository), CHROMIUM (default: /usr/bin/chromium). Writes a screenshot to
 // tests/browser/artifacts/playground.png. Prints `browser: N passed, M failed`
 // and exits non-zero on any failure.
@@ -20,6 +22,7 @@ import { chromium } from 'playwright-core';
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
 const gatewayBin = process.env.OSP_GATEWAY_BIN || join(repo, 'target', 'debug', 'osp-gateway');
+const simBin = process.env.KUBE_SIM_BIN || join(repo, 'target', 'debug', 'kube-sim');
 const chromiumBin = process.env.CHROMIUM || '/usr/bin/chromium';
 const artifacts = join(here, 'artifacts');
 const ADMIN = 'admin';
@@ -42,6 +45,36 @@ function assert(condition, message) {
   if (!condition) throw new Error(message);
 }
 
+/** Starts a process and resolves once its output matches `ready`. */
+function startProcess(bin, args, env, ready) {
+  const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const started = new Promise((resolveStarted, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${bin} did not start:\n${log}`)), TIMEOUT_MS);
+    const onData = (chunk) => {
+      log += chunk;
+      const found = ready.exec(log);
+      if (found) {
+        clearTimeout(timer);
+        resolveStarted(found);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`${bin} exited with ${code}:\n${log}`)));
+    child.on('error', reject);
+  });
+  return { child, started };
+}
+
+/** Starts the Kubernetes API simulator; resolves once its kubeconfig is written. */
+function startSimulator(work) {
+  return startProcess(simBin, [
+    '--generated', '3', '--listen', '127.0.0.1:0',
+    '--kubeconfig', join(work, 'sim.kubeconfig'), '--context', 'sim',
+  ], { PATH: process.env.PATH, NO_COLOR: '1' }, /kubeconfig written/);
+}
+
 /** Starts the gateway and resolves with its base URL once it logs it. */
 function startGateway(work) {
   const child = spawn(gatewayBin, [], {
@@ -52,7 +85,7 @@ function startGateway(work) {
       DATABASE_URL: `sqlite://${join(work, 'osp.db')}?mode=rwc`,
       OSP_ADMIN_NAME: ADMIN,
       OSP_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      OSP_KUBECONFIG: join(work, 'no-clusters.kubeconfig'),
+      OSP_KUBECONFIG: join(work, 'sim.kubeconfig'),
       OSP_LOG: 'info',
       NO_COLOR: '1',
     },
@@ -80,9 +113,12 @@ function startGateway(work) {
 async function main() {
   const work = mkdtempSync(join(tmpdir(), 'osp-browser-'));
   mkdirSync(artifacts, { recursive: true });
-  const gateway = startGateway(work);
+  const sim = startSimulator(work);
+  let gateway;
   let context;
   try {
+    await sim.started;
+    gateway = startGateway(work);
     const base = await gateway.url;
     const local = (raw) => {
       const url = new URL(raw);
@@ -157,6 +193,26 @@ async function main() {
       await page.screenshot({ path: join(artifacts, 'playground.png') });
     });
 
+    await check('a podEvents subscription streams over /graphql/ws', async () => {
+      // A version from no cache of this gateway: the first event is RESYNC.
+      await page.evaluate(() => {
+        document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror
+          .setValue('subscription Events {\n  podEvents(cluster: "sim", since: "0.0") { type version }\n}\n');
+      });
+      // GraphiQL picks the operation name up from the editor after a debounce.
+      await page.waitForTimeout(1000);
+      await page.click('.graphiql-execute-button');
+      const result = page.locator('.graphiql-response .CodeMirror');
+      await result.filter({ hasText: '"type": "RESYNC"' }).waitFor({ timeout: 15_000 }).catch(async (err) => {
+        const text = await page.evaluate(() =>
+          document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue());
+        await page.screenshot({ path: join(artifacts, 'subscription-failed.png') });
+        throw new Error(`${err.message}\nresult pane: ${text}`);
+      });
+      await page.screenshot({ path: join(artifacts, 'subscription.png') });
+      await page.click('.graphiql-execute-button'); // stop the subscription
+    });
+
     await check('the page logged no errors (scripts, CSP)', async () => {
       assert(consoleErrors.length === 0, `console errors:\n${consoleErrors.join('\n')}`);
     });
@@ -177,7 +233,8 @@ async function main() {
     console.log(`FAIL setup\n     ${err && err.stack || err}`);
   } finally {
     if (context) await context.close().catch(() => {});
-    gateway.child.kill('SIGTERM');
+    if (gateway) gateway.child.kill('SIGTERM');
+    sim.child.kill('SIGTERM');
     rmSync(work, { recursive: true, force: true });
   }
   const passed = results.filter((r) => r.ok).length;

@@ -4,6 +4,6 @@
 # Needs Chromium at /usr/bin/chromium (Debian: apt-get install chromium) or $CHROMIUM.
 set -euo pipefail
 cd "$(dirname "$0")"
-cargo build --quiet --bin osp-gateway
+cargo build --quiet -p osp-gateway -p kube-sim --bins
 npm ci --silent --no-audit --no-fund
 node playground.test.mjs
