@@ -60,10 +60,16 @@ impl Application {
         .map_err(|e| anyhow::anyhow!("cannot create the first admin: {e:?}"))?
         {
             // Shown once: it is stored only as a hash.
+            // Straight to the terminal, not through the log pipeline: log
+            // collectors keep what they see.
+            eprintln!(
+                "created the first admin {:?} with the generated password {generated}\n\
+                 (shown only this once; change it after signing in)",
+                config.admin_name
+            );
             tracing::warn!(
                 admin = %config.admin_name,
-                password = %generated,
-                "created the first admin with a generated password; change it after signing in"
+                "created the first admin with a generated password, printed to standard error"
             );
         }
         let secret = match &config.jwt_secret {

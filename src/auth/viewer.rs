@@ -70,6 +70,13 @@ impl Viewer {
         true
     }
 
+    /// A short key for what this viewer may read: viewers with equal keys are
+    /// shown equal data, so answers rendered for one may be reused for another.
+    /// Every viewer reads everything today; grants will make this per-user.
+    pub fn scope_key(&self) -> String {
+        "all".to_owned()
+    }
+
     /// Whether this viewer may read pods of a namespace (`None`: all namespaces)
     /// of a cluster. Today every authenticated user may; grants will narrow it.
     pub fn can_read(&self, _cluster: &str, _namespace: Option<&str>) -> bool {

@@ -33,7 +33,7 @@ impl<T> GqlResultExt<T> for Result<T, AppError> {
 
 /// Errors raised by async-graphql itself (parse errors, validation, input
 /// coercion, limits) carry no code; they are all the client's input.
-pub(super) fn fill_missing_codes(response: &mut Response) {
+pub(crate) fn fill_missing_codes(response: &mut Response) {
     for error in &mut response.errors {
         if code_of(error).is_none() {
             error

@@ -1,19 +1,22 @@
 //! DataLoaders for per-pod fields that need more reads: a pod's node and its
 //! top-level workload. Keys requested while resolving one response are batched,
-//! and each loader reads a cluster's nodes (or a namespace's ReplicaSets) at most
-//! once, however the keys fall into batches: a list of pods costs one node list
-//! per cluster and one ReplicaSet list per namespace, never one request per pod
-//! (and none once the watch cache has synced). Loaders are made fresh for each
-//! request (in [`super::Executor::execute`]), so what they hold never crosses
-//! users or outlives the request.
+//! and each loader reads a cluster's nodes (or a namespace's ReplicaSets) once
+//! per [`LISTING_TTL`], however the keys fall into batches: a list of pods costs
+//! one node list per cluster and one ReplicaSet list per namespace, never one
+//! request per pod (and none once the watch cache has synced), while a
+//! long-lived subscription still sees nodes and owners change. Loaders are made
+//! fresh for each operation (in [`super::Executor::with_request_data`]), so what
+//! they hold never crosses users.
 
 use std::{
     collections::{BTreeMap, HashMap},
     sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 
 use async_graphql::{ErrorExtensions, dataloader::Loader};
-use tokio::sync::OnceCell;
+/// How long one read of nodes or ReplicaSets serves an operation's look-ups.
+pub const LISTING_TTL: Duration = Duration::from_secs(1);
 
 use super::pods::{NodeInfo, Workload};
 use crate::k8s::{ClusterRegistry, pods};
@@ -38,7 +41,7 @@ pub struct ReplicaSetKey {
     pub name: String,
 }
 
-type Listing<V> = Arc<OnceCell<Arc<HashMap<String, V>>>>;
+type Listing<V> = Arc<tokio::sync::Mutex<Option<(Instant, Arc<HashMap<String, V>>)>>>;
 
 /// One read per scope (a cluster, or a namespace of one), shared by every batch.
 struct Listings<S, V> {
@@ -69,9 +72,16 @@ impl<S: std::hash::Hash + Eq + Clone, V> Listings<S, V> {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             scopes.entry(scope.clone()).or_default().clone()
         };
-        cell.get_or_try_init(async || read().await.map(Arc::new))
-            .await
-            .cloned()
+        // Held across the read, so concurrent batches wait for one read.
+        let mut slot = cell.lock().await;
+        if let Some((read_at, listing)) = slot.as_ref()
+            && read_at.elapsed() < LISTING_TTL
+        {
+            return Ok(listing.clone());
+        }
+        let listing = Arc::new(read().await?);
+        *slot = Some((Instant::now(), listing.clone()));
+        Ok(listing)
     }
 }
 

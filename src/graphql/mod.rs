@@ -112,19 +112,32 @@ impl Executor {
         request: Request,
     ) -> Response {
         let auth = authenticate(&self.state, authorization).await;
+        let mut response = self
+            .schema
+            .execute(self.with_request_data(request, client, auth))
+            .await;
+        error::fill_missing_codes(&mut response);
+        response
+    }
+
+    /// Attaches what one operation needs besides its text: who is asking,
+    /// from where, and fresh DataLoaders.
+    pub(crate) fn with_request_data(
+        &self,
+        request: Request,
+        client: Option<ClientAddr>,
+        auth: Auth,
+    ) -> Request {
         let request = match client {
             Some(client) => request.data(client),
             None => request,
         };
         let (nodes, workloads) = self.loaders();
-        let request = request.data(auth).data(nodes).data(workloads);
-        let mut response = self.schema.execute(request).await;
-        error::fill_missing_codes(&mut response);
-        response
+        request.data(auth).data(nodes).data(workloads)
     }
 
-    /// Fresh DataLoaders for one request (or WebSocket connection), so loader
-    /// state never crosses users.
+    /// Fresh DataLoaders for one operation, so loader state never crosses users
+    /// or outlives the operation.
     fn loaders(
         &self,
     ) -> (

@@ -319,11 +319,13 @@ impl Pod {
     }
 
     /// The full v1.Pod as JSON (managedFields dropped, as kubectl does).
+    #[graphql(complexity = 20)]
     async fn json(&self) -> async_graphql::Result<Json<serde_json::Value>> {
         self.object_json().map(Json).gql()
     }
 
     /// The same object as YAML text.
+    #[graphql(complexity = 20)]
     async fn yaml(&self) -> async_graphql::Result<String> {
         self.object_json().and_then(|v| yaml::to_yaml(&v)).gql()
     }
@@ -336,6 +338,7 @@ pub struct PodQuery;
 #[Object]
 impl PodQuery {
     /// Every configured cluster, checked for reachability in parallel.
+    #[graphql(complexity = "10 * child_complexity")]
     async fn clusters(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Cluster>> {
         viewer(ctx).gql()?;
         let clusters = app(ctx).clusters.all().map(|cluster| async move {
@@ -359,6 +362,9 @@ impl PodQuery {
 
     /// Pods of a cluster: of one namespace, or of all when `namespace` is
     /// omitted; `name` keeps those whose name contains it.
+    // Lists cost per item: an operation cannot repeat a whole cluster's worth
+    // of work hundreds of times under aliases.
+    #[graphql(complexity = "20 * child_complexity")]
     async fn pods(
         &self,
         ctx: &Context<'_>,
@@ -371,6 +377,7 @@ impl PodQuery {
 
     /// Like `pods`, with the cache version the list reflects: give it to
     /// `podEvents(since:)` to follow changes from exactly this list on.
+    #[graphql(complexity = "20 * child_complexity")]
     async fn pod_list(
         &self,
         ctx: &Context<'_>,
@@ -462,8 +469,9 @@ pub enum PodEventType {
     /// The pod is gone (`pod` is its last state).
     Deleted,
     /// Changes since the requested version can no longer be replayed (the
-    /// version is unknown or too old, or this subscriber fell behind): list
-    /// again, then follow from the new list's version.
+    /// version is unknown or too old): list again, then follow from the new
+    /// list's version. A subscriber that falls too far behind also gets RESYNC,
+    /// as the last event of its stream.
     Resync,
 }
 
@@ -547,10 +555,11 @@ impl PodSubscription {
             }
         }
         let live = stream::unfold(
-            (subscription.live, last_seq, cluster.clone()),
-            move |(mut live, mut last_seq, cluster)| {
+            (Some(subscription.live), last_seq, cluster.clone()),
+            move |(live, mut last_seq, cluster)| {
                 let keep = keep.clone();
                 async move {
+                    let mut live = live?;
                     loop {
                         match live.recv().await {
                             Ok(change) if change.seq <= last_seq || !keep(&change) => {
@@ -563,17 +572,18 @@ impl PodSubscription {
                                     &version_of(change.seq),
                                     &change,
                                 );
-                                return Some((event, (live, last_seq, cluster)));
+                                return Some((event, (Some(live), last_seq, cluster)));
                             }
                             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                                // Fell behind: some changes are lost to this subscriber.
-                                let now = live.resubscribe();
+                                // Fell behind: changes are lost to this subscriber. Say
+                                // so and end; the client lists again and subscribes
+                                // from the new list's version.
                                 let event = PodEvent {
                                     kind: PodEventType::Resync,
                                     version: version_of(last_seq),
                                     pod: None,
                                 };
-                                return Some((event, (now, 0, cluster)));
+                                return Some((event, (None, last_seq, cluster)));
                             }
                             Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                         }

@@ -110,6 +110,7 @@ pub struct UserQuery;
 impl UserQuery {
     /// Users whose name contains `name` (a literal substring, ignoring case),
     /// ordered by name. Any signed-in user may list users.
+    #[graphql(complexity = "10 * child_complexity")]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -123,6 +124,12 @@ impl UserQuery {
             .await
             .gql()?;
         Ok(found.into_iter().map(User::from).collect())
+    }
+
+    /// A short key for what the signed-in user may read: users with equal keys
+    /// see equal data (used to reuse rendered answers).
+    async fn viewer_scope(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        Ok(viewer(ctx).gql()?.scope_key())
     }
 
     /// The signed-in user.
@@ -155,7 +162,9 @@ impl UserMutation {
         let client = ctx.data_opt::<ClientAddr>().map(|client| client.0);
         if let Err(err) = state.login_limiter.check(&name, client) {
             state.metrics.login_failure(LoginFailure::RateLimited);
-            tracing::warn!(user = %name, client = ?client, "sign-in refused by the rate limit");
+            // Quoted and cut short: the name is whatever the client typed.
+            let shown: String = name.chars().take(64).collect();
+            tracing::warn!(user = ?shown, client = ?client, "sign-in refused by the rate limit");
             return Err(err).gql();
         }
         let user = users::authenticate_password(&state.db, &state.passwords, &name, &password)

@@ -1,40 +1,63 @@
-//! `/graphql/ws`: subscriptions over WebSocket (graphql-transport-ws, and the
-//! older subscriptions-transport-ws).
+//! `/graphql/ws`: GraphQL over WebSocket (graphql-transport-ws, and the older
+//! subscriptions-transport-ws).
 //!
 //! The token travels in `connection_init`'s payload, as
 //! `{"Authorization": "Bearer <token>"}` (or `{"token": "<token>"}`). A missing
 //! or invalid token closes the connection with 4403 and a reason; an expired one
-//! with 4401. When the token expires during the connection, the connection is
-//! closed with 4401 at that moment, as HTTP requests would then be answered
-//! TokenExpired.
+//! with 4401; no `connection_init` within [`INIT_TIMEOUT`] with 4408.
+//!
+//! The token is checked again for every operation (so the viewer's role and
+//! the loaders are current), and every [`RECHECK_EVERY`] while the connection
+//! lives: a password change or a deleted user closes it with 4403. When the
+//! token expires, the connection is closed with 4401 at that moment, as HTTP
+//! requests would then be answered TokenExpired.
 
-use std::sync::{Arc, Mutex};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
-use async_graphql::http::{WebSocket as GqlWebSocket, WebSocketProtocols, WsMessage};
+use async_graphql::{
+    Data, Request, Response as GqlResponse,
+    http::{WebSocket as GqlWebSocket, WebSocketProtocols, WsMessage},
+};
 use axum::{
+    Extension,
     extract::{
-        State, WebSocketUpgrade,
+        ConnectInfo, State, WebSocketUpgrade,
         ws::{CloseFrame, Message, WebSocket},
     },
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, Utc};
-use futures_util::{SinkExt, StreamExt, future};
+use futures_util::{SinkExt, StreamExt, future, stream, stream::BoxStream};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::{Executor, session};
-use crate::auth::{Auth, viewer::Rejection};
+use super::{
+    ClientAddr, Executor, authenticate_token, check_query_size, error::fill_missing_codes, session,
+};
+use crate::{auth::viewer::Rejection, error::AppError};
 
 /// Close code for a token that has expired.
 pub const CLOSE_TOKEN_EXPIRED: u16 = 4401;
-/// Close code for a missing or invalid token at `connection_init`.
+/// Close code for a missing, invalid or revoked token.
 pub const CLOSE_FORBIDDEN: u16 = 4403;
+/// Close code for a connection never initialised.
+pub const CLOSE_INIT_TIMEOUT: u16 = 4408;
+/// How long a client may take to send `connection_init`.
+pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often an open connection's token is checked again.
+pub const RECHECK_EVERY: Duration = Duration::from_secs(15);
+/// Largest WebSocket message accepted (a GraphQL operation with variables).
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 
 /// Upgrades to a GraphQL WebSocket connection.
 pub async fn graphql_ws(
     State(executor): State<Executor>,
+    connect_info: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -53,9 +76,11 @@ pub async fn graphql_ws(
         )
             .into_response();
     };
+    let client = connect_info.map(|Extension(ConnectInfo(addr))| ClientAddr(addr.ip()));
     upgrade
-        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| serve(executor, socket, protocol))
+        .protocols([protocol.sec_websocket_protocol()])
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| serve(executor, socket, protocol, client))
 }
 
 fn token_of(payload: &Value) -> Option<String> {
@@ -74,7 +99,82 @@ fn token_of(payload: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-async fn serve(executor: Executor, socket: WebSocket, protocol: WebSocketProtocols) {
+/// Runs each operation of one connection as its token's holder, checked anew.
+#[derive(Clone)]
+struct Session {
+    executor: Executor,
+    token: Arc<OnceLock<String>>,
+    client: Option<ClientAddr>,
+}
+
+impl Session {
+    async fn prepare(&self, request: Request) -> Result<Request, GqlResponse> {
+        if let Err(err) = check_query_size(&request) {
+            return Err(error_response(&err));
+        }
+        let auth = match self.token.get() {
+            Some(token) => authenticate_token(self.executor.state(), token).await,
+            None => crate::auth::Auth::Anonymous,
+        };
+        Ok(self.executor.with_request_data(request, self.client, auth))
+    }
+}
+
+fn error_response(err: &AppError) -> GqlResponse {
+    let mut error = async_graphql::ServerError::new(err.to_string(), None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", err.code().as_str());
+    GqlResponse::from_errors(vec![error])
+}
+
+impl async_graphql::Executor for Session {
+    fn execute(&self, request: Request) -> impl Future<Output = GqlResponse> + Send {
+        let session = self.clone();
+        async move {
+            match session.prepare(request).await {
+                Ok(request) => {
+                    let mut response = session.executor.schema().execute(request).await;
+                    fill_missing_codes(&mut response);
+                    response
+                }
+                Err(response) => response,
+            }
+        }
+    }
+
+    fn execute_stream(
+        &self,
+        request: Request,
+        _session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, GqlResponse> {
+        let session = self.clone();
+        stream::once(async move {
+            match session.prepare(request).await {
+                Ok(request) => session
+                    .executor
+                    .schema()
+                    .execute_stream(request)
+                    .map(|mut response| {
+                        fill_missing_codes(&mut response);
+                        response
+                    })
+                    .boxed(),
+                Err(response) => stream::once(future::ready(response)).boxed(),
+            }
+        })
+        .flatten()
+        .boxed()
+    }
+}
+
+async fn serve(
+    executor: Executor,
+    socket: WebSocket,
+    protocol: WebSocketProtocols,
+    client: Option<ClientAddr>,
+) {
     let (mut sink, incoming) = socket.split();
     let incoming = incoming
         .take_while(|message| future::ready(message.is_ok()))
@@ -86,11 +186,19 @@ async fn serve(executor: Executor, socket: WebSocket, protocol: WebSocketProtoco
             })
         });
 
+    let state = executor.state().clone();
+    let token = Arc::new(OnceLock::new());
+    let session_runner = Session {
+        executor,
+        token: token.clone(),
+        client,
+    };
     let (expiry_tx, mut expiry_rx) = watch::channel::<Option<DateTime<Utc>>>(None);
-    let refusal: Arc<Mutex<Option<(u16, &'static str)>>> = Arc::new(Mutex::new(None));
+    let refusal: Arc<std::sync::Mutex<Option<(u16, &'static str)>>> = Arc::default();
     let init = {
-        let executor = executor.clone();
         let refusal = refusal.clone();
+        let token = token.clone();
+        let state = state.clone();
         move |payload: Value| async move {
             let refuse = |code, reason: &'static str| {
                 if let Ok(mut slot) = refusal.lock() {
@@ -98,26 +206,22 @@ async fn serve(executor: Executor, socket: WebSocket, protocol: WebSocketProtoco
                 }
                 async_graphql::Error::new(reason)
             };
-            let Some(token) = token_of(&payload) else {
+            let Some(presented) = token_of(&payload) else {
                 return Err(refuse(
                     CLOSE_FORBIDDEN,
                     "missing token: send {\"Authorization\": \"Bearer <token>\"} in connection_init",
                 ));
             };
-            match session(executor.state(), &token).await {
+            match session(&state, &presented).await {
                 // Within the clock leeway the token still verifies, but the
                 // connection would be closed at once: refuse it plainly.
                 Ok((_, expires)) if expires <= Utc::now() => {
                     Err(refuse(CLOSE_TOKEN_EXPIRED, "token expired"))
                 }
-                Ok((viewer, expires)) => {
+                Ok((_, expires)) => {
+                    let _ = token.set(presented);
                     let _ = expiry_tx.send(Some(expires));
-                    let (nodes, workloads) = executor.loaders();
-                    let mut data = async_graphql::Data::default();
-                    data.insert(Auth::Viewer(viewer));
-                    data.insert(nodes);
-                    data.insert(workloads);
-                    Ok(data)
+                    Ok(Data::default())
                 }
                 Err(Rejection::Expired) => Err(refuse(CLOSE_TOKEN_EXPIRED, "token expired")),
                 Err(Rejection::Invalid) => Err(refuse(CLOSE_FORBIDDEN, "invalid token")),
@@ -128,23 +232,35 @@ async fn serve(executor: Executor, socket: WebSocket, protocol: WebSocketProtoco
         }
     };
     let mut messages = std::pin::pin!(
-        GqlWebSocket::new(executor.schema().clone(), incoming, protocol).on_connection_init(init)
+        GqlWebSocket::new(session_runner, incoming, protocol).on_connection_init(init)
     );
 
     let expired = async move {
-        let expires = loop {
-            if let Some(expires) = *expiry_rx.borrow() {
-                break expires;
+        let expires = tokio::select! {
+            expires = async {
+                loop {
+                    if let Some(expires) = *expiry_rx.borrow() {
+                        break Some(expires);
+                    }
+                    if expiry_rx.changed().await.is_err() {
+                        break None;
+                    }
+                }
+            } => expires,
+            () = tokio::time::sleep(INIT_TIMEOUT) => {
+                return (CLOSE_INIT_TIMEOUT, "connection initialisation timeout");
             }
-            if expiry_rx.changed().await.is_err() {
-                // Connection ended before it was initialised.
-                return future::pending::<()>().await;
-            }
+        };
+        let Some(expires) = expires else {
+            return future::pending().await;
         };
         let left = (expires - Utc::now()).to_std().unwrap_or_default();
         tokio::time::sleep(left).await;
+        (CLOSE_TOKEN_EXPIRED, "token expired")
     };
     let mut expired = std::pin::pin!(expired);
+    let mut recheck =
+        tokio::time::interval_at(tokio::time::Instant::now() + RECHECK_EVERY, RECHECK_EVERY);
 
     loop {
         tokio::select! {
@@ -165,9 +281,24 @@ async fn serve(executor: Executor, socket: WebSocket, protocol: WebSocketProtoco
                 }
                 None => return,
             },
-            () = &mut expired => {
-                close(&mut sink, CLOSE_TOKEN_EXPIRED, "token expired".to_owned()).await;
+            (code, reason) = &mut expired => {
+                close(&mut sink, code, reason.to_owned()).await;
                 return;
+            }
+            _ = recheck.tick() => {
+                let Some(presented) = token.get() else { continue };
+                match session(&state, presented).await {
+                    Err(Rejection::Expired) => {
+                        close(&mut sink, CLOSE_TOKEN_EXPIRED, "token expired".to_owned()).await;
+                        return;
+                    }
+                    Err(Rejection::Invalid) => {
+                        close(&mut sink, CLOSE_FORBIDDEN, "token no longer valid".to_owned()).await;
+                        return;
+                    }
+                    // The user store is down: keep serving; the next check decides.
+                    Ok(_) | Err(Rejection::Unavailable) => {}
+                }
             }
         }
     }

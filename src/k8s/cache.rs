@@ -11,14 +11,14 @@
 //! skipped silently.
 //!
 //! Staleness bound: cached data is served while the watch is healthy, and for at
-//! most `stale_after` (OSP_CACHE_STALE_AFTER) once it keeps failing; after that,
-//! reads go to the API server directly, which answers ClusterUnavailable if the
-//! cluster is down. A failing watch counts as healthy again on its next event, or
-//! once it has gone [`RECOVERED_AFTER`] without failing (retries come at least
-//! every [`RETRY_MAX`], and a refused or failed request shows at once). Watches
-//! are renewed every [`WATCH_TIMEOUT_SECS`], so a server that stops answering
-//! without closing the connection is noticed within about that time plus the
-//! watch client's read timeout.
+//! most `stale_after` (OSP_CACHE_STALE_AFTER) once it fails; after that, reads go
+//! to the API server directly, which answers ClusterUnavailable if the cluster is
+//! down. Only objects arriving prove health: after a failure the watch is started
+//! afresh (a new list, compared with the cache as above), and the cache counts as
+//! healthy again once that list is complete. Watches are renewed every
+//! [`WATCH_TIMEOUT_SECS`], so a server that stops answering without closing the
+//! connection is noticed within about that time plus the watch client's read
+//! timeout.
 //!
 //! Locks are `std::sync::RwLock`s and are never held across an `.await`.
 
@@ -37,7 +37,7 @@ use k8s_openapi::api::{
 };
 use kube::{
     Api, Client, Resource, ResourceExt,
-    runtime::{WatchStreamExt, utils::Backoff, watcher},
+    runtime::{WatchStreamExt, watcher},
 };
 use serde::de::DeserializeOwned;
 use tokio::{sync::broadcast, task::JoinHandle};
@@ -49,10 +49,6 @@ const RETRY_MIN: Duration = Duration::from_millis(250);
 /// Longest pause between retries of a failed watch: short, so a cluster that
 /// comes back is served from memory again within seconds.
 const RETRY_MAX: Duration = Duration::from_secs(5);
-
-/// A failing watch that has not failed again for this long has resumed: the
-/// watcher retries at least every [`RETRY_MAX`], and failures show at once.
-const RECOVERED_AFTER: Duration = Duration::from_secs(6);
 
 /// How many recent pod changes are kept for subscribers resuming from a version.
 pub const EVENT_LOG_LEN: usize = 4096;
@@ -127,7 +123,6 @@ struct State<K> {
     log: VecDeque<Arc<Change<K>>>,
     last_event: Option<DateTime<Utc>>,
     failing_since: Option<Instant>,
-    last_failure: Option<Instant>,
 }
 
 /// One watched kind of one cluster.
@@ -193,7 +188,6 @@ where
                 log: VecDeque::new(),
                 last_event: None,
                 failing_since: None,
-                last_failure: None,
             }),
             changes,
             keep_log,
@@ -215,15 +209,10 @@ where
     }
 
     fn is_fresh(&self, state: &State<K>) -> bool {
-        let healthy = match (state.failing_since, state.last_failure) {
-            (Some(since), Some(last)) => {
-                // A resumed watch on a quiet cluster says nothing; no failure
-                // for longer than the longest retry pause means it resumed.
-                since.elapsed() < self.stale_after || last.elapsed() > RECOVERED_AFTER
-            }
-            _ => true,
-        };
-        state.synced && healthy
+        state.synced
+            && state
+                .failing_since
+                .is_none_or(|since| since.elapsed() < self.stale_after)
     }
 
     /// Whether reads may be answered from this cache.
@@ -345,9 +334,6 @@ where
 
     fn apply(&self, event: watcher::Event<K>) {
         let mut state = self.write();
-        state.failing_since = None;
-        state.last_failure = None;
-        state.last_event = Some(Utc::now());
         match event {
             watcher::Event::Init => state.relist = Some(BTreeMap::new()),
             watcher::Event::InitApply(object) => {
@@ -364,6 +350,11 @@ where
                     for (key, object) in &fresh {
                         match old.get(key) {
                             None => self.record(&mut state, ChangeKind::Added, object.clone()),
+                            // Deleted and created again under the same name.
+                            Some(previous) if previous.uid() != object.uid() => {
+                                self.record(&mut state, ChangeKind::Deleted, previous.clone());
+                                self.record(&mut state, ChangeKind::Added, object.clone());
+                            }
                             Some(previous)
                                 if previous.resource_version() != object.resource_version() =>
                             {
@@ -380,8 +371,12 @@ where
                 }
                 state.objects = fresh;
                 state.synced = true;
+                state.failing_since = None;
+                state.last_event = Some(Utc::now());
             }
             watcher::Event::Apply(object) => {
+                state.failing_since = None;
+                state.last_event = Some(Utc::now());
                 let key = key_of(&object);
                 let object = Arc::new(object);
                 let kind = match state.objects.insert(key, object.clone()) {
@@ -396,6 +391,8 @@ where
                 }
             }
             watcher::Event::Delete(object) => {
+                state.failing_since = None;
+                state.last_event = Some(Utc::now());
                 let key = key_of(&object);
                 let last = state
                     .objects
@@ -408,44 +405,8 @@ where
 
     fn failed(&self) {
         let mut state = self.write();
-        let now = Instant::now();
-        if state
-            .last_failure
-            .is_none_or(|last| last.elapsed() > RECOVERED_AFTER)
-        {
-            // The earlier failure was survived: this is a new outage.
-            state.failing_since = Some(now);
-        }
-        state.failing_since.get_or_insert(now);
-        state.last_failure = Some(now);
-    }
-}
-
-/// Doubling pauses between watch retries, from [`RETRY_MIN`] to [`RETRY_MAX`],
-/// starting over once the watch works again.
-struct WatchBackoff {
-    next: Duration,
-}
-
-impl Default for WatchBackoff {
-    fn default() -> Self {
-        WatchBackoff { next: RETRY_MIN }
-    }
-}
-
-impl Iterator for WatchBackoff {
-    type Item = Duration;
-
-    fn next(&mut self) -> Option<Duration> {
-        let pause = self.next;
-        self.next = (self.next * 2).min(RETRY_MAX);
-        Some(pause)
-    }
-}
-
-impl Backoff for WatchBackoff {
-    fn reset(&mut self) {
-        self.next = RETRY_MIN;
+        state.failing_since.get_or_insert_with(Instant::now);
+        state.relist = None;
     }
 }
 
@@ -500,18 +461,30 @@ where
     let cluster = cluster.to_owned();
     let config = watcher::Config::default().timeout(WATCH_TIMEOUT_SECS);
     tokio::spawn(async move {
-        let mut events = watcher(api, config)
-            .modify(|object: &mut K| object.meta_mut().managed_fields = None)
-            .backoff(WatchBackoff::default())
-            .boxed();
-        while let Some(event) = events.next().await {
-            match event {
-                Ok(event) => cache.apply(event),
-                Err(err) => {
-                    tracing::warn!(cluster, kind = %K::kind(&()), "watch failed, retrying: {err}");
-                    cache.failed();
+        let mut pause = RETRY_MIN;
+        loop {
+            // A fresh watcher lists before it watches, so after any failure the
+            // cache is healthy again only once a complete list has arrived.
+            let mut events = watcher(api.clone(), config.clone())
+                .modify(|object: &mut K| object.meta_mut().managed_fields = None)
+                .boxed();
+            while let Some(event) = events.next().await {
+                match event {
+                    Ok(event) => {
+                        if matches!(event, watcher::Event::InitDone) {
+                            pause = RETRY_MIN;
+                        }
+                        cache.apply(event);
+                    }
+                    Err(err) => {
+                        tracing::warn!(cluster, kind = %K::kind(&()), "watch failed, retrying: {err}");
+                        break;
+                    }
                 }
             }
+            cache.failed();
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(RETRY_MAX);
         }
     })
 }

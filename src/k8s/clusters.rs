@@ -42,6 +42,9 @@ impl CacheSettings {
     }
 }
 
+/// How long a reachability probe is reused.
+pub const PROBE_TTL: Duration = Duration::from_secs(2);
+
 /// Longer than a watch request stays open, so quiet watches are not cut off.
 const WATCH_READ_TIMEOUT: Duration =
     Duration::from_secs(super::cache::WATCH_TIMEOUT_SECS as u64 + 30);
@@ -57,6 +60,7 @@ pub struct Cluster {
     timeout: Duration,
     settings: CacheSettings,
     cache: OnceLock<ClusterCache>,
+    probe: std::sync::Mutex<Option<(Instant, bool)>>,
     /// Where calls are counted; attached once by [`ClusterRegistry::observe`].
     metrics: OnceLock<Metrics>,
 }
@@ -88,6 +92,7 @@ impl Cluster {
             timeout,
             settings,
             cache: OnceLock::new(),
+            probe: std::sync::Mutex::new(None),
             metrics: OnceLock::new(),
         })
     }
@@ -159,9 +164,23 @@ impl Cluster {
         result
     }
 
-    /// Whether the API server answers its version endpoint in time.
+    /// Whether the API server answers its version endpoint in time. A probe
+    /// is reused for [`PROBE_TTL`], so asking often costs the cluster little.
     pub async fn reachable(&self) -> bool {
-        self.call(self.client.apiserver_version()).await.is_ok()
+        let recent = self
+            .probe
+            .lock()
+            .ok()
+            .and_then(|probe| *probe)
+            .filter(|(at, _)| at.elapsed() < PROBE_TTL);
+        if let Some((_, reachable)) = recent {
+            return reachable;
+        }
+        let reachable = self.call(self.client.apiserver_version()).await.is_ok();
+        if let Ok(mut probe) = self.probe.lock() {
+            *probe = Some((Instant::now(), reachable));
+        }
+        reachable
     }
 }
 

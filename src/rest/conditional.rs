@@ -26,11 +26,19 @@ use axum::{
 
 /// Distinct requests whose latest body is kept.
 const MAX_BODIES: usize = 512;
+/// Bytes of kept bodies, at most.
+const MAX_BYTES: usize = 64 * 1024 * 1024;
 
 /// Bodies rendered for a version, by request.
 #[derive(Default)]
 pub struct RenderedBodies {
-    bodies: Mutex<HashMap<String, (String, Bytes)>>,
+    bodies: Mutex<Bodies>,
+}
+
+#[derive(Default)]
+struct Bodies {
+    by_key: HashMap<String, (String, Bytes)>,
+    bytes: usize,
 }
 
 impl RenderedBodies {
@@ -38,6 +46,7 @@ impl RenderedBodies {
     pub fn get(&self, key: &str, version: &str) -> Option<Bytes> {
         let bodies = self.bodies.lock().ok()?;
         bodies
+            .by_key
             .get(key)
             .filter(|(kept, _)| kept == version)
             .map(|(_, body)| body.clone())
@@ -45,12 +54,21 @@ impl RenderedBodies {
 
     /// Keeps `body` as the answer to `key` at `version`.
     pub fn put(&self, key: String, version: String, body: Bytes) {
+        if body.len() > MAX_BYTES / 4 {
+            return;
+        }
         if let Ok(mut bodies) = self.bodies.lock() {
-            if bodies.len() >= MAX_BODIES && !bodies.contains_key(&key) {
-                // Old versions are useless anyway; start over rather than track age.
-                bodies.clear();
+            if let Some((_, old)) = bodies.by_key.remove(&key) {
+                bodies.bytes -= old.len();
             }
-            bodies.insert(key, (version, body));
+            if bodies.by_key.len() >= MAX_BODIES || bodies.bytes + body.len() > MAX_BYTES {
+                // Bodies of old versions are useless anyway; start over rather
+                // than track their age.
+                bodies.by_key.clear();
+                bodies.bytes = 0;
+            }
+            bodies.bytes += body.len();
+            bodies.by_key.insert(key, (version, body));
         }
     }
 }
@@ -62,7 +80,8 @@ pub fn etag(key: &str, version: &str) -> String {
     format!("\"{:016x}\"", hasher.finish())
 }
 
-/// Whether the request's `If-None-Match` names `etag` (or `*`).
+/// Whether the request's `If-None-Match` names `etag`. (`*` is not honoured:
+/// the version check alone cannot tell whether the resource exists.)
 pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get_all(header::IF_NONE_MATCH)
@@ -70,7 +89,7 @@ pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
         .map(|tag| tag.trim().trim_start_matches("W/"))
-        .any(|tag| tag == etag || tag == "*")
+        .any(|tag| tag == etag)
 }
 
 /// A 304 for `etag`.

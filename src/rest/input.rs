@@ -64,3 +64,9 @@ impl JsonObject {
         }
     }
 }
+
+/// A path that cannot be read (for example, bytes that are not UTF-8 after
+/// percent-decoding) is bad input like any other.
+pub fn path_error(rejection: axum::extract::rejection::PathRejection) -> AppError {
+    AppError::invalid("path", rejection.body_text())
+}

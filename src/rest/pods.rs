@@ -6,7 +6,10 @@ use std::sync::Arc;
 use async_graphql::{Request, Variables};
 use axum::{
     Extension,
-    extract::{Path, Query, State, rejection::QueryRejection},
+    extract::{
+        Path, Query, State,
+        rejection::{PathRejection, QueryRejection},
+    },
     http::{HeaderMap, header},
     response::{IntoResponse, Response},
 };
@@ -23,12 +26,13 @@ use utoipa::{
 use super::{
     conditional::{self, RenderedBodies},
     envelope::{Envelope, from_graphql},
+    input::path_error,
     openapi::{ListPodsErrors, PodErrors},
 };
 use crate::{error::AppError, graphql::Executor};
 
 const PODS_VERSION: &str = "query Version($cluster: String!, $namespace: String) { \
-    podsVersion(cluster: $cluster, namespace: $namespace) }";
+    podsVersion(cluster: $cluster, namespace: $namespace) viewerScope }";
 const LIST_PODS: &str = "query Pods($cluster: String!, $namespace: String, $name: String) { \
     podList(cluster: $cluster, namespace: $namespace, name: $name) { version items { \
     name namespace restarts ready controlled qos created status nodeName podIP \
@@ -218,6 +222,15 @@ async fn conditional_get(
         return from_graphql(answer, "podsVersion", |v: Value| Ok(v));
     }
     let version = response_version(&answer, "podsVersion");
+    // What the viewer may see is part of what the answer depends on.
+    let scope = match &answer.data {
+        async_graphql::Value::Object(data) => match data.get("viewerScope") {
+            Some(async_graphql::Value::String(scope)) => scope.clone(),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    };
+    let key = format!("{key} for {scope}");
     if let Some(version) = &version {
         let etag = conditional::etag(&key, version);
         if conditional::not_modified(headers, &etag) {
@@ -263,9 +276,10 @@ pub async fn list(
     State(executor): State<Executor>,
     Extension(rendered): Extension<Arc<RenderedBodies>>,
     headers: HeaderMap,
-    Path(cluster): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     filter: Result<Query<PodFilter>, QueryRejection>,
 ) -> Result<Response, AppError> {
+    let Path(cluster) = path.map_err(path_error)?;
     let Query(filter) = filter.map_err(|e| AppError::invalid("query", e.body_text()))?;
     let variables = json!({
         "cluster": cluster,
@@ -311,9 +325,10 @@ pub async fn detail(
     State(executor): State<Executor>,
     Extension(rendered): Extension<Arc<RenderedBodies>>,
     headers: HeaderMap,
-    Path((cluster, namespace, name)): Path<(String, String, String)>,
+    path: Result<Path<(String, String, String)>, PathRejection>,
     output: Result<Query<PodOutput>, QueryRejection>,
 ) -> Result<Response, AppError> {
+    let Path((cluster, namespace, name)) = path.map_err(path_error)?;
     let Query(output) = output.map_err(|e| AppError::invalid("query", e.body_text()))?;
     let (document, field) = match OutputFormat::read(output.output.as_deref())? {
         OutputFormat::Json => (POD_JSON, "json"),

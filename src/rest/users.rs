@@ -5,7 +5,10 @@ use std::net::SocketAddr;
 use async_graphql::{Request, Variables};
 use axum::{
     Extension,
-    extract::{ConnectInfo, Path, Query, State, rejection::QueryRejection},
+    extract::{
+        ConnectInfo, Path, Query, State,
+        rejection::{PathRejection, QueryRejection},
+    },
     http::{HeaderMap, header},
     response::Response,
 };
@@ -16,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{
     envelope::{Envelope, NoData, from_graphql},
-    input::JsonObject,
+    input::{JsonObject, path_error},
     openapi::{CreateUserErrors, ListUsersErrors, LoginErrors, UpdateUserErrors},
 };
 use crate::{
@@ -260,9 +263,10 @@ impl UpdateUserRequest {
 pub async fn update(
     State(executor): State<Executor>,
     headers: HeaderMap,
-    Path(name): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     body: Result<JsonObject, AppError>,
 ) -> Result<Response, AppError> {
+    let Path(name) = path.map_err(path_error)?;
     let body = UpdateUserRequest::read(&body?)?;
     let input = json!({
         "email": body.email,

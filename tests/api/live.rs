@@ -442,6 +442,74 @@ async fn bad_tokens_close_the_socket_with_a_reason_and_expiry_closes_it_with_440
 }
 
 #[tokio::test]
+async fn a_password_change_reaches_open_sockets_and_idle_sockets_are_closed() {
+    let sim = Simulator::builder()
+        .generated_pods(1)
+        .build_and_start()
+        .await
+        .expect("starts");
+    let live = Live::start(&sim).await;
+    let admin = live.token.clone();
+    let carol = live.app.user_with_token(&admin, "carol").await;
+
+    let mut socket = connect(
+        &live.app,
+        json!({"Authorization": format!("Bearer {carol}")}),
+    )
+    .await;
+    subscribe(&mut socket, None).await;
+    let changed = live
+        .app
+        .send(
+            Method::PUT,
+            "/osp/api/users/carol",
+            Some(&admin),
+            Some(json!({"password": "carol-new-password"})),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK);
+
+    // Each operation checks the token anew...
+    send(
+        &mut socket,
+        json!({"id": "2", "type": "subscribe", "payload": {"query": "{ me { name } }"}}),
+    )
+    .await;
+    let refused = next(&mut socket).await.expect("an answer");
+    assert_eq!(refused["id"], "2", "{refused}");
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "Unauthorized",
+        "{refused}"
+    );
+    // ...and the connection itself is closed at the next periodic check.
+    let closed = loop {
+        match next(&mut socket).await {
+            Ok(_) => continue,
+            Err(close) => break close,
+        }
+    };
+    assert_eq!(closed, (4403, "token no longer valid".to_owned()));
+
+    // A socket that never sends connection_init is not kept.
+    let mut request = format!("ws://{}/graphql/ws", live.app.addr)
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    let (mut idle, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("connects");
+    assert_eq!(
+        next(&mut idle).await.expect_err("closed"),
+        (4408, "connection initialisation timeout".to_owned())
+    );
+    live.finish().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn unchanged_pods_answer_304_and_changes_give_a_new_etag() {
     let sim = Simulator::builder()
         .generated_pods(20)

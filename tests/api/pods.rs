@@ -319,6 +319,16 @@ async fn bad_names_unknown_clusters_and_missing_pods_are_refused_before_any_upst
     let long = format!("/osp/api/pods/sim/default/{}", "n".repeat(254));
     assert_eq!(setup.get(&long).await.body["code"], "InvalidParameter");
 
+    // Many aliases of an expensive field are refused by the complexity limit.
+    let aliases: String = (0..20)
+        .map(|i| format!("a{i}: pods(cluster: \"sim\") {{ yaml }} "))
+        .collect();
+    let greedy = setup
+        .app
+        .graphql(Some(&setup.token), &format!("{{ {aliases} }}"), json!({}))
+        .await;
+    assert_eq!(gql_code(&greedy), "InvalidParameter", "{greedy}");
+
     let unknown = setup.get("/osp/api/pods/nowhere").await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(unknown.body["code"], "ClusterNotFound");

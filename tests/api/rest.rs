@@ -135,6 +135,23 @@ async fn bad_input_is_refused_with_the_field_named_and_changes_nothing(db: &Test
             .expect("msg")
             .starts_with("invalid name:")
     );
+    let not_utf8 = app
+        .send(
+            Method::PUT,
+            "/osp/api/users/%FF",
+            Some(&admin),
+            Some(json!({"email": "a@example.com"})),
+        )
+        .await;
+    assert_eq!(not_utf8.status, StatusCode::BAD_REQUEST);
+    assert!(
+        not_utf8.body["msg"]
+            .as_str()
+            .expect("msg")
+            .starts_with("invalid path:"),
+        "{:?}",
+        not_utf8.body
+    );
     let long_filter = app
         .send(
             Method::GET,
