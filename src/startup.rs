@@ -90,6 +90,7 @@ impl Application {
             db,
             jwt: Arc::new(jwt),
             passwords,
+            sessions: Arc::default(),
             clusters: Arc::new(clusters),
             metrics,
             login_limiter: Arc::new(login_limiter),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::{JwtKeys, Passwords},
+    auth::{JwtKeys, Passwords, Sessions},
     config::Config,
     k8s::ClusterRegistry,
     metrics::Metrics,
@@ -23,6 +23,8 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     /// Password hashing (bounded, off the async workers).
     pub passwords: Passwords,
+    /// Users read recently, for token checks.
+    pub sessions: Arc<Sessions>,
     /// The configured clusters.
     pub clusters: Arc<ClusterRegistry>,
     /// This gateway's metrics (its own recorder, never a global one).

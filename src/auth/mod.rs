@@ -6,8 +6,10 @@
 
 pub mod jwt;
 pub mod password;
+pub mod sessions;
 pub mod viewer;
 
 pub use jwt::{Claims, JwtKeys};
 pub use password::Passwords;
+pub use sessions::Sessions;
 pub use viewer::{Auth, Role, Viewer};

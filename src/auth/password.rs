@@ -1,21 +1,26 @@
 //! Password hashing and checking with Argon2id.
 //!
 //! Parameters are OWASP's minimum (m = 19 MiB, t = 2, p = 1), argon2's defaults.
-//! Hashing is deliberately slow, so it runs on the blocking pool and never on the
-//! async workers, and at most one hash per core runs at a time: a burst of logins
-//! queues here instead of starving every other request of CPU and memory.
+//! Hashing is deliberately slow and memory-hungry, so it runs on a small pool of
+//! dedicated threads, never on the async workers: one thread per core but one
+//! (at least one), so a burst of sign-ins queues here and always leaves a core
+//! for every other request. Long-lived threads also keep memory flat: each
+//! reuses its 19 MiB, where short-lived blocking threads would each leave a
+//! freed block behind in the allocator.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, mpsc};
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{OnceCell, oneshot};
 
 use crate::error::AppError;
+
+type Job = Box<dyn FnOnce() + Send>;
 
 /// Hashes and checks passwords off the async workers.
 #[derive(Clone)]
 pub struct Passwords {
-    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
     dummy: Arc<OnceCell<String>>,
 }
 
@@ -26,11 +31,35 @@ impl Default for Passwords {
 }
 
 impl Passwords {
-    /// A hasher allowing one hash per available core at a time.
+    /// A hasher with one thread per core but one (at least one). The threads
+    /// end when the last clone of this handle is dropped.
     pub fn new() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let workers = cores.saturating_sub(1).max(1);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for _ in 0..workers {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name("osp-password".into())
+                .spawn(move || {
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return, // every handle is gone
+                        }
+                    }
+                });
+            if let Err(err) = spawned {
+                tracing::error!("cannot start a password thread: {err}");
+            }
+        }
         Passwords {
-            permits: Arc::new(Semaphore::new(cores)),
+            jobs,
             dummy: Arc::new(OnceCell::new()),
         }
     }
@@ -75,10 +104,15 @@ impl Passwords {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
-        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        tokio::task::spawn_blocking(work)
+        let (done, result) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = done.send(work());
+            }))
+            .map_err(|_| AppError::internal(anyhow::anyhow!("the password threads are gone")))?;
+        result
             .await
-            .map_err(AppError::internal)
+            .map_err(|_| AppError::internal(anyhow::anyhow!("a password job was dropped")))
     }
 }
 
@@ -124,5 +158,14 @@ mod tests {
         let passwords = Passwords::new();
         let decoy = "not a real password, only a timing decoy".to_owned();
         assert!(!passwords.verify(decoy, None).await.expect("runs"));
+    }
+
+    #[tokio::test]
+    async fn many_hashes_at_once_all_complete() {
+        let passwords = Passwords::new();
+        let hashes =
+            futures_util::future::join_all((0..6).map(|i| passwords.hash(format!("password-{i}"))))
+                .await;
+        assert!(hashes.iter().all(Result::is_ok));
     }
 }

@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 pub use error::{GqlResultExt, code_of};
 
 use crate::{
-    auth::{Auth, Viewer, viewer::Rejection},
+    auth::{Auth, Viewer, sessions::KnownUser, viewer::Rejection},
     error::AppError,
     state::AppState,
     users as user_service,
@@ -202,21 +202,36 @@ pub(crate) async fn session(
     };
     let id = claims.sub.parse::<i64>().map_err(|_| Rejection::Invalid)?;
     let expires = DateTime::from_timestamp(claims.exp, 0).ok_or(Rejection::Invalid)?;
-    match user_service::find_by_id(&state.db, id).await {
-        Ok(Some(user)) if user.token_generation == claims.generation => Ok((
-            Viewer {
-                id: user.id,
-                name: user.name,
-                role: crate::auth::Role::from_stored(&user.role),
-            },
-            expires,
-        )),
-        Ok(_) => Err(Rejection::Invalid),
-        Err(err) => {
-            err.log_if_internal();
-            Err(Rejection::Unavailable)
-        }
+    let known = match state.sessions.get(id) {
+        Some(known) => known,
+        None => match user_service::find_by_id(&state.db, id).await {
+            Ok(Some(user)) => {
+                let known = KnownUser {
+                    name: user.name,
+                    role: crate::auth::Role::from_stored(&user.role),
+                    generation: user.token_generation,
+                };
+                state.sessions.remember(id, known.clone());
+                known
+            }
+            Ok(None) => return Err(Rejection::Invalid),
+            Err(err) => {
+                err.log_if_internal();
+                return Err(Rejection::Unavailable);
+            }
+        },
+    };
+    if known.generation != claims.generation {
+        return Err(Rejection::Invalid);
     }
+    Ok((
+        Viewer {
+            id,
+            name: known.name,
+            role: known.role,
+        },
+        expires,
+    ))
 }
 
 /// The gateway state behind a resolver.

@@ -219,6 +219,8 @@ impl UserMutation {
         };
         users::update_user(&state.db, &state.passwords, viewer, &name, changes)
             .await
+            // Tokens are checked against the new password and role from now on.
+            .inspect(|updated| state.sessions.forget(updated.id))
             .map(User::from)
             .gql()
     }
