@@ -93,6 +93,8 @@ pub(crate) fn take_fault(rules: &mut Vec<FaultRule>, path: &str) -> Fault {
 /// (`/version`, `/api`, `/apis`, ...), `health` (`/healthz`, `/livez`,
 /// `/readyz`) and `other` (anything else). Every request that arrives is
 /// counted, including ones then failed by a fault or by authentication.
+/// Requests to `GET /_sim/counters`, which serves these counts as JSON
+/// (`{"counters": {"list pods": 2, ...}, "total": 2}`), are not counted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counters(pub(crate) BTreeMap<String, u64>);
 

@@ -7,7 +7,8 @@
 //! them; lists with label/field selectors and `limit`/`continue` paging; watch
 //! streams with resourceVersion resumption, bookmarks, streaming lists and 410
 //! Gone; optional bearer-token auth and HTTPS; injectable faults; and request
-//! counters. This file owns the public handle: [`Simulator`] and its
+//! counters (also served read-only as JSON at [`COUNTERS_PATH`],
+//! `GET /_sim/counters`, for clients of the binary). This file owns the public handle: [`Simulator`] and its
 //! [`SimulatorBuilder`].
 //!
 //! ```no_run
@@ -50,6 +51,7 @@ pub use generate::{GenerateOptions, generate_pods};
 pub use model::ResourceKind;
 pub use synth::KUBERNETES_VERSION;
 
+pub use server::COUNTERS_PATH;
 use server::{Shared, lock};
 use store::Store;
 

@@ -229,8 +229,39 @@ fn counter_name(route: &Route, method: &Method, watching: bool) -> String {
     }
 }
 
+/// Read-only view of the request counters, for clients of the binary (the
+/// library has [`crate::Simulator::counters`]). Not itself counted, and never
+/// faulted, so reading it does not disturb what it reports.
+pub const COUNTERS_PATH: &str = "/_sim/counters";
+
+fn authorized(shared: &Shared, req: &Request<Incoming>) -> bool {
+    let Some(token) = &shared.token else {
+        return true;
+    };
+    let expected = format!("Bearer {token}");
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .is_some_and(|v| v.as_bytes() == expected.as_bytes())
+}
+
+/// `GET /_sim/counters`: `{"counters": {"list pods": 2, ...}, "total": N}`.
+fn counters_response(shared: &Shared, req: &Request<Incoming>) -> Response<Body> {
+    if !authorized(shared, req) {
+        return api::status_response(401, None, None);
+    }
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return api::status_response(405, None, Some(json!({})));
+    }
+    let counters = lock(&shared.counters).clone();
+    let total: u64 = counters.values().sum();
+    api::json_response(200, &json!({ "counters": counters, "total": total }))
+}
+
 async fn handle(shared: Arc<Shared>, kill: Arc<Notify>, req: Request<Incoming>) -> Response<Body> {
     let path = req.uri().path().to_string();
+    if path == COUNTERS_PATH {
+        return counters_response(&shared, &req);
+    }
     let query: HashMap<String, String> = Query::try_from_uri(req.uri())
         .map(|q| q.0)
         .unwrap_or_default();
@@ -252,15 +283,8 @@ async fn handle(shared: Arc<Shared>, kill: Arc<Notify>, req: Request<Incoming>) 
         Fault::Hang => return std::future::pending().await,
     }
 
-    if let Some(token) = &shared.token {
-        let expected = format!("Bearer {token}");
-        let ok = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .is_some_and(|v| v.as_bytes() == expected.as_bytes());
-        if !ok {
-            return api::status_response(401, None, None);
-        }
+    if !authorized(&shared, &req) {
+        return api::status_response(401, None, None);
     }
 
     if route != Route::Unknown && req.method() != Method::GET && req.method() != Method::HEAD {

@@ -806,6 +806,60 @@ async fn counters_by_request_kind() {
 }
 
 #[tokio::test]
+async fn counters_are_served_read_only_as_json() {
+    let sim = Simulator::builder()
+        .generated_pods(5)
+        .build_and_start()
+        .await
+        .expect("start");
+    let (code, empty) = get_json(&sim, kube_sim::COUNTERS_PATH).await;
+    assert_eq!(code, 200);
+    assert_eq!(empty, json!({"counters": {}, "total": 0}));
+    get_json(&sim, "/api/v1/pods").await;
+    get_json(&sim, "/api/v1/pods").await;
+    get_json(&sim, "/version").await;
+    let (code, body) = get_json(&sim, "/_sim/counters").await;
+    assert_eq!(code, 200);
+    // Reading the counters is not itself counted.
+    assert_eq!(
+        body,
+        json!({"counters": {"list pods": 2, "discovery": 1}, "total": 3})
+    );
+    assert_eq!(sim.counters().total(), 3);
+    // Read-only: other methods are refused, and still not counted.
+    let resp = http()
+        .post(format!("{}/_sim/counters", sim.url()))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status().as_u16(), 405);
+    sim.reset_counters();
+    let (_, body) = get_json(&sim, "/_sim/counters").await;
+    assert_eq!(body["total"], 0);
+}
+
+#[tokio::test]
+async fn counters_endpoint_needs_the_token_when_one_is_set() {
+    let sim = Simulator::builder()
+        .generated_pods(1)
+        .bearer_token(Some("s3cret"))
+        .build_and_start()
+        .await
+        .expect("start");
+    let (code, _) = get_json(&sim, "/_sim/counters").await;
+    assert_eq!(code, 401);
+    let resp = http()
+        .get(format!("{}/_sim/counters", sim.url()))
+        .bearer_auth("s3cret")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status().as_u16(), 200);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["total"], 0);
+}
+
+#[tokio::test]
 async fn explicit_objects_are_not_synthesized() {
     let sim = Simulator::builder()
         .object(

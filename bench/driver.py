@@ -1,0 +1,877 @@
+#!/usr/bin/env python3
+"""Drives the OSP Gateway benchmark; `bench/run` builds everything, then runs this.
+
+For each pod count it starts kube-sim and a release gateway (fresh SQLite in a
+temporary directory), waits until the gateway's watch cache is synced, runs
+every scenario with wrk against 127.0.0.1, and finally writes the Markdown
+report (BENCHMARKS.md at the repository root). See bench/README.md.
+
+Environment:
+  BENCH_QUICK=1       smoke run: 2 s per scenario, report to bench/results/
+  BENCH_PERF=1        also profile the gateway during each scenario with `perf`
+                      (flat profiles in bench/results/perf-*.txt)
+  BENCH_DURATION=S    seconds per scenario (default 10, quick 2)
+  BENCH_SIZES=A,B     pod counts (default 1000,10000; the targets need both)
+  BENCH_OUTPUT=PATH   where to write the report
+
+Only the Python standard library is used. Every process started here is
+stopped, and the temporary directory removed, on exit (also on Ctrl-C or
+SIGTERM).
+"""
+
+import datetime
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RELEASE = ROOT / "target" / "release"
+LUA = ROOT / "bench" / "wrk" / "request.lua"
+RESULTS = ROOT / "bench" / "results"
+
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+DURATION = int(os.environ.get("BENCH_DURATION", "2" if QUICK else "10"))
+SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "1000,10000").split(",") if n]
+OUTPUT = Path(
+    os.environ.get(
+        "BENCH_OUTPUT",
+        RESULTS / "BENCHMARKS.quick.md" if QUICK else ROOT / "BENCHMARKS.md",
+    )
+)
+COMMAND = "bench/run" if not QUICK else "BENCH_QUICK=1 bench/run"
+
+PERF = os.environ.get("BENCH_PERF", "") not in ("", "0")
+THREADS = 2
+CONNECTIONS = 32
+LOGIN_CONNECTIONS = 16
+WRK_TIMEOUT = "30s"  # wrk's default 2 s would drop slow answers from the latencies
+
+# Targets (see bench/README.md).
+CEILING_SHARE = 0.5
+LIST_P99_MS = 25.0
+RSS_LIMIT_MB = 200.0
+LOGIN_P99_FACTOR = 2.0
+
+CLUSTER = "sim"
+LOOPBACK = "127.0.0.1"
+
+# Loopback only: never send benchmark traffic through a configured proxy.
+HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(message):
+    print(f"[bench] {message}", flush=True)
+
+
+# --------------------------------------------------------------------------
+# processes
+
+
+class Processes:
+    """Everything this run starts, stopped (by pid) in reverse order on exit."""
+
+    def __init__(self):
+        self.running = []
+
+    def start(self, name, args, log_path, env=None, stop_signal=signal.SIGTERM):
+        out = open(log_path, "wb")
+        proc = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+        )
+        out.close()
+        self.running.append((name, proc, stop_signal))
+        return proc
+
+    def stop(self, proc):
+        for entry in list(self.running):
+            if entry[1] is proc:
+                self._stop(*entry)
+                self.running.remove(entry)
+
+    def stop_all(self):
+        while self.running:
+            self._stop(*self.running.pop())
+
+    @staticmethod
+    def _stop(name, proc, stop_signal):
+        if proc.poll() is not None:
+            return
+        proc.send_signal(stop_signal)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            log(f"{name} did not stop within 10 s; killing pid {proc.pid}")
+            proc.kill()
+            proc.wait()
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+def wait_for(what, check, timeout, proc=None, log_path=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            tail = Path(log_path).read_text(errors="replace")[-2000:] if log_path else ""
+            raise BenchError(f"{what}: process exited with {proc.returncode}\n{tail}")
+        try:
+            result = check()
+        except (OSError, urllib.error.URLError, ValueError, KeyError, TypeError):
+            result = None
+        if result:
+            return result
+        time.sleep(0.2)
+    raise BenchError(f"timed out after {timeout} s waiting for {what}")
+
+
+# --------------------------------------------------------------------------
+# HTTP
+
+
+def request(url, method="GET", body=None, headers=None, timeout=60):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    for key, value in (headers or {}).items():
+        req.add_header(key, value)
+    try:
+        with HTTP.open(req, timeout=timeout) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read()
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+# --------------------------------------------------------------------------
+# /proc
+
+
+def proc_status(pid, field):
+    """A `kB` field of /proc/PID/status (VmRSS, VmHWM), in kB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise BenchError(f"no {field} in /proc/{pid}/status")
+
+
+def _stat(pid):
+    # Fields after the command name: state, ppid, ..., utime (12th), stime (13th).
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid):
+    """User+system CPU time of a process and its direct children (nginx's workers)."""
+    pids = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int(_stat(entry.name)[1]) == pid:
+                    pids.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    ticks = 0
+    for p in pids:
+        try:
+            fields = _stat(p)
+            ticks += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def mb(kb):
+    return kb * 1024 / 1e6
+
+
+# --------------------------------------------------------------------------
+# the query REST runs, read from the source so both stay identical
+
+
+def rest_list_query():
+    source = (ROOT / "src" / "rest" / "pods.rs").read_text()
+    match = re.search(r'const LIST_PODS: &str = "((?:[^"\\]|\\.)*)";', source, re.S)
+    if not match:
+        raise BenchError("LIST_PODS not found in src/rest/pods.rs")
+    # Rust string continuation: backslash, newline, then leading whitespace is dropped.
+    return re.sub(r"\\\n\s*", "", match.group(1))
+
+
+# --------------------------------------------------------------------------
+# wrk
+
+
+def wrk(name, url, env, duration, connections=CONNECTIONS, background=False, raw_name=None):
+    args = [
+        "wrk",
+        f"-t{THREADS}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--latency",
+        "--timeout",
+        WRK_TIMEOUT,
+        "-s",
+        str(LUA),
+        url,
+    ]
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("BENCH_")}
+    full_env.update(env)
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=full_env, text=True
+    )
+
+    def finish():
+        try:
+            out, _ = proc.communicate(timeout=duration + 120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise BenchError(f"wrk ({name}) did not finish")
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM): do not leave the load running.
+            proc.kill()
+            proc.wait()
+            raise
+        if raw_name:
+            (RESULTS / f"wrk-{raw_name}.txt").write_text(" ".join(args) + "\n\n" + out)
+        if proc.returncode != 0:
+            raise BenchError(f"wrk ({name}) failed with {proc.returncode}:\n{out}")
+        for line in out.splitlines():
+            if line.startswith("BENCH_RESULT "):
+                return json.loads(line[len("BENCH_RESULT "):])
+        raise BenchError(f"wrk ({name}) printed no result:\n{out}")
+
+    if background:
+        return proc, finish
+    return finish()
+
+
+def counters(sim_url):
+    status, _, body = request(f"{sim_url}/_sim/counters")
+    if status != 200:
+        raise BenchError(f"kube-sim counters answered {status}")
+    return json.loads(body)["counters"]
+
+
+def counter_delta(before, after):
+    delta = {k: after.get(k, 0) - before.get(k, 0) for k in set(before) | set(after)}
+    return {k: v for k, v in sorted(delta.items()) if v}
+
+
+# --------------------------------------------------------------------------
+# nginx: the ceiling
+
+
+NGINX_CONF = """\
+# Written by bench/driver.py: the static-file ceiling.
+worker_processes auto;
+{user}
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+daemon off;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    keepalive_timeout 65;
+    client_body_temp_path {tmp}/client_body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    default_type application/json;
+    server {{
+        listen {listen};
+        root {tmp}/www;
+    }}
+}}
+"""
+
+
+def nginx_binary():
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if not found:
+        raise BenchError("nginx not found (bench/run installs it)")
+    return found
+
+
+def start_nginx(procs, tmp, body):
+    www = tmp / "www"
+    www.mkdir()
+    (www / "pods.json").write_bytes(body)
+    port = free_port()
+    import grp
+    import pwd
+
+    # As root, nginx's workers would switch to `nobody`, who cannot read the
+    # private temporary directory: run them as the current user instead.
+    user = ""
+    if os.geteuid() == 0:
+        user = f"user {pwd.getpwuid(os.getuid()).pw_name} {grp.getgrgid(os.getgid()).gr_name};"
+    conf = tmp / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(tmp=tmp, listen=f"{LOOPBACK}:{port}", user=user))
+    proc = procs.start(
+        "nginx",
+        [nginx_binary(), "-p", str(tmp), "-e", str(tmp / "nginx-error.log"), "-c", str(conf)],
+        tmp / "nginx.log",
+        stop_signal=signal.SIGQUIT,
+    )
+    url = f"http://{LOOPBACK}:{port}/pods.json"
+
+    def served():
+        status, _, got = request(url)
+        return status == 200 and got == body
+
+    wait_for("nginx", served, 30, proc, tmp / "nginx-error.log")
+    return proc, url
+
+
+# --------------------------------------------------------------------------
+# one pod count
+
+
+def run_size(n, procs, root_tmp, list_query):
+    tmp = root_tmp / f"n{n}"
+    tmp.mkdir()
+    kubeconfig = tmp / "sim.kubeconfig"
+
+    sim_log = tmp / "kube-sim.log"
+    sim = procs.start(
+        "kube-sim",
+        [
+            str(RELEASE / "kube-sim"),
+            "--generated",
+            str(n),
+            "--listen",
+            f"{LOOPBACK}:0",
+            "--kubeconfig",
+            str(kubeconfig),
+            "--context",
+            CLUSTER,
+        ],
+        sim_log,
+        env={**os.environ, "RUST_LOG": "warn"},
+        stop_signal=signal.SIGINT,  # it serves until Ctrl-C
+    )
+
+    def sim_ready():
+        text = sim_log.read_text(errors="replace")
+        found = re.search(r"serving (\d+) pods at (http://\S+)", text)
+        return found and "kubeconfig written" in text and (int(found[1]), found[2])
+
+    sim_pods, sim_url = wait_for("kube-sim", sim_ready, 120, sim, sim_log)
+    log(f"N={n}: kube-sim serves {sim_pods} pods at {sim_url}")
+
+    port = free_port()
+    base = f"http://{LOOPBACK}:{port}"
+    password = secrets.token_hex(16)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OSP_")}
+    env.pop("KUBECONFIG", None)
+    env.update(
+        {
+            "OSP_LISTEN": f"{LOOPBACK}:{port}",
+            "DATABASE_URL": f"sqlite://{tmp}/osp.db?mode=rwc",
+            "OSP_ADMIN_PASSWORD": password,
+            "OSP_KUBECONFIG": str(kubeconfig),
+            "OSP_LOGIN_LIMIT_PER_NAME": "0",
+            "OSP_LOGIN_LIMIT_PER_ADDRESS": "0",
+            "OSP_LOG": "warn",
+        }
+    )
+    gw_log = tmp / "gateway.log"
+    gateway = procs.start("gateway", [str(RELEASE / "osp-gateway")], gw_log, env=env)
+    wait_for("the gateway", lambda: request(f"{base}/healthz")[0] == 200, 120, gateway, gw_log)
+
+    login_body = {"name": "admin", "password": password}
+    status, _, body = request(f"{base}/osp/api/login", "POST", login_body)
+    if status != 200:
+        raise BenchError(f"login answered {status}: {body[:300]!r}")
+    token = json.loads(body)["data"]["token"]
+
+    sync_query = {
+        "query": "{ clusters { name cache { pods { fresh count } nodes { fresh } replicaSets { fresh } } } }"
+    }
+
+    def synced():
+        status, _, body = request(f"{base}/graphql", "POST", sync_query, bearer(token))
+        data = json.loads(body)["data"]["clusters"]
+        cache = next(c for c in data if c["name"] == CLUSTER)["cache"]
+        return (
+            status == 200
+            and cache["pods"]["fresh"]
+            and cache["pods"]["count"] == sim_pods
+            and cache["nodes"]["fresh"]
+            and cache["replicaSets"]["fresh"]
+        )
+
+    started = time.monotonic()
+    wait_for("the watch cache to sync", synced, 300, gateway, gw_log)
+    log(f"N={n}: gateway on {base}, cache synced in {time.monotonic() - started:.1f} s")
+    rss_synced = proc_status(gateway.pid, "VmRSS")
+
+    # Check every scenario's answer once, and keep what the scenarios need.
+    list_url = f"{base}/osp/api/pods/{CLUSTER}"
+    status, headers, rest_body = request(list_url, headers=bearer(token))
+    etag = headers.get("ETag") or headers.get("etag")
+    if status != 200 or not etag:
+        raise BenchError(f"REST list answered {status} (ETag {etag!r})")
+    pods = json.loads(rest_body)["data"]
+    if len(pods) != sim_pods:
+        raise BenchError(f"REST list has {len(pods)} pods, expected {sim_pods}")
+    first = pods[0]
+    detail_url = f"{base}/osp/api/pods/{CLUSTER}/{first['namespace']}/{first['name']}"
+    status, _, _ = request(detail_url, headers=bearer(token))
+    if status != 200:
+        raise BenchError(f"pod detail answered {status}")
+    status, _, _ = request(list_url, headers={**bearer(token), "If-None-Match": etag})
+    if status != 304:
+        raise BenchError(f"If-None-Match answered {status}, expected 304")
+    gql_body = {"query": list_query, "variables": {"cluster": CLUSTER}}
+    status, _, body = request(f"{base}/graphql", "POST", gql_body, bearer(token))
+    answer = json.loads(body)
+    if status != 200 or answer.get("errors") or len(answer["data"]["podList"]["items"]) != sim_pods:
+        raise BenchError(f"GraphQL list answered {status}: {body[:300]!r}")
+    gql_size = len(body)
+
+    (tmp / "graphql.json").write_text(json.dumps(gql_body))
+    (tmp / "login.json").write_text(json.dumps(login_body))
+    auth = {"BENCH_TOKEN": token}
+    gql_env = {**auth, "BENCH_METHOD": "POST", "BENCH_BODY_FILE": str(tmp / "graphql.json")}
+    login_env = {
+        "BENCH_METHOD": "POST",
+        "BENCH_BODY_FILE": str(tmp / "login.json"),
+        "BENCH_EXPECT_STATUS": "200",
+    }
+
+    results = []
+
+    def measure(key, title, url, env, target_pid, concurrent=None, connections=CONNECTIONS):
+        before = counters(sim_url)
+        cpu_before = cpu_seconds(target_pid)
+        profiler = None
+        if PERF and target_pid == gateway.pid:
+            profiler = procs.start(
+                "perf",
+                ["perf", "record", "-F", "199", "--call-graph", "dwarf,16384",
+                 "-o", str(RESULTS / f"perf-{n}-{key}.data"), "-p", str(gateway.pid)],
+                RESULTS / f"perf-{n}-{key}.log",
+                stop_signal=signal.SIGINT,
+            )
+            time.sleep(0.5)
+        background = None
+        if concurrent:
+            # The login load starts first and outlasts the measured run.
+            background = wrk(
+                "login (background)",
+                f"{base}/osp/api/login",
+                login_env,
+                DURATION + 2,
+                connections=LOGIN_CONNECTIONS,
+                background=True,
+                raw_name=f"{n}-{key}-logins",
+            )
+            time.sleep(1)
+        try:
+            result = wrk(title, url, env, DURATION, connections=connections, raw_name=f"{n}-{key}")
+        except BaseException:
+            if background:
+                background[0].kill()
+                background[0].wait()
+            raise
+        side = background[1]() if background else None
+        cpu = cpu_seconds(target_pid) - cpu_before
+        if profiler:
+            procs.stop(profiler)
+            # Inclusive time per function (callees counted), call chains folded away.
+            report_text = subprocess.run(
+                ["perf", "report", "--stdio", "--children", "--percent-limit", "1",
+                 "--sort", "symbol", "-g", "none",
+                 "-i", str(RESULTS / f"perf-{n}-{key}.data")],
+                capture_output=True, text=True, check=False,
+            ).stdout
+            (RESULTS / f"perf-{n}-{key}.txt").write_text(
+                "\n".join(line.rstrip(" -") for line in report_text.splitlines()) + "\n"
+            )
+        after = counters(sim_url)
+        delta = counter_delta(before, after)
+        result.update(
+            key=key,
+            title=title,
+            n=n,
+            connections=connections,
+            rps=result["requests"] / (result["duration_us"] / 1e6),
+            cpu_ms_per_request=1000 * cpu / max(result["requests"], 1),
+            upstream=delta,
+            upstream_watch=sum(v for k, v in delta.items() if k.startswith("watch ")),
+            upstream_other=sum(v for k, v in delta.items() if not k.startswith("watch ")),
+            concurrent=side,
+            rss_kb=proc_status(gateway.pid, "VmRSS"),
+            hwm_kb=proc_status(gateway.pid, "VmHWM"),
+        )
+        problems = []
+        errors = sum(result[f"errors_{e}"] for e in ("connect", "read", "write", "timeout"))
+        if errors:
+            problems.append(f"{errors} socket errors/timeouts")
+        if result["errors_status"]:
+            problems.append(f"{result['errors_status']} non-2xx/3xx answers")
+        if result["checked"] and result["unexpected"]:
+            problems.append(
+                f"{result['unexpected']} answers with status {result['last_unexpected']}"
+            )
+        if side and (side["unexpected"] or side["errors_status"]):
+            problems.append(f"{side['unexpected'] + side['errors_status']} failed logins")
+        result["problems"] = problems
+        results.append(result)
+        log(
+            f"N={n} {title}: {result['rps']:.0f} req/s, p50 {result['p50_us'] / 1000:.2f} ms, "
+            f"p99 {result['p99_us'] / 1000:.2f} ms, upstream {delta or 'none'}"
+            + (f", PROBLEMS: {'; '.join(problems)}" if problems else "")
+        )
+        return result
+
+    nginx, nginx_url = start_nginx(procs, tmp, rest_body)
+    measure("ceiling", "static file (nginx)", nginx_url, auth, nginx.pid)
+    procs.stop(nginx)
+    measure("rest_list", "REST pod list", list_url, auth, gateway.pid)
+    measure("graphql_list", "GraphQL pod list", f"{base}/graphql", gql_env, gateway.pid)
+    measure("detail", "REST pod detail", detail_url, auth, gateway.pid)
+    measure(
+        "not_modified",
+        "REST list, If-None-Match (304)",
+        list_url,
+        {**auth, "BENCH_IF_NONE_MATCH": etag, "BENCH_EXPECT_STATUS": "304"},
+        gateway.pid,
+    )
+    measure(
+        "login",
+        "login (argon2)",
+        f"{base}/osp/api/login",
+        login_env,
+        gateway.pid,
+    )
+    measure(
+        "rest_list_logins",
+        f"REST pod list, {LOGIN_CONNECTIONS} clients logging in",
+        list_url,
+        auth,
+        gateway.pid,
+        concurrent=True,
+    )
+
+    hwm = proc_status(gateway.pid, "VmHWM")
+    procs.stop(gateway)
+    procs.stop(sim)
+    return {
+        "n": n,
+        "pods": sim_pods,
+        "rest_bytes": len(rest_body),
+        "graphql_bytes": gql_size,
+        "rss_synced_kb": rss_synced,
+        "hwm_kb": hwm,
+        "results": results,
+    }
+
+
+# --------------------------------------------------------------------------
+# the report
+
+
+def ms(us):
+    return f"{us / 1000:.2f}"
+
+
+def fmt_int(x):
+    return f"{x:,.0f}"
+
+
+def machine():
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return os.cpu_count(), model
+
+
+def report(runs, started, finished):
+    by = {(r["n"], r["key"]): r for run in runs for r in run["results"]}
+    sizes = [run["n"] for run in runs]
+    cores, model = machine()
+    small, large = (min(sizes), max(sizes)) if sizes else (None, None)
+    lines = [
+        "# Benchmarks",
+        "",
+        "Regenerated by `" + COMMAND + "` (see [bench/README.md](bench/README.md) for what each",
+        "scenario measures and how to read these tables). Do not edit by hand.",
+        "",
+        f"- Date: {started:%Y-%m-%d %H:%M} UTC (run took {(finished - started).seconds // 60} min"
+        f" {(finished - started).seconds % 60} s)",
+        f"- Machine: {cores} cores{f' ({model})' if model else ''}, {platform.system()} "
+        f"{platform.release()}; load generator, gateway, simulator and nginx all share these cores",
+        f"- Command: `{COMMAND}`",
+        f"- Load: `wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}s --latency --timeout {WRK_TIMEOUT}` "
+        f"per scenario; the login load beside the list runs `-c{LOGIN_CONNECTIONS}`",
+        f"- Gateway: release build, SQLite, `OSP_LOG=warn`, sign-in limits off; kube-sim "
+        f"`--generated N`",
+    ]
+    if QUICK:
+        lines += ["", "**Quick (smoke) run: figures are not representative.**"]
+
+    # Targets.
+    lines += ["", "## Targets", "", "| target | figure | result |", "| --- | --- | --- |"]
+    verdicts = []
+
+    def target(name, figure, ok, shortfall=""):
+        verdicts.append(ok)
+        result = "met" if ok else f"**missed**{': ' + shortfall if shortfall else ''}"
+        lines.append(f"| {name} | {figure} | {result} |")
+
+    if small is not None and (small, "rest_list") in by:
+        rest, ceil = by[(small, "rest_list")], by[(small, "ceiling")]
+        share = rest["rps"] / ceil["rps"]
+        target(
+            f"REST list of {small:,} pods >= {CEILING_SHARE:.0%} of the static-file ceiling",
+            f"{fmt_int(rest['rps'])} vs {fmt_int(ceil['rps'])} req/s = {share:.1%}",
+            share >= CEILING_SHARE,
+            f"{(CEILING_SHARE - share) * 100:.1f} points short; needs {CEILING_SHARE / share:.2f}x "
+            f"the throughput",
+        )
+        p99 = rest["p99_us"] / 1000
+        target(
+            f"REST list of {small:,} pods p99 <= {LIST_P99_MS:.0f} ms",
+            f"p99 {p99:.2f} ms",
+            p99 <= LIST_P99_MS,
+            f"{p99 - LIST_P99_MS:.1f} ms over ({p99 / LIST_P99_MS:.2f}x the limit)",
+        )
+    gw = [r for r in by.values() if r["key"] != "ceiling"]
+    if gw:
+        other = sum(r["upstream_other"] for r in gw)
+        requests = sum(r["requests"] + (r["concurrent"] or {}).get("requests", 0) for r in gw)
+        watches = sum(r["upstream_watch"] for r in gw)
+        target(
+            "zero upstream requests per client request once synced",
+            f"{other} list/get/discovery requests for {fmt_int(requests)} client requests "
+            f"({other / max(requests, 1):.6f} per request); {watches} watch renewals, "
+            f"independent of load",
+            other == 0,
+            f"{other / max(requests, 1):.6f} upstream requests per client request",
+        )
+    if large is not None:
+        run = next(r for r in runs if r["n"] == large)
+        peak = mb(run["hwm_kb"])
+        before_login = [r["hwm_kb"] for r in run["results"] if r["key"] == "not_modified"]
+        target(
+            f"{large:,} cached pods in <= {RSS_LIMIT_MB:.0f} MB gateway RSS",
+            f"peak RSS (VmHWM) {peak:.0f} MB after all scenarios; "
+            f"{mb(run['rss_synced_kb']):.0f} MB once synced"
+            + (f", peak {mb(before_login[0]):.0f} MB before the login scenarios" if before_login else ""),
+            peak <= RSS_LIMIT_MB,
+            f"{peak - RSS_LIMIT_MB:.0f} MB over ({peak / RSS_LIMIT_MB:.2f}x)",
+        )
+    if small is not None and large is not None and small != large:
+        factor = large / small
+        for key, name in (("rest_list", "REST"), ("graphql_list", "GraphQL")):
+            a, b = by[(small, key)], by[(large, key)]
+            growth = a["rps"] / b["rps"]
+            target(
+                f"{name} list cost grows no faster than linearly ({small:,} -> {large:,} pods, "
+                f"<= {factor:.0f}x)",
+                f"{1000 / a['rps']:.3f} -> {1000 / b['rps']:.3f} ms per request = {growth:.2f}x",
+                growth <= factor,
+                f"{growth / factor:.2f}x faster than linear",
+            )
+    if small is not None and (small, "rest_list_logins") in by:
+        alone, busy = by[(small, "rest_list")], by[(small, "rest_list_logins")]
+        ratio = busy["p99_us"] / alone["p99_us"]
+        target(
+            f"REST list p99 ({small:,} pods) with {LOGIN_CONNECTIONS} clients logging in "
+            f"<= {LOGIN_P99_FACTOR:.0f}x without",
+            f"p99 {ms(busy['p99_us'])} ms vs {ms(alone['p99_us'])} ms = {ratio:.2f}x",
+            ratio <= LOGIN_P99_FACTOR,
+            f"{ratio / LOGIN_P99_FACTOR:.2f}x the allowed p99 "
+            f"({ms(busy['p99_us'] - LOGIN_P99_FACTOR * alone['p99_us'])} ms over)",
+        )
+
+    # Every scenario.
+    lines += [
+        "",
+        "## Scenarios",
+        "",
+        "Throughput share is against the static-file ceiling of the same pod count. Upstream",
+        "requests are counted by the simulator across the scenario: list/get/discovery (the",
+        "ones a cached read must not cause) and watch renewals (made by the cache on its own",
+        "schedule). Gateway CPU is user+system time of the server process (nginx's, for the",
+        "ceiling, with its workers) divided by the requests served (beside the logins it",
+        "includes their hashing). Gateway RSS is read after each scenario: VmRSS, and",
+        "VmHWM (the peak so far, so the scenario that raised it is the first with the",
+        "higher figure).",
+        "",
+        "| pods | scenario | req/s | vs ceiling | p50 ms | p99 ms | upstream list/get | "
+        "upstream watch | server CPU ms/req | gateway RSS after / peak so far | check |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for run in runs:
+        ceil = next(r for r in run["results"] if r["key"] == "ceiling")
+        for r in run["results"]:
+            check = "; ".join(r["problems"]) or "ok"
+            if r["key"] == "rest_list_logins" and r["concurrent"]:
+                side = r["concurrent"]
+                rps = side["requests"] / (side["duration_us"] / 1e6)
+                check += (
+                    f" (logins beside it: {rps:.1f}/s, p99 {ms(side['p99_us'])} ms)"
+                )
+            lines.append(
+                f"| {run['n']:,} | {r['title']} | {fmt_int(r['rps'])} | "
+                f"{r['rps'] / ceil['rps']:.1%} | {ms(r['p50_us'])} | {ms(r['p99_us'])} | "
+                f"{r['upstream_other']} | {r['upstream_watch']} | "
+                f"{r['cpu_ms_per_request']:.3f} | "
+                f"{mb(r['rss_kb']):.0f} / {mb(r['hwm_kb']):.0f} MB | {check} |"
+            )
+
+    above = [
+        r
+        for run in runs
+        for r in run["results"]
+        if r["key"] != "ceiling"
+        and r["rps"] > next(c for c in run["results"] if c["key"] == "ceiling")["rps"]
+    ]
+    if above:
+        lines += [
+            "",
+            "Above the ceiling: "
+            + ", ".join(f"{r['title']} at {r['n']:,} pods" for r in above)
+            + ". The ceiling serves the list body; a 304 or one pod carries none of it.",
+        ]
+        if any(r["key"].startswith("rest_list") for r in above):
+            lines += [
+                "For large list bodies the kernel's loopback copy dominates both servers and",
+                "nginx's `sendfile` gains nothing, so the ceiling is only a rough bound there",
+                "and run-to-run noise decides the order.",
+            ]
+
+    # Memory and sizes.
+    lines += [
+        "",
+        "## Memory and response sizes",
+        "",
+        "| pods | RSS once synced | peak RSS (VmHWM) after all scenarios | REST list body | "
+        "GraphQL list body |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for run in runs:
+        lines.append(
+            f"| {run['n']:,} | {mb(run['rss_synced_kb']):.0f} MB | {mb(run['hwm_kb']):.0f} MB | "
+            f"{run['rest_bytes'] / 1e6:.2f} MB | {run['graphql_bytes'] / 1e6:.2f} MB |"
+        )
+
+    # Growth.
+    if small is not None and large is not None and small != large:
+        lines += [
+            "",
+            "## List cost growth",
+            "",
+            f"Per-request time is 1 / throughput at {CONNECTIONS} connections; linear growth "
+            f"would be {large / small:.0f}x.",
+            "",
+            f"| scenario | {small:,} pods ms/req | {large:,} pods ms/req | growth | "
+            f"server CPU growth |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
+        for key in ("ceiling", "rest_list", "graphql_list", "detail", "not_modified"):
+            a, b = by.get((small, key)), by.get((large, key))
+            if a and b:
+                cpu = (
+                    f"{b['cpu_ms_per_request'] / a['cpu_ms_per_request']:.2f}x"
+                    if a["cpu_ms_per_request"] > 0
+                    else "n/a"
+                )
+                lines.append(
+                    f"| {a['title']} | {1000 / a['rps']:.3f} | {1000 / b['rps']:.3f} | "
+                    f"{a['rps'] / b['rps']:.2f}x | {cpu} |"
+                )
+
+    lines += [
+        "",
+        f"Raw wrk output of the latest run is in `bench/results/` (not committed).",
+        "",
+    ]
+    return "\n".join(lines), all(verdicts)
+
+
+# --------------------------------------------------------------------------
+
+
+def main():
+    for binary in ("osp-gateway", "kube-sim"):
+        if not (RELEASE / binary).exists():
+            raise BenchError(f"{RELEASE / binary} is missing: run bench/run, which builds it")
+    if not shutil.which("wrk"):
+        raise BenchError("wrk not found (bench/run installs it)")
+    nginx_binary()
+    list_query = rest_list_query()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+
+    procs = Processes()
+
+    def on_signal(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+
+    root_tmp = Path(tempfile.mkdtemp(prefix="osp-bench-"))
+    started = datetime.datetime.now(datetime.timezone.utc)
+    runs = []
+    try:
+        for n in SIZES:
+            runs.append(run_size(n, procs, root_tmp, list_query))
+            (RESULTS / "results.json").write_text(json.dumps(runs, indent=1))
+    finally:
+        procs.stop_all()
+        shutil.rmtree(root_tmp, ignore_errors=True)
+    finished = datetime.datetime.now(datetime.timezone.utc)
+    text, all_met = report(runs, started, finished)
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text(text)
+    print(text)
+    log(f"report written to {OUTPUT} ({'all targets met' if all_met else 'some targets missed'})")
+    problems = [p for run in runs for r in run["results"] for p in r["problems"]]
+    if problems:
+        log("some scenarios had unexpected answers or errors; see the check column")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as err:
+        log(f"error: {err}")
+        sys.exit(1)
