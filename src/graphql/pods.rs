@@ -6,11 +6,11 @@
 use std::sync::Arc;
 
 use async_graphql::{
-    ComplexObject, Context, Enum, Json, Object, SimpleObject, Subscription, dataloader::DataLoader,
+    Context, Enum, Json, Object, SimpleObject, Subscription, dataloader::DataLoader,
 };
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt, future::join_all, stream};
-use k8s_openapi::api::core::v1::{Node, Pod as K8sPod};
+use k8s_openapi::api::core::v1::Node;
 
 use super::{
     GqlResultExt, app,
@@ -21,9 +21,10 @@ use crate::{
     error::AppError,
     k8s::{
         cache::{CacheStats, Change, ChangeKind},
+        entry::PodEntry,
         names::validate_namespace,
         pods,
-        summary::{self, ContainerState as SummaryState, ContainerSummary, PodSummary},
+        summary::{ContainerState as SummaryState, ContainerSummary, PodSummary},
         yaml,
     },
 };
@@ -194,126 +195,133 @@ pub struct Workload {
 }
 
 /// A pod, as `kubectl get pods` would show it, and more.
-#[derive(SimpleObject, Clone)]
-#[graphql(complex)]
+#[derive(Clone)]
 pub struct Pod {
+    cluster: Arc<str>,
+    entry: Arc<PodEntry>,
+}
+
+impl Pod {
+    /// A pod of a cluster.
+    pub fn new(cluster: &str, entry: Arc<PodEntry>) -> Self {
+        Pod {
+            cluster: cluster.into(),
+            entry,
+        }
+    }
+
+    fn summary(&self) -> &PodSummary {
+        &self.entry.summary
+    }
+}
+
+#[Object]
+impl Pod {
     /// The cluster it runs in.
-    pub cluster: String,
+    async fn cluster(&self) -> &str {
+        &self.cluster
+    }
+
     /// Name.
-    pub name: String,
+    async fn name(&self) -> &str {
+        &self.summary().name
+    }
+
     /// Namespace.
-    pub namespace: String,
+    async fn namespace(&self) -> &str {
+        &self.summary().namespace
+    }
+
     /// App containers.
-    pub containers: Vec<Container>,
+    async fn containers(&self) -> Vec<Container> {
+        self.summary()
+            .containers
+            .iter()
+            .map(Container::from)
+            .collect()
+    }
+
     /// Init containers, including native sidecars.
-    pub init_containers: Vec<Container>,
+    async fn init_containers(&self) -> Vec<Container> {
+        self.summary()
+            .init_containers
+            .iter()
+            .map(Container::from)
+            .collect()
+    }
+
     /// The RESTARTS column.
-    pub restarts: i32,
+    async fn restarts(&self) -> i32 {
+        self.summary().restarts
+    }
+
     /// The READY column, e.g. "1/2".
-    pub ready: String,
+    async fn ready(&self) -> &str {
+        &self.summary().ready
+    }
+
     /// Kind of the controlling owner, or empty.
-    pub controlled: String,
+    async fn controlled(&self) -> &str {
+        &self.summary().controlled
+    }
+
     /// QoS class.
-    pub qos: String,
+    async fn qos(&self) -> &str {
+        &self.summary().qos
+    }
+
     /// Creation time (RFC 3339).
-    pub created: Option<String>,
+    async fn created(&self) -> Option<&str> {
+        self.summary().created.as_deref()
+    }
+
     /// The STATUS column, exactly as kubectl prints it.
-    pub status: String,
+    async fn status(&self) -> &str {
+        &self.summary().status
+    }
+
     /// Node name (empty while unscheduled).
-    pub node_name: String,
+    async fn node_name(&self) -> &str {
+        &self.summary().node_name
+    }
+
     /// Pod IP (empty until assigned).
     #[graphql(name = "podIP")]
-    pub pod_ip: String,
-    #[graphql(skip)]
-    controller_name: String,
-    #[graphql(skip)]
-    object: Arc<K8sPod>,
-}
-
-impl Pod {
-    /// Summarises a pod of a cluster.
-    pub fn new(cluster: &str, pod: Arc<K8sPod>) -> Self {
-        let PodSummary {
-            name,
-            namespace,
-            containers,
-            init_containers,
-            restarts,
-            ready,
-            controlled,
-            controller_name,
-            qos,
-            created,
-            status,
-            node_name,
-            pod_ip,
-            ..
-        } = summary::summarize(&pod);
-        Pod {
-            cluster: cluster.to_owned(),
-            name,
-            namespace,
-            containers: containers.iter().map(Container::from).collect(),
-            init_containers: init_containers.iter().map(Container::from).collect(),
-            restarts,
-            ready,
-            controlled,
-            qos,
-            created,
-            status,
-            node_name,
-            pod_ip,
-            controller_name,
-            object: pod,
-        }
+    async fn pod_ip(&self) -> &str {
+        &self.summary().pod_ip
     }
 
-    /// The object as clients get it: apiVersion and kind always set (list
-    /// items lack them), managedFields dropped as kubectl does.
-    fn object_json(&self) -> Result<serde_json::Value, AppError> {
-        let mut value = serde_json::to_value(&*self.object).map_err(AppError::internal)?;
-        if let Some(object) = value.as_object_mut() {
-            object.insert("apiVersion".into(), "v1".into());
-            object.insert("kind".into(), "Pod".into());
-            if let Some(meta) = object.get_mut("metadata").and_then(|m| m.as_object_mut()) {
-                meta.remove("managedFields");
-            }
-        }
-        Ok(value)
-    }
-}
-
-#[ComplexObject]
-impl Pod {
     /// The node the pod runs on (null while unscheduled or when the node is gone).
     async fn node(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<NodeInfo>> {
-        if self.node_name.is_empty() {
+        let summary = self.summary();
+        if summary.node_name.is_empty() {
             return Ok(None);
         }
         ctx.data::<DataLoader<NodeLoader>>()?
             .load_one(NodeKey {
-                cluster: self.cluster.clone(),
-                name: self.node_name.clone(),
+                cluster: self.cluster.to_string(),
+                name: summary.node_name.clone(),
             })
             .await
     }
 
     /// The top-level controller (null for a pod without a controller).
     async fn workload(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Workload>> {
-        match self.controlled.as_str() {
+        let summary = self.summary();
+        match summary.controlled.as_str() {
             "" => Ok(None),
             "ReplicaSet" => {
                 ctx.data::<DataLoader<WorkloadLoader>>()?
                     .load_one(ReplicaSetKey {
-                        cluster: self.cluster.clone(),
-                        namespace: self.namespace.clone(),
-                        name: self.controller_name.clone(),
+                        cluster: self.cluster.to_string(),
+                        namespace: summary.namespace.clone(),
+                        name: summary.controller_name.clone(),
                     })
                     .await
             }
             kind => Ok(Some(Workload {
                 kind: kind.to_owned(),
-                name: self.controller_name.clone(),
+                name: summary.controller_name.clone(),
             })),
         }
     }
@@ -321,13 +329,13 @@ impl Pod {
     /// The full v1.Pod as JSON (managedFields dropped, as kubectl does).
     #[graphql(complexity = 20)]
     async fn json(&self) -> async_graphql::Result<Json<serde_json::Value>> {
-        self.object_json().map(Json).gql()
+        self.entry.object().map(Json).gql()
     }
 
     /// The same object as YAML text.
     #[graphql(complexity = 20)]
     async fn yaml(&self) -> async_graphql::Result<String> {
-        self.object_json().and_then(|v| yaml::to_yaml(&v)).gql()
+        self.entry.object().and_then(|v| yaml::to_yaml(&v)).gql()
     }
 }
 
@@ -488,7 +496,7 @@ pub struct PodEvent {
 }
 
 impl PodEvent {
-    fn from_change(cluster: &str, epoch_version: &str, change: &Change<K8sPod>) -> Self {
+    fn from_change(cluster: &str, epoch_version: &str, change: &Change<PodEntry>) -> Self {
         PodEvent {
             kind: match change.kind {
                 ChangeKind::Added => PodEventType::Added,
@@ -528,10 +536,10 @@ impl PodSubscription {
         }
         let subscription = pods::subscribe_pods(&found, since.as_deref()).await.gql()?;
         let start = subscription.version;
-        let keep = move |change: &Change<K8sPod>| {
+        let keep = move |change: &Change<PodEntry>| {
             namespace
                 .as_deref()
-                .is_none_or(|ns| change.object.metadata.namespace.as_deref() == Some(ns))
+                .is_none_or(|ns| change.object.summary.namespace == ns)
         };
         let version_of = move |seq: u64| start.with_seq(seq).to_string();
 

@@ -35,11 +35,10 @@ use k8s_openapi::api::{
     apps::v1::ReplicaSet,
     core::v1::{Node, Pod},
 };
-use kube::{
-    Api, Client, Resource, ResourceExt,
-    runtime::{WatchStreamExt, watcher},
-};
+use kube::{Api, Client, Resource, ResourceExt, runtime::watcher};
 use serde::de::DeserializeOwned;
+
+use super::entry::PodEntry;
 use tokio::{sync::broadcast, task::JoinHandle};
 
 /// Seconds each watch request stays open before it is renewed.
@@ -173,7 +172,7 @@ pub struct CacheStats {
 
 impl<K> ObjectCache<K>
 where
-    K: Resource + Clone + Send + Sync + 'static,
+    K: Cached,
 {
     fn new(epoch: u64, stale_after: Duration, keep_log: bool) -> Self {
         let (changes, _) = broadcast::channel(1024);
@@ -410,14 +409,54 @@ where
     }
 }
 
-fn key_of<K: Resource>(object: &K) -> ObjectKey {
-    (object.namespace().unwrap_or_default(), object.name_any())
+/// What the cache needs to know of what it holds.
+pub trait Cached: Send + Sync + 'static {
+    /// Namespace (empty for cluster-scoped kinds) and name.
+    fn key(&self) -> ObjectKey;
+    /// The object's uid.
+    fn uid(&self) -> Option<&str>;
+    /// The object's resourceVersion.
+    fn resource_version(&self) -> Option<&str>;
+}
+
+macro_rules! cached_resource {
+    ($($kind:ty),*) => {$(
+        impl Cached for $kind {
+            fn key(&self) -> ObjectKey {
+                (self.namespace().unwrap_or_default(), self.name_any())
+            }
+            fn uid(&self) -> Option<&str> {
+                self.metadata.uid.as_deref()
+            }
+            fn resource_version(&self) -> Option<&str> {
+                self.metadata.resource_version.as_deref()
+            }
+        }
+    )*};
+}
+
+cached_resource!(Node, ReplicaSet);
+
+impl Cached for PodEntry {
+    fn key(&self) -> ObjectKey {
+        (self.summary.namespace.clone(), self.summary.name.clone())
+    }
+    fn uid(&self) -> Option<&str> {
+        PodEntry::uid(self)
+    }
+    fn resource_version(&self) -> Option<&str> {
+        PodEntry::resource_version(self)
+    }
+}
+
+fn key_of<K: Cached>(object: &K) -> ObjectKey {
+    object.key()
 }
 
 /// The watch caches of one cluster. Dropping it stops its watchers.
 pub struct ClusterCache {
     /// Pods, with numbered changes for subscribers.
-    pub pods: Arc<ObjectCache<Pod>>,
+    pub pods: Arc<ObjectCache<PodEntry>>,
     /// Nodes.
     pub nodes: Arc<ObjectCache<Node>>,
     /// ReplicaSets.
@@ -441,9 +480,24 @@ impl ClusterCache {
         let nodes = Arc::new(ObjectCache::new(epoch, stale_after, false));
         let replicasets = Arc::new(ObjectCache::new(epoch, stale_after, false));
         let tasks = vec![
-            spawn_watch(cluster, Api::<Pod>::all(client.clone()), pods.clone()),
-            spawn_watch(cluster, Api::<Node>::all(client.clone()), nodes.clone()),
-            spawn_watch(cluster, Api::<ReplicaSet>::all(client), replicasets.clone()),
+            spawn_watch(
+                cluster,
+                Api::<Pod>::all(client.clone()),
+                pods.clone(),
+                PodEntry::new,
+            ),
+            spawn_watch(
+                cluster,
+                Api::<Node>::all(client.clone()),
+                nodes.clone(),
+                strip,
+            ),
+            spawn_watch(
+                cluster,
+                Api::<ReplicaSet>::all(client),
+                replicasets.clone(),
+                strip,
+            ),
         ];
         ClusterCache {
             pods,
@@ -454,9 +508,21 @@ impl ClusterCache {
     }
 }
 
-fn spawn_watch<K>(cluster: &str, api: Api<K>, cache: Arc<ObjectCache<K>>) -> JoinHandle<()>
+/// Drops what nobody reads and would only take memory.
+fn strip<K: Resource>(mut object: K) -> K {
+    object.meta_mut().managed_fields = None;
+    object
+}
+
+fn spawn_watch<K, T>(
+    cluster: &str,
+    api: Api<K>,
+    cache: Arc<ObjectCache<T>>,
+    keep: fn(K) -> T,
+) -> JoinHandle<()>
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    T: Cached,
 {
     let cluster = cluster.to_owned();
     let config = watcher::Config::default().timeout(WATCH_TIMEOUT_SECS);
@@ -465,16 +531,22 @@ where
         loop {
             // A fresh watcher lists before it watches, so after any failure the
             // cache is healthy again only once a complete list has arrived.
-            let mut events = watcher(api.clone(), config.clone())
-                .modify(|object: &mut K| object.meta_mut().managed_fields = None)
-                .boxed();
+            let mut events = watcher(api.clone(), config.clone()).boxed();
             while let Some(event) = events.next().await {
                 match event {
                     Ok(event) => {
                         if matches!(event, watcher::Event::InitDone) {
                             pause = RETRY_MIN;
                         }
-                        cache.apply(event);
+                        cache.apply(match event {
+                            watcher::Event::Apply(object) => watcher::Event::Apply(keep(object)),
+                            watcher::Event::Delete(object) => watcher::Event::Delete(keep(object)),
+                            watcher::Event::Init => watcher::Event::Init,
+                            watcher::Event::InitApply(object) => {
+                                watcher::Event::InitApply(keep(object))
+                            }
+                            watcher::Event::InitDone => watcher::Event::InitDone,
+                        });
                     }
                     Err(err) => {
                         tracing::warn!(cluster, kind = %K::kind(&()), "watch failed, retrying: {err}");

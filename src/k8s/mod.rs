@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod clusters;
+pub mod entry;
 pub mod names;
 pub mod pods;
 pub mod summary;

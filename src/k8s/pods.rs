@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use super::{
     Cluster,
     cache::{CacheVersion, Subscription},
+    entry::PodEntry,
     names::{validate_name_filter, validate_namespace, validate_pod_name},
 };
 use crate::error::AppError;
@@ -28,7 +29,7 @@ pub struct PodList {
     /// Cache version, when served from the cache.
     pub version: Option<CacheVersion>,
     /// The pods, ordered by namespace and name.
-    pub items: Vec<Arc<Pod>>,
+    pub items: Vec<Arc<PodEntry>>,
 }
 
 /// Pods of a namespace (`None`: every namespace) whose name contains
@@ -73,7 +74,10 @@ pub async fn list_pods(
     });
     Ok(PodList {
         version: None,
-        items: pods.into_iter().map(Arc::new).collect(),
+        items: pods
+            .into_iter()
+            .map(|pod| Arc::new(PodEntry::new(pod)))
+            .collect(),
     })
 }
 
@@ -84,7 +88,11 @@ pub fn pods_version(cluster: &Cluster) -> Option<CacheVersion> {
 }
 
 /// One pod.
-pub async fn get_pod(cluster: &Cluster, namespace: &str, name: &str) -> Result<Arc<Pod>, AppError> {
+pub async fn get_pod(
+    cluster: &Cluster,
+    namespace: &str,
+    name: &str,
+) -> Result<Arc<PodEntry>, AppError> {
     validate_namespace("namespace", namespace)?;
     validate_pod_name("name", name)?;
     let not_found = || AppError::PodNotFound {
@@ -99,12 +107,11 @@ pub async fn get_pod(cluster: &Cluster, namespace: &str, name: &str) -> Result<A
         return cached.ok_or_else(not_found);
     }
     let api: Api<Pod> = Api::namespaced(cluster.client(), namespace);
-    let mut pod = cluster
+    let pod = cluster
         .call(api.get_opt(name))
         .await?
         .ok_or_else(not_found)?;
-    pod.metadata.managed_fields = None;
-    Ok(Arc::new(pod))
+    Ok(Arc::new(PodEntry::new(pod)))
 }
 
 /// Every node of the cluster.
@@ -145,7 +152,7 @@ pub async fn list_replicasets(
 pub async fn subscribe_pods(
     cluster: &Cluster,
     since: Option<&str>,
-) -> Result<Subscription<Pod>, AppError> {
+) -> Result<Subscription<PodEntry>, AppError> {
     let Some(cache) = cluster.cache() else {
         return Err(AppError::invalid(
             "cluster",
