@@ -405,14 +405,7 @@ impl PodQuery {
         cluster: String,
         namespace: Option<String>,
     ) -> async_graphql::Result<Option<String>> {
-        let viewer = viewer(ctx).gql()?;
-        let found = app(ctx).clusters.get(&cluster).gql()?;
-        if let Some(namespace) = &namespace {
-            validate_namespace("namespace", namespace).gql()?;
-        }
-        if !viewer.can_read(&cluster, namespace.as_deref()) {
-            return Err(AppError::Forbidden("you may not read pods there")).gql();
-        }
+        let found = readable_cluster(ctx, &cluster, namespace.as_deref())?;
         Ok(pods::pods_version(&found).map(|v| v.to_string()))
     }
 
@@ -424,14 +417,28 @@ impl PodQuery {
         namespace: String,
         name: String,
     ) -> async_graphql::Result<Pod> {
-        let viewer = viewer(ctx).gql()?;
-        let found = app(ctx).clusters.get(&cluster).gql()?;
-        if !viewer.can_read(&cluster, Some(&namespace)) {
-            return Err(AppError::Forbidden("you may not read pods there")).gql();
-        }
+        let found = readable_cluster(ctx, &cluster, Some(&namespace))?;
         let pod = pods::get_pod(&found, &namespace, &name).await.gql()?;
         Ok(Pod::new(&cluster, pod))
     }
+}
+
+/// The cluster, when the viewer may read pods of `namespace` (`None`: all
+/// namespaces) there. The one place pod reads are authorised.
+fn readable_cluster(
+    ctx: &Context<'_>,
+    cluster: &str,
+    namespace: Option<&str>,
+) -> async_graphql::Result<Arc<crate::k8s::Cluster>> {
+    let viewer = viewer(ctx).gql()?;
+    let found = app(ctx).clusters.get(cluster).gql()?;
+    if let Some(namespace) = namespace {
+        validate_namespace("namespace", namespace).gql()?;
+    }
+    if !viewer.can_read(cluster, namespace) {
+        return Err(AppError::Forbidden("you may not read pods there")).gql();
+    }
+    Ok(found)
 }
 
 /// Pods with the cache version they reflect.
@@ -449,11 +456,7 @@ async fn list(
     namespace: Option<String>,
     name: Option<String>,
 ) -> async_graphql::Result<PodList> {
-    let viewer = viewer(ctx).gql()?;
-    let found = app(ctx).clusters.get(&cluster).gql()?;
-    if !viewer.can_read(&cluster, namespace.as_deref()) {
-        return Err(AppError::Forbidden("you may not read pods there")).gql();
-    }
+    let found = readable_cluster(ctx, &cluster, namespace.as_deref())?;
     let list = pods::list_pods(&found, namespace.as_deref(), name.as_deref())
         .await
         .gql()?;
@@ -526,14 +529,7 @@ impl PodSubscription {
         namespace: Option<String>,
         since: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = PodEvent> + use<>> {
-        let viewer = viewer(ctx).gql()?;
-        let found = app(ctx).clusters.get(&cluster).gql()?;
-        if let Some(namespace) = &namespace {
-            validate_namespace("namespace", namespace).gql()?;
-        }
-        if !viewer.can_read(&cluster, namespace.as_deref()) {
-            return Err(AppError::Forbidden("you may not read pods there")).gql();
-        }
+        let found = readable_cluster(ctx, &cluster, namespace.as_deref())?;
         let subscription = pods::subscribe_pods(&found, since.as_deref()).await.gql()?;
         let start = subscription.version;
         let keep = move |change: &Change<PodEntry>| {
