@@ -119,12 +119,7 @@ impl Loader<NodeKey> for NodeLoader {
                     let nodes = pods::list_nodes(&cluster).await.map_err(|e| e.extend())?;
                     Ok(nodes
                         .iter()
-                        .map(|node| {
-                            (
-                                node.metadata.name.clone().unwrap_or_default(),
-                                NodeInfo::from_node(node),
-                            )
-                        })
+                        .map(|node| (node.name.clone(), NodeInfo::from(&**node)))
                         .collect())
                 })
                 .await?;
@@ -181,19 +176,8 @@ impl Loader<ReplicaSetKey> for WorkloadLoader {
                     Ok(sets
                         .iter()
                         .filter_map(|rs| {
-                            let owner = rs
-                                .metadata
-                                .owner_references
-                                .as_ref()?
-                                .iter()
-                                .find(|o| o.controller == Some(true))?;
-                            Some((
-                                rs.metadata.name.clone()?,
-                                Workload {
-                                    kind: owner.kind.clone(),
-                                    name: owner.name.clone(),
-                                },
-                            ))
+                            let (kind, name) = rs.controller.clone()?;
+                            Some((rs.name.clone(), Workload { kind, name }))
                         })
                         .collect())
                 })

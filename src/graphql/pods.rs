@@ -10,7 +10,6 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt, future::join_all, stream};
-use k8s_openapi::api::core::v1::Node;
 
 use super::{
     GqlResultExt, app,
@@ -21,7 +20,7 @@ use crate::{
     error::AppError,
     k8s::{
         cache::{CacheStats, Change, ChangeKind},
-        entry::PodEntry,
+        entry::{NodeEntry, PodEntry},
         names::validate_namespace,
         pods,
         summary::{ContainerState as SummaryState, ContainerSummary, PodSummary},
@@ -151,35 +150,14 @@ pub struct NodeInfo {
     pub internal_ip: String,
 }
 
-impl NodeInfo {
-    /// The fields of a Node.
-    pub fn from_node(node: &Node) -> Self {
-        let status = node.status.as_ref();
-        let mut roles: Vec<String> = node
-            .metadata
-            .labels
-            .iter()
-            .flatten()
-            .filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/"))
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned)
-            .collect();
-        roles.sort();
+impl From<&NodeEntry> for NodeInfo {
+    fn from(node: &NodeEntry) -> Self {
         NodeInfo {
-            name: node.metadata.name.clone().unwrap_or_default(),
-            ready: status
-                .and_then(|s| s.conditions.as_ref())
-                .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True")),
-            roles,
-            kubelet_version: status
-                .and_then(|s| s.node_info.as_ref())
-                .map(|i| i.kubelet_version.clone())
-                .unwrap_or_default(),
-            internal_ip: status
-                .and_then(|s| s.addresses.as_ref())
-                .and_then(|a| a.iter().find(|a| a.type_ == "InternalIP"))
-                .map(|a| a.address.clone())
-                .unwrap_or_default(),
+            name: node.name.clone(),
+            ready: node.ready,
+            roles: node.roles.clone(),
+            kubelet_version: node.kubelet_version.clone(),
+            internal_ip: node.internal_ip.clone(),
         }
     }
 }

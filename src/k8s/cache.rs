@@ -35,10 +35,10 @@ use k8s_openapi::api::{
     apps::v1::ReplicaSet,
     core::v1::{Node, Pod},
 };
-use kube::{Api, Client, Resource, ResourceExt, runtime::watcher};
+use kube::{Api, Client, Resource, runtime::watcher};
 use serde::de::DeserializeOwned;
 
-use super::entry::PodEntry;
+use super::entry::{NodeEntry, PodEntry, ReplicaSetEntry};
 use tokio::{sync::broadcast, task::JoinHandle};
 
 /// Seconds each watch request stays open before it is renewed.
@@ -419,35 +419,28 @@ pub trait Cached: Send + Sync + 'static {
     fn resource_version(&self) -> Option<&str>;
 }
 
-macro_rules! cached_resource {
-    ($($kind:ty),*) => {$(
-        impl Cached for $kind {
+macro_rules! cached_entry {
+    ($($entry:ty => |$e:ident| $key:expr),*) => {$(
+        impl Cached for $entry {
             fn key(&self) -> ObjectKey {
-                (self.namespace().unwrap_or_default(), self.name_any())
+                let $e = self;
+                $key
             }
             fn uid(&self) -> Option<&str> {
-                self.metadata.uid.as_deref()
+                <$entry>::uid(self)
             }
             fn resource_version(&self) -> Option<&str> {
-                self.metadata.resource_version.as_deref()
+                <$entry>::resource_version(self)
             }
         }
     )*};
 }
 
-cached_resource!(Node, ReplicaSet);
-
-impl Cached for PodEntry {
-    fn key(&self) -> ObjectKey {
-        (self.summary.namespace.clone(), self.summary.name.clone())
-    }
-    fn uid(&self) -> Option<&str> {
-        PodEntry::uid(self)
-    }
-    fn resource_version(&self) -> Option<&str> {
-        PodEntry::resource_version(self)
-    }
-}
+cached_entry!(
+    PodEntry => |e| (e.summary.namespace.clone(), e.summary.name.clone()),
+    NodeEntry => |e| (String::new(), e.name.clone()),
+    ReplicaSetEntry => |e| (e.namespace.clone(), e.name.clone())
+);
 
 fn key_of<K: Cached>(object: &K) -> ObjectKey {
     object.key()
@@ -458,9 +451,9 @@ pub struct ClusterCache {
     /// Pods, with numbered changes for subscribers.
     pub pods: Arc<ObjectCache<PodEntry>>,
     /// Nodes.
-    pub nodes: Arc<ObjectCache<Node>>,
+    pub nodes: Arc<ObjectCache<NodeEntry>>,
     /// ReplicaSets.
-    pub replicasets: Arc<ObjectCache<ReplicaSet>>,
+    pub replicasets: Arc<ObjectCache<ReplicaSetEntry>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -490,13 +483,13 @@ impl ClusterCache {
                 cluster,
                 Api::<Node>::all(client.clone()),
                 nodes.clone(),
-                strip,
+                NodeEntry::new,
             ),
             spawn_watch(
                 cluster,
                 Api::<ReplicaSet>::all(client),
                 replicasets.clone(),
-                strip,
+                ReplicaSetEntry::new,
             ),
         ];
         ClusterCache {
@@ -506,12 +499,6 @@ impl ClusterCache {
             tasks,
         }
     }
-}
-
-/// Drops what nobody reads and would only take memory.
-fn strip<K: Resource>(mut object: K) -> K {
-    object.meta_mut().managed_fields = None;
-    object
 }
 
 fn spawn_watch<K, T>(

@@ -1,11 +1,15 @@
-//! [`PodEntry`]: how the gateway holds a pod — its kubectl-style summary,
-//! computed once, and the object as clients get it, as compact JSON text.
+//! How the gateway holds what it watches: [`PodEntry`] (a pod's kubectl-style
+//! summary, computed once, and the object as clients get it, as compact JSON
+//! text), [`NodeEntry`] and [`ReplicaSetEntry`] (only the fields it shows).
 //!
-//! A typed `v1.Pod` takes several times the memory of its JSON; the gateway
-//! only ever reads pods through their summary or sends them whole, so it keeps
-//! those two forms and drops the typed object once they are made.
+//! Typed k8s-openapi objects take several times the memory of their JSON; the
+//! gateway only ever reads these through a few fields or sends pods whole, so
+//! it keeps those forms and drops the typed objects once they are made.
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::{
+    apps::v1::ReplicaSet,
+    core::v1::{Node, Pod},
+};
 
 use super::summary::{self, PodSummary};
 use crate::error::AppError;
@@ -79,5 +83,110 @@ mod tests {
             (entry.uid(), entry.resource_version()),
             (Some("u"), Some("7"))
         );
+    }
+}
+
+/// A node, as the gateway shows it (the rest of a Node, such as its image
+/// list, is never read and not kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeEntry {
+    /// Node name.
+    pub name: String,
+    /// Whether the node's Ready condition is True.
+    pub ready: bool,
+    /// Roles from `node-role.kubernetes.io/*` labels, sorted.
+    pub roles: Vec<String>,
+    /// Kubelet version.
+    pub kubelet_version: String,
+    /// First InternalIP address.
+    pub internal_ip: String,
+    uid: Option<String>,
+    resource_version: Option<String>,
+}
+
+impl NodeEntry {
+    /// The fields of a Node the gateway shows.
+    pub fn new(node: Node) -> Self {
+        let status = node.status.as_ref();
+        let mut roles: Vec<String> = node
+            .metadata
+            .labels
+            .iter()
+            .flatten()
+            .filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/"))
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .collect();
+        roles.sort();
+        NodeEntry {
+            name: node.metadata.name.clone().unwrap_or_default(),
+            ready: status
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True")),
+            roles,
+            kubelet_version: status
+                .and_then(|s| s.node_info.as_ref())
+                .map(|i| i.kubelet_version.clone())
+                .unwrap_or_default(),
+            internal_ip: status
+                .and_then(|s| s.addresses.as_ref())
+                .and_then(|a| a.iter().find(|a| a.type_ == "InternalIP"))
+                .map(|a| a.address.clone())
+                .unwrap_or_default(),
+            uid: node.metadata.uid,
+            resource_version: node.metadata.resource_version,
+        }
+    }
+
+    /// The object's uid.
+    pub fn uid(&self) -> Option<&str> {
+        self.uid.as_deref()
+    }
+
+    /// The object's resourceVersion.
+    pub fn resource_version(&self) -> Option<&str> {
+        self.resource_version.as_deref()
+    }
+}
+
+/// A ReplicaSet, as far as the gateway reads it: who controls it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaSetEntry {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// Kind and name of the controlling owner (usually a Deployment).
+    pub controller: Option<(String, String)>,
+    uid: Option<String>,
+    resource_version: Option<String>,
+}
+
+impl ReplicaSetEntry {
+    /// The controller of a ReplicaSet.
+    pub fn new(set: ReplicaSet) -> Self {
+        let meta = set.metadata;
+        ReplicaSetEntry {
+            namespace: meta.namespace.unwrap_or_default(),
+            name: meta.name.unwrap_or_default(),
+            controller: meta
+                .owner_references
+                .unwrap_or_default()
+                .into_iter()
+                .find(|o| o.controller == Some(true))
+                .map(|o| (o.kind, o.name)),
+            uid: meta.uid,
+            resource_version: meta.resource_version,
+        }
+    }
+
+    /// The object's uid.
+    pub fn uid(&self) -> Option<&str> {
+        self.uid.as_deref()
+    }
+
+    /// The object's resourceVersion.
+    pub fn resource_version(&self) -> Option<&str> {
+        self.resource_version.as_deref()
     }
 }

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use super::{
     Cluster,
     cache::{CacheVersion, Subscription},
-    entry::PodEntry,
+    entry::{NodeEntry, PodEntry, ReplicaSetEntry},
     names::{validate_name_filter, validate_namespace, validate_pod_name},
 };
 use crate::error::AppError;
@@ -115,7 +115,7 @@ pub async fn get_pod(
 }
 
 /// Every node of the cluster.
-pub async fn list_nodes(cluster: &Cluster) -> Result<Vec<Arc<Node>>, AppError> {
+pub async fn list_nodes(cluster: &Cluster) -> Result<Vec<Arc<NodeEntry>>, AppError> {
     if let Some(snapshot) = cluster
         .cache()
         .and_then(|cache| cache.nodes.snapshot(|_, _| true))
@@ -123,14 +123,17 @@ pub async fn list_nodes(cluster: &Cluster) -> Result<Vec<Arc<Node>>, AppError> {
         return Ok(snapshot.objects);
     }
     let nodes = list_all(cluster, &Api::<Node>::all(cluster.client())).await?;
-    Ok(nodes.into_iter().map(Arc::new).collect())
+    Ok(nodes
+        .into_iter()
+        .map(|node| Arc::new(NodeEntry::new(node)))
+        .collect())
 }
 
 /// Every ReplicaSet of a namespace.
 pub async fn list_replicasets(
     cluster: &Cluster,
     namespace: &str,
-) -> Result<Vec<Arc<ReplicaSet>>, AppError> {
+) -> Result<Vec<Arc<ReplicaSetEntry>>, AppError> {
     validate_namespace("namespace", namespace)?;
     if let Some(snapshot) = cluster
         .cache()
@@ -143,7 +146,10 @@ pub async fn list_replicasets(
         &Api::<ReplicaSet>::namespaced(cluster.client(), namespace),
     )
     .await?;
-    Ok(sets.into_iter().map(Arc::new).collect())
+    Ok(sets
+        .into_iter()
+        .map(|set| Arc::new(ReplicaSetEntry::new(set)))
+        .collect())
 }
 
 /// Subscribes to pod changes after `since` (a version from a list or an
