@@ -7,7 +7,6 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::{Serialize, de::DeserializeOwned};
-use serde_json::Value;
 use utoipa::{
     PartialSchema, ToSchema,
     openapi::{
@@ -148,12 +147,15 @@ pub fn from_graphql<G: DeserializeOwned, T: Serialize>(
         }
         return answer;
     }
-    let data = match response.data.into_json() {
-        Ok(Value::Object(mut root)) => root.remove(field).unwrap_or(Value::Null),
-        Ok(_) => Value::Null,
-        Err(err) => return AppError::internal(err).into_response(),
+    // Read straight from GraphQL's value: a large list is not copied into a
+    // JSON tree first.
+    let data = match response.data {
+        async_graphql::Value::Object(mut root) => root
+            .shift_remove(field)
+            .unwrap_or(async_graphql::Value::Null),
+        _ => async_graphql::Value::Null,
     };
-    let data = match serde_json::from_value::<G>(data) {
+    let data = match async_graphql::from_value::<G>(data) {
         Ok(data) => data,
         Err(err) => {
             return AppError::internal(anyhow::anyhow!("unexpected {field} from schema: {err}"))
