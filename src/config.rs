@@ -85,7 +85,8 @@ pub struct Cli {
 
     /// Database URL: sqlite://FILE?mode=rwc (embedded, the default),
     /// postgres://USER@HOST/DB or mysql://USER@HOST/DB (MariaDB or MySQL).
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_default_value = false)]
+    /// (The URL may hold a password, so --help never shows the variable's value.)
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
     pub database_url: Secret,
 
     /// Name of the admin created when the user table is empty.
@@ -93,7 +94,7 @@ pub struct Cli {
     pub admin_name: String,
 
     /// Password of that admin. When unset, a strong password is generated and
-    /// printed once to the log.
+    /// printed once to standard error.
     #[arg(long, env = "OSP_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<Secret>,
 
