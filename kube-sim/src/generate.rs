@@ -189,6 +189,18 @@ fn cond_reason(t: &str, status: &str, at: &str, reason: &str, message: Option<&s
 }
 
 impl PodCtx<'_> {
+    /// A Ready or ContainersReady condition that is False because the app
+    /// container is not ready, as the kubelet writes it.
+    fn not_ready(&self, condition: &str, at: &str) -> Value {
+        cond_reason(
+            condition,
+            "False",
+            at,
+            "ContainersNotReady",
+            Some(&format!("containers with unready status: [{}]", self.app)),
+        )
+    }
+
     fn build(&self, state: State) -> Value {
         let created = ts(self.created);
         let started = ts(self.created + 3);
@@ -334,20 +346,8 @@ impl PodCtx<'_> {
                     stable_uid(self.name)
                 );
                 let mut conds = all_true("False");
-                conds[2] = cond_reason(
-                    "Ready",
-                    "False",
-                    &running_since,
-                    "ContainersNotReady",
-                    Some(&format!("containers with unready status: [{}]", self.app)),
-                );
-                conds[3] = cond_reason(
-                    "ContainersReady",
-                    "False",
-                    &running_since,
-                    "ContainersNotReady",
-                    Some(&format!("containers with unready status: [{}]", self.app)),
-                );
+                conds[2] = self.not_ready("Ready", &running_since);
+                conds[3] = self.not_ready("ContainersReady", &running_since);
                 status["conditions"] = conds;
                 status["containerStatuses"] = json!([base_status(
                     false,
@@ -377,20 +377,8 @@ impl PodCtx<'_> {
                 status["conditions"] = json!([
                     cond("PodReadyToStartContainers", "False", &started),
                     cond("Initialized", "True", &started),
-                    cond_reason(
-                        "Ready",
-                        "False",
-                        &started,
-                        "ContainersNotReady",
-                        Some(&format!("containers with unready status: [{}]", self.app))
-                    ),
-                    cond_reason(
-                        "ContainersReady",
-                        "False",
-                        &started,
-                        "ContainersNotReady",
-                        Some(&format!("containers with unready status: [{}]", self.app))
-                    ),
+                    self.not_ready("Ready", &started),
+                    self.not_ready("ContainersReady", &started),
                     cond("PodScheduled", "True", &created)
                 ]);
                 let mut cs = base_status(
@@ -418,20 +406,8 @@ impl PodCtx<'_> {
                         "ContainersNotInitialized",
                         Some("containers with incomplete status: [wait-for-db]")
                     ),
-                    cond_reason(
-                        "Ready",
-                        "False",
-                        &started,
-                        "ContainersNotReady",
-                        Some(&format!("containers with unready status: [{}]", self.app))
-                    ),
-                    cond_reason(
-                        "ContainersReady",
-                        "False",
-                        &started,
-                        "ContainersNotReady",
-                        Some(&format!("containers with unready status: [{}]", self.app))
-                    ),
+                    self.not_ready("Ready", &started),
+                    self.not_ready("ContainersReady", &started),
                     cond("PodScheduled", "True", &created)
                 ]);
                 status["initContainerStatuses"] = json!([{
@@ -493,20 +469,8 @@ impl PodCtx<'_> {
                 status["conditions"] = json!([
                     cond("PodReadyToStartContainers", "True", &started),
                     cond("Initialized", "True", &started),
-                    cond_reason(
-                        "Ready",
-                        "False",
-                        &started,
-                        "ContainersNotReady",
-                        Some(&format!("containers with unready status: [{}]", self.app))
-                    ),
-                    cond_reason(
-                        "ContainersReady",
-                        "False",
-                        &started,
-                        "ContainersNotReady",
-                        Some(&format!("containers with unready status: [{}]", self.app))
-                    ),
+                    self.not_ready("Ready", &started),
+                    self.not_ready("ContainersReady", &started),
                     cond("PodScheduled", "True", &created)
                 ]);
                 let mut cs = base_status(

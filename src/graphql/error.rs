@@ -31,6 +31,17 @@ impl<T> GqlResultExt<T> for Result<T, AppError> {
     }
 }
 
+/// A response carrying only `err`, for failures before (or instead of)
+/// execution.
+pub(crate) fn error_only(err: &AppError) -> Response {
+    let mut error = ServerError::new(err.to_string(), None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", err.code().as_str());
+    Response::from_errors(vec![error])
+}
+
 /// Errors raised by async-graphql itself (parse errors, validation, input
 /// coercion, limits) carry no code; they are all the client's input.
 pub(crate) fn fill_missing_codes(response: &mut Response) {

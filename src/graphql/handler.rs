@@ -7,7 +7,7 @@
 
 use std::net::SocketAddr;
 
-use async_graphql::{Response as GqlResponse, ServerError};
+use async_graphql::Response as GqlResponse;
 use axum::{
     Extension,
     body::Bytes,
@@ -17,7 +17,7 @@ use axum::{
 };
 
 use super::{ClientAddr, Executor, check_query_size};
-use crate::error::{AppError, ErrorCode};
+use crate::error::AppError;
 
 /// Largest GraphQL request body accepted.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -64,17 +64,9 @@ fn parse_request(body: &[u8]) -> Result<async_graphql::Request, AppError> {
 /// An error in GraphQL's response shape, for failures before execution (or
 /// instead of it, such as the request timeout).
 pub fn error_response(err: &AppError) -> Response {
-    let mut error = ServerError::new(err.to_string(), None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", err.code().as_str());
-    let status = match err.code() {
-        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        ErrorCode::Timeout => StatusCode::GATEWAY_TIMEOUT,
-        _ => StatusCode::BAD_REQUEST,
-    };
-    json_response(status, &GqlResponse::from_errors(vec![error]))
+    // Before execution only input errors, oversized bodies and timeouts occur;
+    // each has its own status.
+    json_response(err.status(), &super::error::error_only(err))
 }
 
 fn json_response(status: StatusCode, response: &GqlResponse) -> Response {

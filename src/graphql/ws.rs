@@ -37,9 +37,11 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use super::{
-    ClientAddr, Executor, authenticate_token, check_query_size, error::fill_missing_codes, session,
+    ClientAddr, Executor, authenticate_token, check_query_size,
+    error::{error_only, fill_missing_codes},
+    session,
 };
-use crate::{auth::viewer::Rejection, error::AppError};
+use crate::auth::viewer::Rejection;
 
 /// Close code for a token that has expired.
 pub const CLOSE_TOKEN_EXPIRED: u16 = 4401;
@@ -110,7 +112,7 @@ struct Session {
 impl Session {
     async fn prepare(&self, request: Request) -> Result<Request, GqlResponse> {
         if let Err(err) = check_query_size(&request) {
-            return Err(error_response(&err));
+            return Err(error_only(&err));
         }
         let auth = match self.token.get() {
             Some(token) => authenticate_token(self.executor.state(), token).await,
@@ -118,15 +120,6 @@ impl Session {
         };
         Ok(self.executor.with_request_data(request, self.client, auth))
     }
-}
-
-fn error_response(err: &AppError) -> GqlResponse {
-    let mut error = async_graphql::ServerError::new(err.to_string(), None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", err.code().as_str());
-    GqlResponse::from_errors(vec![error])
 }
 
 impl async_graphql::Executor for Session {

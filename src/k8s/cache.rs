@@ -336,7 +336,7 @@ where
         match event {
             watcher::Event::Init => state.relist = Some(BTreeMap::new()),
             watcher::Event::InitApply(object) => {
-                let key = key_of(&object);
+                let key = object.key();
                 if let Some(relist) = state.relist.as_mut() {
                     relist.insert(key, Arc::new(object));
                 }
@@ -376,7 +376,7 @@ where
             watcher::Event::Apply(object) => {
                 state.failing_since = None;
                 state.last_event = Some(Utc::now());
-                let key = key_of(&object);
+                let key = object.key();
                 let object = Arc::new(object);
                 let kind = match state.objects.insert(key, object.clone()) {
                     Some(previous) if previous.resource_version() == object.resource_version() => {
@@ -392,7 +392,7 @@ where
             watcher::Event::Delete(object) => {
                 state.failing_since = None;
                 state.last_event = Some(Utc::now());
-                let key = key_of(&object);
+                let key = object.key();
                 let last = state
                     .objects
                     .remove(&key)
@@ -441,10 +441,6 @@ cached_entry!(
     NodeEntry => |e| (String::new(), e.name.clone()),
     ReplicaSetEntry => |e| (e.namespace.clone(), e.name.clone())
 );
-
-fn key_of<K: Cached>(object: &K) -> ObjectKey {
-    object.key()
-}
 
 /// The watch caches of one cluster. Dropping it stops its watchers.
 pub struct ClusterCache {

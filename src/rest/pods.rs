@@ -221,15 +221,9 @@ async fn conditional_get(
         // Not allowed, unknown cluster, bad input...: the usual envelope.
         return from_graphql(answer, "podsVersion", |v: Value| Ok(v));
     }
-    let version = response_version(&answer, "podsVersion");
+    let version = string_at(&answer, &["podsVersion"]);
     // What the viewer may see is part of what the answer depends on.
-    let scope = match &answer.data {
-        async_graphql::Value::Object(data) => match data.get("viewerScope") {
-            Some(async_graphql::Value::String(scope)) => scope.clone(),
-            _ => String::new(),
-        },
-        _ => String::new(),
-    };
+    let scope = string_at(&answer, &["viewerScope"]).unwrap_or_default();
     let key = format!("{key} for {scope}");
     if let Some(version) = &version {
         let etag = conditional::etag(&key, version);
@@ -293,7 +287,7 @@ pub async fn list(
         let response = executor
             .execute(authorization.as_ref(), request(LIST_PODS, &variables))
             .await;
-        let version = response_version(&response, "podList");
+        let version = string_at(&response, &["podList", "version"]);
         let answer = from_graphql(response, "podList", |list: PodListData| Ok(list.items));
         (answer, version)
     };
@@ -342,7 +336,7 @@ pub async fn detail(
         let response = executor
             .execute(authorization.as_ref(), request(document, &variables))
             .await;
-        let version = response_version(&response, "podsVersion");
+        let version = string_at(&response, &["podsVersion"]);
         let answer = from_graphql(response, "pod", |mut pod: Map<String, Value>| {
             serde_json::from_value::<PodDocument>(pod.remove(field).unwrap_or(Value::Null))
                 .map_err(|e| AppError::internal(anyhow::anyhow!("unexpected pod {field}: {e}")))
@@ -352,20 +346,20 @@ pub async fn detail(
     Ok(conditional_get(&executor, &headers, &rendered, key, scope, render).await)
 }
 
-/// The cache version a response reflects (`podList.version` or `podsVersion`).
-fn response_version(response: &async_graphql::Response, field: &str) -> Option<String> {
+/// The string at `path` in a successful response's data.
+fn string_at(response: &async_graphql::Response, path: &[&str]) -> Option<String> {
     if !response.errors.is_empty() {
         return None;
     }
-    let async_graphql::Value::Object(data) = &response.data else {
-        return None;
-    };
-    let version = match data.get(field)? {
-        async_graphql::Value::Object(list) => list.get("version")?,
-        other => other,
-    };
-    match version {
-        async_graphql::Value::String(version) => Some(version.clone()),
+    let mut value = &response.data;
+    for field in path {
+        let async_graphql::Value::Object(object) = value else {
+            return None;
+        };
+        value = object.get(*field)?;
+    }
+    match value {
+        async_graphql::Value::String(text) => Some(text.clone()),
         _ => None,
     }
 }
