@@ -28,6 +28,10 @@ pub const DEFAULT_CACHE_STALE_AFTER: Duration = Duration::from_secs(30);
 pub const MIN_JWT_SECRET_LEN: usize = 32;
 /// Default bound on answering one request.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default period of re-checking the token of an open WebSocket connection.
+pub const DEFAULT_WS_RECHECK: Duration = Duration::from_secs(15);
+/// Default time audit events are kept.
+pub const DEFAULT_AUDIT_RETENTION: Duration = Duration::from_secs(90 * 24 * 60 * 60);
 /// Default sign-in attempts allowed per user name and minute.
 pub const DEFAULT_LOGIN_LIMIT_PER_NAME: u32 = 10;
 /// Default sign-in attempts allowed per client address and minute.
@@ -154,6 +158,16 @@ pub struct Cli {
     #[arg(long, env = "OSP_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
 
+    /// How often an open WebSocket connection's token, role and grants are
+    /// checked again, e.g. 15s: a revoked token closes the connection, and a
+    /// subscription the user's grants no longer cover ends with Forbidden.
+    #[arg(long, env = "OSP_WS_RECHECK", default_value = "15s", value_parser = parse_duration)]
+    pub ws_recheck: Duration,
+
+    /// How long audit events are kept, e.g. 90d; older ones are pruned hourly.
+    #[arg(long, env = "OSP_AUDIT_RETENTION", default_value = "90d", value_parser = parse_duration)]
+    pub audit_retention: Duration,
+
     /// Sign-in attempts allowed per user name and minute (0: no limit).
     #[arg(long, env = "OSP_LOGIN_LIMIT_PER_NAME", default_value_t = DEFAULT_LOGIN_LIMIT_PER_NAME)]
     pub login_limit_per_name: u32,
@@ -208,6 +222,10 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Longest time to answer a request to /graphql or /osp/api.
     pub request_timeout: Duration,
+    /// How often an open WebSocket connection is checked again.
+    pub ws_recheck_every: Duration,
+    /// How long audit events are kept.
+    pub audit_retention: Duration,
     /// Sign-in attempts per user name and minute (0: no limit).
     pub login_limit_per_name: u32,
     /// Sign-in attempts per client address and minute (0: no limit).
@@ -231,6 +249,8 @@ impl Config {
             cache_stale_after: DEFAULT_CACHE_STALE_AFTER,
             cors_origins: Vec::new(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            ws_recheck_every: DEFAULT_WS_RECHECK,
+            audit_retention: DEFAULT_AUDIT_RETENTION,
             login_limit_per_name: DEFAULT_LOGIN_LIMIT_PER_NAME,
             login_limit_per_address: DEFAULT_LOGIN_LIMIT_PER_ADDRESS,
         }
@@ -258,6 +278,8 @@ impl Config {
                 .filter(|origin| !origin.is_empty())
                 .collect(),
             request_timeout: cli.request_timeout,
+            ws_recheck_every: cli.ws_recheck,
+            audit_retention: cli.audit_retention,
             login_limit_per_name: cli.login_limit_per_name,
             login_limit_per_address: cli.login_limit_per_address,
         };
@@ -305,6 +327,12 @@ impl Config {
         }
         if self.request_timeout.is_zero() {
             problems.push("OSP_REQUEST_TIMEOUT must be more than zero".to_owned());
+        }
+        if self.audit_retention < Duration::from_secs(60 * 60) {
+            problems.push("OSP_AUDIT_RETENTION must be at least 1h".to_owned());
+        }
+        if self.ws_recheck_every.is_zero() {
+            problems.push("OSP_WS_RECHECK must be more than zero".to_owned());
         }
         for origin in &self.cors_origins {
             if let Err(reason) = check_origin(origin) {

@@ -7,6 +7,7 @@
 //! - [`error`]: [`error::AppError`] and the public code table.
 //! - [`state`]: [`state::AppState`], the shared handles.
 //! - [`db`]: connection, migrations, shared settings.
+//! - [`audit`]: the audit trail of changes, sign-ins and pod reads.
 //! - [`auth`]: tokens, passwords, and the [`auth::Viewer`] that decides access.
 //! - [`users`]: the user store and its rules.
 //! - [`k8s`]: the configured clusters, pod reads, and kubectl-style summaries.
@@ -19,6 +20,7 @@
 //! - [`ratelimit`]: sign-in rate limits.
 //! - [`logging`]: text or JSON log output.
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod db;

@@ -19,7 +19,8 @@ use tower_http::{
 use tracing::Level;
 
 use crate::{
-    auth::{JwtKeys, Passwords},
+    audit::AuditLog,
+    auth::{Authenticator, JwtKeys, Passwords},
     config::Config,
     db,
     graphql::{self, Executor},
@@ -85,15 +86,17 @@ impl Application {
         clusters.observe(&metrics);
         let login_limiter =
             LoginLimiter::new(config.login_limit_per_name, config.login_limit_per_address);
+        let auth = Authenticator::new(Arc::new(jwt), db.clone());
+        let audit = AuditLog::start(db.clone(), config.audit_retention);
         let state = AppState {
             config: Arc::new(config),
             db,
-            jwt: Arc::new(jwt),
+            auth: Arc::new(auth),
             passwords,
-            sessions: Arc::default(),
             clusters: Arc::new(clusters),
             metrics,
             login_limiter: Arc::new(login_limiter),
+            audit,
         };
         let router = router(state.clone());
         Ok(Application {

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::{JwtKeys, Passwords, Sessions},
+    audit::AuditLog,
+    auth::{Authenticator, Passwords},
     config::Config,
     k8s::ClusterRegistry,
     metrics::Metrics,
@@ -19,16 +20,16 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Database pool.
     pub db: DatabaseConnection,
-    /// Token keys.
-    pub jwt: Arc<JwtKeys>,
+    /// Token checks (keys, the session memory, the user store).
+    pub auth: Arc<Authenticator>,
     /// Password hashing (bounded, off the async workers).
     pub passwords: Passwords,
-    /// Users read recently, for token checks.
-    pub sessions: Arc<Sessions>,
     /// The configured clusters.
     pub clusters: Arc<ClusterRegistry>,
     /// This gateway's metrics (its own recorder, never a global one).
     pub metrics: Metrics,
+    /// The audit trail's background writer.
+    pub audit: AuditLog,
     /// Sign-in rate limits.
     pub login_limiter: Arc<LoginLimiter>,
 }

@@ -3,5 +3,7 @@
 //! Only table shapes live here: no web, GraphQL or password logic. The gateway's
 //! `users` service owns the rules about these rows.
 
+pub mod audit_event;
+pub mod grant;
 pub mod setting;
 pub mod user;

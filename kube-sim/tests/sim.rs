@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 fn fixtures_dir() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures/pods"
+        "/../tests/fixtures/pods"
     ))
 }
 

@@ -7,6 +7,8 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_create_users;
 mod m20261127_000002_create_settings;
+mod m20261203_000001_create_grants;
+mod m20261203_000002_create_audit_events;
 
 /// Every migration of the gateway, in order.
 pub struct Migrator;
@@ -17,6 +19,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_create_users::Migration),
             Box::new(m20261127_000002_create_settings::Migration),
+            Box::new(m20261203_000001_create_grants::Migration),
+            Box::new(m20261203_000002_create_audit_events::Migration),
         ]
     }
 }

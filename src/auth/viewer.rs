@@ -1,16 +1,29 @@
 //! Who is asking, and what they may do.
 //!
 //! Every authorization decision of the gateway is a method of [`Viewer`], so the
-//! rules live in one place (per-cluster grants will be added here).
+//! rules live in one place: roles decide who manages users, grants decide which
+//! clusters and namespaces a user reads.
 
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::grants::{Grants, NamespaceScope};
 use crate::error::{AppError, BAD_TOKEN};
 
-/// A user's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A user's role: the one definition, shown in GraphQL as `ADMIN`/`USER` and in
+/// REST as `admin`/`user`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Role {
-    /// May manage users.
+    /// May create and change any user, and reads every cluster.
+    #[serde(alias = "ADMIN")]
     Admin,
-    /// May read, and change their own account.
+    /// Reads what their grants cover, and changes only their own e-mail address
+    /// and password.
+    #[serde(alias = "USER")]
     User,
 }
 
@@ -42,6 +55,8 @@ pub struct Viewer {
     pub name: String,
     /// The user's current role (read from the database, not the token).
     pub role: Role,
+    /// The user's current grants (read with the role).
+    pub grants: Arc<Grants>,
 }
 
 impl Viewer {
@@ -70,17 +85,38 @@ impl Viewer {
         true
     }
 
-    /// A short key for what this viewer may read: viewers with equal keys are
-    /// shown equal data, so answers rendered for one may be reused for another.
-    /// Every viewer reads everything today; grants will make this per-user.
-    pub fn scope_key(&self) -> String {
-        "all".to_owned()
+    /// Only admins set grants and read the audit trail.
+    pub fn can_administer(&self) -> bool {
+        self.is_admin()
     }
 
-    /// Whether this viewer may read pods of a namespace (`None`: all namespaces)
-    /// of a cluster. Today every authenticated user may; grants will narrow it.
-    pub fn can_read(&self, _cluster: &str, _namespace: Option<&str>) -> bool {
-        true
+    /// A short key for what this viewer may read: viewers with equal keys are
+    /// shown equal data, so answers rendered for one may be reused for another.
+    pub fn scope_key(&self) -> String {
+        if self.is_admin() {
+            return Grants::everything().key();
+        }
+        self.grants.key()
+    }
+
+    /// The namespaces of `cluster` this viewer may read; `None` when none (the
+    /// cluster is then Forbidden, whether or not it exists).
+    pub fn scope(&self, cluster: &str) -> Option<NamespaceScope> {
+        if self.is_admin() {
+            return Some(NamespaceScope::All);
+        }
+        self.grants.scope(cluster)
+    }
+
+    /// Whether this viewer may read pods of `namespace` of `cluster`; with
+    /// `None`, whether it may read any part of the cluster (a list is then
+    /// narrowed to [`Viewer::scope`]).
+    pub fn can_read(&self, cluster: &str, namespace: Option<&str>) -> bool {
+        match (self.scope(cluster), namespace) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(scope), Some(namespace)) => scope.covers(namespace),
+        }
     }
 }
 
@@ -126,14 +162,61 @@ impl Auth {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ErrorCode;
+    use crate::{
+        auth::grants::{ANY_CLUSTER, Grant},
+        error::ErrorCode,
+    };
 
     fn viewer(id: i64, role: Role) -> Viewer {
         Viewer {
             id,
             name: format!("u{id}"),
             role,
+            grants: Arc::default(),
         }
+    }
+
+    fn with_grants(grants: impl IntoIterator<Item = Grant>) -> Viewer {
+        Viewer {
+            grants: Arc::new(Grants::new(grants)),
+            ..viewer(1, Role::User)
+        }
+    }
+
+    #[test]
+    fn admins_read_every_cluster_without_grants() {
+        let admin = viewer(1, Role::Admin);
+        assert!(admin.can_read("anything", None));
+        assert!(admin.can_read("anything", Some("kube-system")));
+        assert_eq!(admin.scope_key(), "all");
+    }
+
+    #[test]
+    fn users_without_grants_read_nothing() {
+        let user = viewer(1, Role::User);
+        assert!(!user.can_read("east", None));
+        assert!(!user.can_read("east", Some("default")));
+    }
+
+    #[test]
+    fn a_namespace_grant_opens_the_cluster_list_and_only_that_namespace() {
+        let user = with_grants([Grant::namespace("east", "team-a")]);
+        assert!(user.can_read("east", None));
+        assert!(user.can_read("east", Some("team-a")));
+        assert!(!user.can_read("east", Some("team-b")));
+        assert!(!user.can_read("west", None));
+    }
+
+    #[test]
+    fn users_holding_everything_share_the_admins_scope_key() {
+        assert_eq!(
+            with_grants([Grant::cluster(ANY_CLUSTER)]).scope_key(),
+            viewer(2, Role::Admin).scope_key()
+        );
+        assert_ne!(
+            with_grants([Grant::cluster("east")]).scope_key(),
+            viewer(2, Role::Admin).scope_key()
+        );
     }
 
     #[test]

@@ -5,19 +5,16 @@
 //! refused, and mutations never run from GET (GET does not execute at all). The
 //! body is read with a size cap before parsing.
 
-use std::net::SocketAddr;
-
 use async_graphql::Response as GqlResponse;
 use axum::{
-    Extension,
     body::Bytes,
-    extract::{ConnectInfo, State, rejection::BytesRejection},
-    http::{HeaderMap, StatusCode, header},
+    extract::{State, rejection::BytesRejection},
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 
-use super::{ClientAddr, Executor, check_query_size};
-use crate::error::AppError;
+use super::{Executor, RequestMeta, check_query_size};
+use crate::{auth::Auth, error::AppError};
 
 /// Largest GraphQL request body accepted.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -25,8 +22,8 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Executes a GraphQL request.
 pub async fn graphql_post(
     State(executor): State<Executor>,
-    connect_info: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
+    meta: RequestMeta,
+    auth: Auth,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let request = match body {
@@ -39,10 +36,7 @@ pub async fn graphql_post(
             Err(err) => return error_response(&err),
         },
     };
-    let client = connect_info.map(|Extension(ConnectInfo(addr))| ClientAddr(addr.ip()));
-    let response = executor
-        .execute_from(client, headers.get(header::AUTHORIZATION), request)
-        .await;
+    let response = executor.execute(meta, auth, request).await;
     json_response(StatusCode::OK, &response)
 }
 

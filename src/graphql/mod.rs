@@ -2,9 +2,10 @@
 //!
 //! Resolvers stay thin: they read arguments and context, call one service
 //! function, and map the result. [`Executor::execute`] is the one entry point that
-//! attaches per-request data (the [`Auth`] state from the bearer token), used by
-//! `/graphql` and by every REST route alike.
+//! attaches per-request data (the [`Auth`] that `auth/` made of the bearer token),
+//! used by `/graphql` and by every REST route alike.
 
+mod audit;
 mod error;
 pub mod handler;
 mod loaders;
@@ -15,23 +16,26 @@ pub mod ws;
 use async_graphql::{
     Context, MergedObject, MergedSubscription, Request, Response, Schema, dataloader::DataLoader,
 };
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
-use axum::http::HeaderValue;
-use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+use axum::{
+    extract::{ConnectInfo, FromRef, FromRequestParts},
+    http::request::Parts,
+};
 
 pub use error::{GqlResultExt, code_of};
 
 use crate::{
-    auth::{Auth, Viewer, sessions::KnownUser, viewer::Rejection},
+    auth::{Auth, Authenticator, Viewer},
     error::AppError,
     state::AppState,
-    users as user_service,
 };
 
 /// Root of all queries.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(users::UserQuery, pods::PodQuery);
+pub struct QueryRoot(users::UserQuery, pods::PodQuery, audit::AuditQuery);
 
 /// Root of all mutations.
 #[derive(MergedObject, Default)]
@@ -52,10 +56,46 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 /// about 2 KiB; the REST layer's documents are far smaller).
 pub const MAX_QUERY_BYTES: usize = 32 * 1024;
 
-/// The address of the client that sent a request, when known; request data for
-/// the resolvers that need it (the sign-in rate limit).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientAddr(pub IpAddr);
+/// Where a request came from: the client's address and the request's id, when
+/// known. Request data for the resolvers that need it (the sign-in rate limit,
+/// the audit trail); an axum extractor that never fails.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestMeta {
+    /// The peer address of the connection.
+    pub client: Option<IpAddr>,
+    /// The `x-request-id` header (set by the gateway when the client sent none).
+    pub request_id: Option<String>,
+    /// A read of this request was audited already (a REST route that runs two
+    /// documents for one read records it once).
+    pub read_audited: bool,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let client = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        let request_id = parts
+            .headers
+            .get("x-request-id")
+            .and_then(|value| value.to_str().ok())
+            .map(|id| id.chars().take(64).collect());
+        Ok(RequestMeta {
+            client,
+            request_id,
+            read_audited: false,
+        })
+    }
+}
+
+/// The viewer of a long-lived connection as its periodic re-check last found
+/// it (`None`: no longer valid); request data on WebSocket operations, so a
+/// subscription can end when the viewer's grants stop covering it.
+#[derive(Clone)]
+pub(crate) struct LiveViewer(pub tokio::sync::watch::Receiver<Option<Viewer>>);
 
 /// Refuses query text longer than [`MAX_QUERY_BYTES`], before it is parsed.
 pub fn check_query_size(request: &Request) -> Result<(), AppError> {
@@ -98,23 +138,12 @@ impl Executor {
         Executor { schema, state }
     }
 
-    /// Executes one request as the holder of `authorization` (the raw
-    /// `Authorization` header, if any).
-    pub async fn execute(&self, authorization: Option<&HeaderValue>, request: Request) -> Response {
-        self.execute_from(None, authorization, request).await
-    }
-
-    /// [`Executor::execute`] for a request from a known client address.
-    pub async fn execute_from(
-        &self,
-        client: Option<ClientAddr>,
-        authorization: Option<&HeaderValue>,
-        request: Request,
-    ) -> Response {
-        let auth = authenticate(&self.state, authorization).await;
+    /// Executes one request as `auth` (from the request's token, see
+    /// [`crate::auth::extractor`]), sent from `meta`.
+    pub async fn execute(&self, meta: RequestMeta, auth: Auth, request: Request) -> Response {
         let mut response = self
             .schema
-            .execute(self.with_request_data(request, client, auth))
+            .execute(self.with_request_data(request, meta, auth))
             .await;
         error::fill_missing_codes(&mut response);
         response
@@ -125,15 +154,11 @@ impl Executor {
     pub(crate) fn with_request_data(
         &self,
         request: Request,
-        client: Option<ClientAddr>,
+        meta: RequestMeta,
         auth: Auth,
     ) -> Request {
-        let request = match client {
-            Some(client) => request.data(client),
-            None => request,
-        };
         let (nodes, workloads) = self.loaders();
-        request.data(auth).data(nodes).data(workloads)
+        request.data(meta).data(auth).data(nodes).data(workloads)
     }
 
     /// Fresh DataLoaders for one operation, so loader state never crosses users
@@ -162,76 +187,10 @@ impl Executor {
     }
 }
 
-/// Turns an `Authorization` header into the request's [`Auth`] state.
-pub async fn authenticate(state: &AppState, authorization: Option<&HeaderValue>) -> Auth {
-    let Some(header) = authorization else {
-        return Auth::Anonymous;
-    };
-    let token = header
-        .to_str()
-        .ok()
-        .and_then(|h| {
-            h.strip_prefix("Bearer ")
-                .or_else(|| h.strip_prefix("bearer "))
-        })
-        .map(str::trim);
-    let Some(token) = token.filter(|t| !t.is_empty()) else {
-        return Auth::Rejected(Rejection::Invalid);
-    };
-    authenticate_token(state, token).await
-}
-
-/// Checks a bare token: signature, expiry, and that its user still exists and has
-/// not changed password since it was issued.
-pub async fn authenticate_token(state: &AppState, token: &str) -> Auth {
-    match session(state, token).await {
-        Ok((viewer, _)) => Auth::Viewer(viewer),
-        Err(rejection) => Auth::Rejected(rejection),
+impl FromRef<Executor> for Arc<Authenticator> {
+    fn from_ref(executor: &Executor) -> Self {
+        executor.state.auth.clone()
     }
-}
-
-/// The viewer behind a token, and when the token expires.
-pub(crate) async fn session(
-    state: &AppState,
-    token: &str,
-) -> Result<(Viewer, DateTime<Utc>), Rejection> {
-    let claims = match state.jwt.verify(token) {
-        Ok(claims) => claims,
-        Err(AppError::TokenExpired) => return Err(Rejection::Expired),
-        Err(_) => return Err(Rejection::Invalid),
-    };
-    let id = claims.sub.parse::<i64>().map_err(|_| Rejection::Invalid)?;
-    let expires = DateTime::from_timestamp(claims.exp, 0).ok_or(Rejection::Invalid)?;
-    let known = match state.sessions.get(id) {
-        Some(known) => known,
-        None => match user_service::find_by_id(&state.db, id).await {
-            Ok(Some(user)) => {
-                let known = KnownUser {
-                    name: user.name,
-                    role: crate::auth::Role::from_stored(&user.role),
-                    generation: user.token_generation,
-                };
-                state.sessions.remember(id, known.clone());
-                known
-            }
-            Ok(None) => return Err(Rejection::Invalid),
-            Err(err) => {
-                err.log_if_internal();
-                return Err(Rejection::Unavailable);
-            }
-        },
-    };
-    if known.generation != claims.generation {
-        return Err(Rejection::Invalid);
-    }
-    Ok((
-        Viewer {
-            id,
-            name: known.name,
-            role: known.role,
-        },
-        expires,
-    ))
 }
 
 /// The gateway state behind a resolver.

@@ -9,18 +9,21 @@ use async_graphql::{
     Context, Enum, Json, Object, SimpleObject, Subscription, dataloader::DataLoader,
 };
 use chrono::{DateTime, Utc};
-use futures_util::{Stream, StreamExt, future::join_all, stream};
+use futures_util::{StreamExt, future::join_all, stream, stream::BoxStream};
 
 use super::{
-    GqlResultExt, app,
+    GqlResultExt, LiveViewer, RequestMeta, app,
     loaders::{NodeKey, NodeLoader, ReplicaSetKey, WorkloadLoader},
+    users::origin,
     viewer,
 };
 use crate::{
-    error::AppError,
+    auth::{NamespaceScope, Viewer},
+    error::{AppError, ErrorCode},
     k8s::{
-        cache::{CacheStats, Change, ChangeKind},
+        cache::CacheStats,
         entry::{NodeEntry, PodEntry},
+        events::{self, PodChange, PodChangeKind},
         names::validate_namespace,
         pods,
         summary::{ContainerState as SummaryState, ContainerSummary, PodSummary},
@@ -71,8 +74,8 @@ pub struct ClusterCache {
 pub struct Cluster {
     /// The name used in queries (the kubeconfig context's name).
     pub name: String,
-    /// The API server's URL.
-    pub server: String,
+    /// The API server's URL (admins only: null for everyone else).
+    pub server: Option<String>,
     /// Whether the API server answered just now.
     pub reachable: bool,
     /// The watch cache (null when switched off or not started yet).
@@ -323,14 +326,20 @@ pub struct PodQuery;
 
 #[Object]
 impl PodQuery {
-    /// Every configured cluster, checked for reachability in parallel.
+    /// The configured clusters in which the signed-in user holds a grant
+    /// (admins: every cluster), checked for reachability in parallel.
     #[graphql(complexity = "10 * child_complexity")]
     async fn clusters(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Cluster>> {
-        viewer(ctx).gql()?;
-        let clusters = app(ctx).clusters.all().map(|cluster| async move {
+        let viewer = viewer(ctx).gql()?;
+        let admin = viewer.is_admin();
+        let readable = app(ctx)
+            .clusters
+            .all()
+            .filter(|cluster| viewer.can_read(&cluster.name, None));
+        let clusters = readable.map(|cluster| async move {
             Cluster {
                 name: cluster.name.clone(),
-                server: cluster.server.clone(),
+                server: admin.then(|| cluster.server.clone()),
                 reachable: cluster.reachable().await,
                 cache: cluster.running_cache().map(|cache| {
                     let pods = cache.pods.stats();
@@ -383,11 +392,11 @@ impl PodQuery {
         cluster: String,
         namespace: Option<String>,
     ) -> async_graphql::Result<Option<String>> {
-        let found = readable_cluster(ctx, &cluster, namespace.as_deref())?;
+        let (found, _) = readable_cluster(ctx, &cluster, namespace.as_deref())?;
         Ok(pods::pods_version(&found).map(|v| v.to_string()))
     }
 
-    /// One pod.
+    /// One pod. Every such read is recorded in the audit trail.
     async fn pod(
         &self,
         ctx: &Context<'_>,
@@ -395,28 +404,59 @@ impl PodQuery {
         namespace: String,
         name: String,
     ) -> async_graphql::Result<Pod> {
-        let found = readable_cluster(ctx, &cluster, Some(&namespace))?;
-        let pod = pods::get_pod(&found, &namespace, &name).await.gql()?;
-        Ok(Pod::new(&cluster, pod))
+        let viewer = viewer(ctx).gql()?;
+        let read = async {
+            let (found, _) = readable(ctx, viewer, &cluster, Some(&namespace))?;
+            pods::get_pod(&found, &namespace, &name).await
+        };
+        let read = read.await;
+        let meta = ctx.data_opt::<RequestMeta>();
+        if meta.is_none_or(|meta| !meta.read_audited) {
+            let outcome = read
+                .as_ref()
+                .map_or_else(AppError::code, |_| ErrorCode::Success);
+            let target: String = format!("{cluster}/{namespace}/{name}")
+                .chars()
+                .take(600)
+                .collect();
+            app(ctx)
+                .audit
+                .pod_read(origin(ctx, Some(&viewer.name)), target, outcome);
+        }
+        Ok(Pod::new(&cluster, read.gql()?))
     }
 }
 
-/// The cluster, when the viewer may read pods of `namespace` (`None`: all
-/// namespaces) there. The one place pod reads are authorised.
+/// The cluster and the namespaces of it the viewer may read, when it may
+/// read `namespace` there (`None`: any part of the cluster; lists are then
+/// narrowed to the scope). The one place pod reads are authorised. Grants are
+/// checked before the cluster is looked up, so a viewer without a grant gets
+/// Forbidden whether or not the cluster exists.
 fn readable_cluster(
     ctx: &Context<'_>,
     cluster: &str,
     namespace: Option<&str>,
-) -> async_graphql::Result<Arc<crate::k8s::Cluster>> {
-    let viewer = viewer(ctx).gql()?;
-    let found = app(ctx).clusters.get(cluster).gql()?;
+) -> async_graphql::Result<(Arc<crate::k8s::Cluster>, NamespaceScope)> {
+    readable(ctx, viewer(ctx).gql()?, cluster, namespace).gql()
+}
+
+fn readable(
+    ctx: &Context<'_>,
+    viewer: &Viewer,
+    cluster: &str,
+    namespace: Option<&str>,
+) -> Result<(Arc<crate::k8s::Cluster>, NamespaceScope), AppError> {
     if let Some(namespace) = namespace {
-        validate_namespace("namespace", namespace).gql()?;
+        validate_namespace("namespace", namespace)?;
     }
-    if !viewer.can_read(cluster, namespace) {
-        return Err(AppError::Forbidden("you may not read pods there")).gql();
-    }
-    Ok(found)
+    let scope = viewer
+        .scope(cluster)
+        .filter(|scope| namespace.is_none_or(|ns| scope.covers(ns)));
+    let Some(scope) = scope else {
+        return Err(AppError::Forbidden("you hold no grant there"));
+    };
+    let found = app(ctx).clusters.get(cluster)?;
+    Ok((found, scope))
 }
 
 /// Pods with the cache version they reflect.
@@ -434,8 +474,9 @@ async fn list(
     namespace: Option<String>,
     name: Option<String>,
 ) -> async_graphql::Result<PodList> {
-    let found = readable_cluster(ctx, &cluster, namespace.as_deref())?;
-    let list = pods::list_pods(&found, namespace.as_deref(), name.as_deref())
+    let (found, scope) = readable_cluster(ctx, &cluster, namespace.as_deref())?;
+    let visible = |ns: &str| scope.covers(ns);
+    let list = pods::list_pods(&found, namespace.as_deref(), name.as_deref(), &visible)
         .await
         .gql()?;
     Ok(PodList {
@@ -477,15 +518,16 @@ pub struct PodEvent {
 }
 
 impl PodEvent {
-    fn from_change(cluster: &str, epoch_version: &str, change: &Change<PodEntry>) -> Self {
+    fn from_change(cluster: &str, change: PodChange) -> Self {
         PodEvent {
             kind: match change.kind {
-                ChangeKind::Added => PodEventType::Added,
-                ChangeKind::Modified => PodEventType::Modified,
-                ChangeKind::Deleted => PodEventType::Deleted,
+                PodChangeKind::Added => PodEventType::Added,
+                PodChangeKind::Modified => PodEventType::Modified,
+                PodChangeKind::Deleted => PodEventType::Deleted,
+                PodChangeKind::Resync => PodEventType::Resync,
             },
-            version: epoch_version.to_owned(),
-            pod: Some(Pod::new(cluster, change.object.clone())),
+            version: change.version.to_string(),
+            pod: change.pod.map(|pod| Pod::new(cluster, pod)),
         }
     }
 }
@@ -496,83 +538,60 @@ pub struct PodSubscription;
 
 #[Subscription]
 impl PodSubscription {
-    /// Pod changes of a cluster (of one namespace, when given), from the watch
-    /// cache. With `since` (the version of a `podList` or of an earlier event)
-    /// the changes after it come first, so list-then-subscribe misses and
-    /// repeats nothing; a RESYNC event says when that is not possible.
+    /// Pod changes of a cluster (of one namespace, when given; else of every
+    /// namespace the signed-in user may read), from the watch cache. With
+    /// `since` (the version of a `podList` or of an earlier event) the changes
+    /// after it come first, so list-then-subscribe misses and repeats nothing;
+    /// a RESYNC event says when that is not possible. When the user's grants
+    /// stop covering what was asked for, the subscription ends with a
+    /// Forbidden error (at the connection's next re-check).
     async fn pod_events(
         &self,
         ctx: &Context<'_>,
         cluster: String,
         namespace: Option<String>,
         since: Option<String>,
-    ) -> async_graphql::Result<impl Stream<Item = PodEvent> + use<>> {
-        let found = readable_cluster(ctx, &cluster, namespace.as_deref())?;
-        let subscription = pods::subscribe_pods(&found, since.as_deref()).await.gql()?;
-        let start = subscription.version;
-        let keep = move |change: &Change<PodEntry>| {
-            namespace
-                .as_deref()
-                .is_none_or(|ns| change.object.summary.namespace == ns)
+    ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<PodEvent>>> {
+        let (found, scope) = readable_cluster(ctx, &cluster, namespace.as_deref())?;
+        let keep = {
+            let (scope, namespace) = (scope.clone(), namespace.clone());
+            move |ns: &str| namespace.as_deref().is_none_or(|n| n == ns) && scope.covers(ns)
         };
-        let version_of = move |seq: u64| start.with_seq(seq).to_string();
-
-        let mut first: Vec<PodEvent> = Vec::new();
-        if subscription.resync {
-            first.push(PodEvent {
-                kind: PodEventType::Resync,
-                version: start.to_string(),
-                pod: None,
-            });
-        }
-        let mut last_seq = start.seq();
-        for change in &subscription.replay {
-            last_seq = change.seq;
-            if keep(change) {
-                first.push(PodEvent::from_change(
-                    &cluster,
-                    &version_of(change.seq),
-                    change,
-                ));
-            }
-        }
-        let live = stream::unfold(
-            (Some(subscription.live), last_seq, cluster.clone()),
-            move |(live, mut last_seq, cluster)| {
-                let keep = keep.clone();
-                async move {
-                    let mut live = live?;
-                    loop {
-                        match live.recv().await {
-                            Ok(change) if change.seq <= last_seq || !keep(&change) => {
-                                last_seq = last_seq.max(change.seq);
-                            }
-                            Ok(change) => {
-                                last_seq = change.seq;
-                                let event = PodEvent::from_change(
-                                    &cluster,
-                                    &version_of(change.seq),
-                                    &change,
-                                );
-                                return Some((event, (Some(live), last_seq, cluster)));
-                            }
-                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                                // Fell behind: changes are lost to this subscriber. Say
-                                // so and end; the client lists again and subscribes
-                                // from the new list's version.
-                                let event = PodEvent {
-                                    kind: PodEventType::Resync,
-                                    version: version_of(last_seq),
-                                    pod: None,
-                                };
-                                return Some((event, (None, last_seq, cluster)));
-                            }
-                            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                        }
-                    }
+        let changes = events::pod_events(&found, keep, since.as_deref())
+            .await
+            .gql()?
+            .map(move |change| Ok(PodEvent::from_change(&cluster, change)));
+        let Some(LiveViewer(mut live)) = ctx.data_opt::<LiveViewer>().cloned() else {
+            return Ok(changes.boxed());
+        };
+        // Ends the stream with Forbidden once the viewer's grants, as re-read
+        // by the connection, no longer cover what this subscription reads.
+        let cluster_name = found.name.clone();
+        let (revoke, revoked_with) = tokio::sync::oneshot::channel();
+        let revoked = async move {
+            loop {
+                if live.changed().await.is_err() {
+                    return std::future::pending::<()>().await;
                 }
-            },
-        );
-        Ok(stream::iter(first).chain(live))
+                let still = live.borrow_and_update().as_ref().is_some_and(|viewer| {
+                    viewer
+                        .scope(&cluster_name)
+                        .is_some_and(|now| match &namespace {
+                            Some(ns) => now.covers(ns),
+                            None => now.includes(&scope),
+                        })
+                });
+                if !still {
+                    let _ = revoke.send(AppError::Forbidden(
+                        "your grants no longer cover this subscription",
+                    ));
+                    return;
+                }
+            }
+        };
+        // Only a revocation sends: a stream that ends by itself drops the sender.
+        let ended = stream::once(revoked_with)
+            .filter_map(|revoked| std::future::ready(revoked.ok().map(|err| Err(err).gql())));
+        Ok(changes.take_until(revoked).chain(ended).boxed())
     }
 }

@@ -3,48 +3,25 @@
 //! [`User`] is defined here, not derived on the entity, so the password hash and
 //! internal columns can never leak into the schema.
 
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::user;
 
-use super::{ClientAddr, GqlResultExt, app, viewer};
+use super::{GqlResultExt, RequestMeta, app, viewer};
 use crate::{
-    auth::Role as AuthRole,
+    audit::{self, Action, Event, Origin},
+    auth::{self, Role},
     error::{AppError, ErrorCode},
     metrics::LoginFailure,
     users::{self, NewUser, UserChanges},
 };
 
-/// A user's role.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// May create and change any user.
-    Admin,
-    /// May read, and change their own e-mail address and password.
-    User,
-}
-
-impl From<Role> for AuthRole {
-    fn from(role: Role) -> Self {
-        match role {
-            Role::Admin => AuthRole::Admin,
-            Role::User => AuthRole::User,
-        }
-    }
-}
-
-impl From<AuthRole> for Role {
-    fn from(role: AuthRole) -> Self {
-        match role {
-            AuthRole::Admin => Role::Admin,
-            AuthRole::User => Role::User,
-        }
-    }
-}
-
 /// A gateway user.
 #[derive(SimpleObject, Debug, Clone)]
+#[graphql(complex)]
 pub struct User {
+    #[graphql(skip)]
+    id: i64,
     /// Unique name (unique regardless of case).
     pub name: String,
     /// E-mail address.
@@ -60,12 +37,64 @@ pub struct User {
 impl From<user::Model> for User {
     fn from(model: user::Model) -> Self {
         User {
-            role: AuthRole::from_stored(&model.role).into(),
+            id: model.id,
+            role: Role::from_stored(&model.role),
             name: model.name,
             email: model.email,
             create_time: model.create_time.and_utc(),
             update_time: model.update_time.and_utc(),
         }
+    }
+}
+
+/// A grant: what a user may read.
+#[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// A cluster name, or `*` for every cluster (present and future).
+    pub cluster: String,
+    /// One namespace, or null for the whole cluster.
+    pub namespace: Option<String>,
+}
+
+/// A grant to give.
+#[derive(InputObject, Debug, Clone)]
+pub struct GrantInput {
+    /// A cluster name (it need not be configured yet), or `*` for every cluster.
+    pub cluster: String,
+    /// One namespace (a DNS-1123 label), or null for the whole cluster.
+    pub namespace: Option<String>,
+}
+
+impl From<&auth::Grant> for Grant {
+    fn from(grant: &auth::Grant) -> Self {
+        Grant {
+            cluster: grant.cluster.clone(),
+            namespace: grant.namespace.clone(),
+        }
+    }
+}
+
+#[ComplexObject]
+impl User {
+    /// What the user may read (admins read everything whatever their grants).
+    /// Visible to admins and to the user themself.
+    async fn grants(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Grant>> {
+        let viewer = viewer(ctx).gql()?;
+        if !(viewer.is_admin() || viewer.id == self.id) {
+            return Err(AppError::Forbidden("only admins see other users' grants")).gql();
+        }
+        let grants = users::grants_of(&app(ctx).db, self.id).await.gql()?;
+        Ok(grants.iter().map(Grant::from).collect())
+    }
+}
+
+/// Who acts and from where, for the audit trail.
+pub(crate) fn origin(ctx: &Context<'_>, actor: Option<&str>) -> Origin {
+    let meta = ctx.data_opt::<RequestMeta>().cloned().unwrap_or_default();
+    Origin {
+        actor: actor.map(str::to_owned),
+        client: meta.client,
+        request_id: meta.request_id,
     }
 }
 
@@ -159,23 +188,41 @@ impl UserMutation {
         password: String,
     ) -> async_graphql::Result<LoginPayload> {
         let state = app(ctx);
-        let client = ctx.data_opt::<ClientAddr>().map(|client| client.0);
+        let client = ctx.data_opt::<RequestMeta>().and_then(|meta| meta.client);
         if let Err(err) = state.login_limiter.check(&name, client) {
             state.metrics.login_failure(LoginFailure::RateLimited);
             // Quoted and cut short: the name is whatever the client typed.
             let shown: String = name.chars().take(64).collect();
             tracing::warn!(user = ?shown, client = ?client, "sign-in refused by the rate limit");
+            let event = Event {
+                origin: origin(ctx, Some(&name)),
+                action: Action::Login,
+                target: Some(shown),
+                outcome: err.code(),
+                detail: None,
+            };
+            audit::record(&state.db, event).await.gql()?;
             return Err(err).gql();
         }
-        let user = users::authenticate_password(&state.db, &state.passwords, &name, &password)
+        let signed_in = users::authenticate_password(&state.db, &state.passwords, &name, &password)
             .await
-            .inspect_err(|err| {
-                if err.code() == ErrorCode::Unauthorized {
-                    state.metrics.login_failure(LoginFailure::BadCredentials);
-                }
-            })
-            .gql()?;
-        let (token, expires_at) = state.jwt.issue(user.id, user.token_generation).gql()?;
+            .and_then(|user| state.auth.keys().issue(user.id, user.token_generation));
+        let outcome = signed_in
+            .as_ref()
+            .map_or_else(AppError::code, |_| ErrorCode::Success);
+        if outcome == ErrorCode::Unauthorized {
+            state.metrics.login_failure(LoginFailure::BadCredentials);
+        }
+        // One insert, whatever the outcome; a password never enters it.
+        let event = Event {
+            origin: origin(ctx, Some(&name)),
+            action: Action::Login,
+            target: Some(name.chars().take(64).collect()),
+            outcome,
+            detail: None,
+        };
+        audit::record(&state.db, event).await.gql()?;
+        let (token, expires_at) = signed_in.gql()?;
         Ok(LoginPayload { token, expires_at })
     }
 
@@ -194,12 +241,17 @@ impl UserMutation {
             name: input.name,
             email: input.email,
             password: input.password,
-            role: input.role.map(Into::into),
+            role: input.role,
         };
-        users::create_user(&state.db, &state.passwords, new)
-            .await
-            .map(User::from)
-            .gql()
+        users::create_user(
+            &state.db,
+            &state.passwords,
+            &origin(ctx, Some(&viewer.name)),
+            new,
+        )
+        .await
+        .map(User::from)
+        .gql()
     }
 
     /// Changes a user: admins may change anyone, users only themselves, and only
@@ -215,13 +267,41 @@ impl UserMutation {
         let changes = UserChanges {
             email: input.email,
             password: input.password,
-            role: input.role.map(Into::into),
+            role: input.role,
         };
-        users::update_user(&state.db, &state.passwords, viewer, &name, changes)
+        let origin = origin(ctx, Some(&viewer.name));
+        users::update_user(&state.db, &state.passwords, viewer, &origin, &name, changes)
             .await
             // Tokens are checked against the new password and role from now on.
-            .inspect(|updated| state.sessions.forget(updated.id))
+            .inspect(|updated| state.auth.forget(updated.id))
             .map(User::from)
             .gql()
+    }
+
+    /// Replaces a user's grants (admins only). Cluster and namespace names are
+    /// checked; a cluster need not be configured yet. Takes effect at once on
+    /// this gateway and within seconds on other replicas.
+    async fn set_grants(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        grants: Vec<GrantInput>,
+    ) -> async_graphql::Result<User> {
+        let viewer = viewer(ctx).gql()?;
+        let state = app(ctx);
+        let grants = grants
+            .into_iter()
+            .map(|g| auth::Grant {
+                cluster: g.cluster,
+                namespace: g.namespace,
+            })
+            .collect();
+        let origin = origin(ctx, Some(&viewer.name));
+        let (user, _) = users::set_grants(&state.db, viewer, &origin, &name, grants)
+            .await
+            .gql()?;
+        // The user's next request reads the new grants.
+        state.auth.forget(user.id);
+        Ok(User::from(user))
     }
 }

@@ -7,8 +7,10 @@
 //! with 4401; no `connection_init` within [`INIT_TIMEOUT`] with 4408.
 //!
 //! The token is checked again for every operation (so the viewer's role and
-//! the loaders are current), and every [`RECHECK_EVERY`] while the connection
-//! lives: a password change or a deleted user closes it with 4403. When the
+//! the loaders are current), and every `OSP_WS_RECHECK` (15 s by default) while
+//! the connection lives: a password change or a deleted user closes it with
+//! 4403, and a subscription whose reads the user's grants no longer cover ends
+//! with a Forbidden error. When the
 //! token expires, the connection is closed with 4401 at that moment, as HTTP
 //! requests would then be answered TokenExpired.
 
@@ -37,11 +39,10 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use super::{
-    ClientAddr, Executor, authenticate_token, check_query_size,
+    Executor, LiveViewer, RequestMeta, check_query_size,
     error::{error_only, fill_missing_codes},
-    session,
 };
-use crate::auth::viewer::Rejection;
+use crate::auth::{Rejection, Viewer, bearer_token};
 
 /// Close code for a token that has expired.
 pub const CLOSE_TOKEN_EXPIRED: u16 = 4401;
@@ -51,8 +52,6 @@ pub const CLOSE_FORBIDDEN: u16 = 4403;
 pub const CLOSE_INIT_TIMEOUT: u16 = 4408;
 /// How long a client may take to send `connection_init`.
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often an open connection's token is checked again.
-pub const RECHECK_EVERY: Duration = Duration::from_secs(15);
 /// Largest WebSocket message accepted (a GraphQL operation with variables).
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 
@@ -78,7 +77,11 @@ pub async fn graphql_ws(
         )
             .into_response();
     };
-    let client = connect_info.map(|Extension(ConnectInfo(addr))| ClientAddr(addr.ip()));
+    let client = RequestMeta {
+        client: connect_info.map(|Extension(ConnectInfo(addr))| addr.ip()),
+        request_id: None,
+        read_audited: false,
+    };
     upgrade
         .protocols([protocol.sec_websocket_protocol()])
         .max_message_size(MAX_MESSAGE_BYTES)
@@ -86,14 +89,11 @@ pub async fn graphql_ws(
 }
 
 fn token_of(payload: &Value) -> Option<String> {
-    let header = ["Authorization", "authorization"]
+    let credential = ["Authorization", "authorization"]
         .iter()
         .find_map(|key| payload.get(key).and_then(Value::as_str));
-    if let Some(header) = header {
-        return header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(|t| t.trim().to_owned());
+    if let Some(credential) = credential {
+        return bearer_token(credential).map(str::to_owned);
     }
     payload
         .get("token")
@@ -106,7 +106,9 @@ fn token_of(payload: &Value) -> Option<String> {
 struct Session {
     executor: Executor,
     token: Arc<OnceLock<String>>,
-    client: Option<ClientAddr>,
+    client: RequestMeta,
+    /// The viewer as the connection's last re-check found it.
+    live: watch::Receiver<Option<Viewer>>,
 }
 
 impl Session {
@@ -115,10 +117,13 @@ impl Session {
             return Err(error_only(&err));
         }
         let auth = match self.token.get() {
-            Some(token) => authenticate_token(self.executor.state(), token).await,
+            Some(token) => self.executor.state().auth.from_token(token).await,
             None => crate::auth::Auth::Anonymous,
         };
-        Ok(self.executor.with_request_data(request, self.client, auth))
+        let request = request.data(LiveViewer(self.live.clone()));
+        Ok(self
+            .executor
+            .with_request_data(request, self.client.clone(), auth))
     }
 }
 
@@ -166,7 +171,7 @@ async fn serve(
     executor: Executor,
     socket: WebSocket,
     protocol: WebSocketProtocols,
-    client: Option<ClientAddr>,
+    client: RequestMeta,
 ) {
     let (mut sink, incoming) = socket.split();
     let incoming = incoming
@@ -181,10 +186,12 @@ async fn serve(
 
     let state = executor.state().clone();
     let token = Arc::new(OnceLock::new());
+    let (live_tx, live) = watch::channel::<Option<Viewer>>(None);
     let session_runner = Session {
         executor,
         token: token.clone(),
         client,
+        live,
     };
     let (expiry_tx, mut expiry_rx) = watch::channel::<Option<DateTime<Utc>>>(None);
     let refusal: Arc<std::sync::Mutex<Option<(u16, &'static str)>>> = Arc::default();
@@ -205,7 +212,7 @@ async fn serve(
                     "missing token: send {\"Authorization\": \"Bearer <token>\"} in connection_init",
                 ));
             };
-            match session(&state, &presented).await {
+            match state.auth.session(&presented).await {
                 // Within the clock leeway the token still verifies, but the
                 // connection would be closed at once: refuse it plainly.
                 Ok((_, expires)) if expires <= Utc::now() => {
@@ -252,8 +259,8 @@ async fn serve(
         (CLOSE_TOKEN_EXPIRED, "token expired")
     };
     let mut expired = std::pin::pin!(expired);
-    let mut recheck =
-        tokio::time::interval_at(tokio::time::Instant::now() + RECHECK_EVERY, RECHECK_EVERY);
+    let every = state.config.ws_recheck_every;
+    let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
 
     loop {
         tokio::select! {
@@ -280,7 +287,7 @@ async fn serve(
             }
             _ = recheck.tick() => {
                 let Some(presented) = token.get() else { continue };
-                match session(&state, presented).await {
+                match state.auth.session(presented).await {
                     Err(Rejection::Expired) => {
                         close(&mut sink, CLOSE_TOKEN_EXPIRED, "token expired".to_owned()).await;
                         return;
@@ -289,8 +296,12 @@ async fn serve(
                         close(&mut sink, CLOSE_FORBIDDEN, "token no longer valid".to_owned()).await;
                         return;
                     }
+                    // Subscriptions whose reads the grants no longer cover end.
+                    Ok((viewer, _)) => {
+                        live_tx.send_replace(Some(viewer));
+                    }
                     // The user store is down: keep serving; the next check decides.
-                    Ok(_) | Err(Rejection::Unavailable) => {}
+                    Err(Rejection::Unavailable) => {}
                 }
             }
         }

@@ -7,6 +7,7 @@
 pub mod cache;
 pub mod clusters;
 pub mod entry;
+pub mod events;
 pub mod names;
 pub mod pods;
 pub mod summary;

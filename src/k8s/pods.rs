@@ -3,7 +3,7 @@
 //!
 //! Names are checked before anything is sent; lists are read in pages.
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use k8s_openapi::api::{
     apps::v1::ReplicaSet,
@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 
 use super::{
     Cluster,
-    cache::{CacheVersion, Subscription},
+    cache::CacheVersion,
     entry::{NodeEntry, PodEntry, ReplicaSetEntry},
     names::{validate_name_filter, validate_namespace, validate_pod_name},
 };
@@ -33,11 +33,14 @@ pub struct PodList {
 }
 
 /// Pods of a namespace (`None`: every namespace) whose name contains
-/// `name_filter`, ordered by namespace and name.
+/// `name_filter`, ordered by namespace and name, of the namespaces for which
+/// `visible` holds (the caller's grants: a list is filtered, never fetched
+/// namespace by namespace).
 pub async fn list_pods(
     cluster: &Cluster,
     namespace: Option<&str>,
     name_filter: Option<&str>,
+    visible: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<PodList, AppError> {
     if let Some(namespace) = namespace {
         validate_namespace("namespace", namespace)?;
@@ -47,7 +50,9 @@ pub async fn list_pods(
     }
     let filter = name_filter.filter(|f| !f.is_empty());
     let keep = |ns: &str, name: &str| {
-        namespace.is_none_or(|wanted| wanted == ns) && filter.is_none_or(|f| name.contains(f))
+        namespace.is_none_or(|wanted| wanted == ns)
+            && visible(ns)
+            && filter.is_none_or(|f| name.contains(f))
     };
     if let Some(snapshot) = cluster
         .cache()
@@ -150,32 +155,6 @@ pub async fn list_replicasets(
         .into_iter()
         .map(|set| Arc::new(ReplicaSetEntry::new(set)))
         .collect())
-}
-
-/// Subscribes to pod changes after `since` (a version from a list or an
-/// earlier event; `None`: from now). Needs the watch cache; waits up to the
-/// cluster timeout for its first sync.
-pub async fn subscribe_pods(
-    cluster: &Cluster,
-    since: Option<&str>,
-) -> Result<Subscription<PodEntry>, AppError> {
-    let Some(cache) = cluster.cache() else {
-        return Err(AppError::invalid(
-            "cluster",
-            "live pod events need the watch cache, which is switched off (OSP_POD_CACHE=off)",
-        ));
-    };
-    let deadline = tokio::time::Instant::now() + cluster.timeout();
-    while !cache.pods.fresh() {
-        if tokio::time::Instant::now() >= deadline {
-            return Err(AppError::ClusterUnavailable {
-                cluster: cluster.name.clone(),
-                reason: "its pods could not be watched",
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(cache.pods.subscribe(since))
 }
 
 async fn list_all<K>(cluster: &Cluster, api: &Api<K>) -> Result<Vec<K>, AppError>

@@ -10,7 +10,7 @@ use axum::{
         Path, Query, State,
         rejection::{PathRejection, QueryRejection},
     },
-    http::{HeaderMap, header},
+    http::HeaderMap,
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
@@ -29,7 +29,11 @@ use super::{
     input::path_error,
     openapi::{ListPodsErrors, PodErrors},
 };
-use crate::{error::AppError, graphql::Executor};
+use crate::{
+    auth::Auth,
+    error::AppError,
+    graphql::{Executor, RequestMeta},
+};
 
 const PODS_VERSION: &str = "query Version($cluster: String!, $namespace: String) { \
     podsVersion(cluster: $cluster, namespace: $namespace) viewerScope }";
@@ -38,6 +42,9 @@ const LIST_PODS: &str = "query Pods($cluster: String!, $namespace: String, $name
     name namespace restarts ready controlled qos created status nodeName podIP \
     containers { name image status reason ready restarts } \
     initContainers { name image status reason ready restarts } } } }";
+const POD_CHECK: &str = "query Pod($cluster: String!, $namespace: String!, $name: String!) { \
+    podsVersion(cluster: $cluster, namespace: $namespace) viewerScope \
+    pod(cluster: $cluster, namespace: $namespace, name: $name) { name } }";
 const POD_JSON: &str = "query Pod($cluster: String!, $namespace: String!, $name: String!) { \
     podsVersion(cluster: $cluster, namespace: $namespace) \
     pod(cluster: $cluster, namespace: $namespace, name: $name) { json } }";
@@ -199,27 +206,40 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.is_empty())
 }
 
-fn request(document: &str, variables: &Value) -> Request {
-    Request::new(document).variables(Variables::from_json(variables.clone()))
+/// Who runs a route's documents: the request's origin and viewer, checked
+/// once for the whole request.
+#[derive(Clone)]
+struct Caller {
+    executor: Executor,
+    meta: RequestMeta,
+    auth: Auth,
+}
+
+impl Caller {
+    async fn run(&self, document: &str, variables: &Value) -> async_graphql::Response {
+        let request = Request::new(document).variables(Variables::from_json(variables.clone()));
+        self.executor
+            .execute(self.meta.clone(), self.auth.clone(), request)
+            .await
+    }
 }
 
 /// Runs a pod route: 304 or a reused body when the cache has not changed
 /// since, else `render` (which returns the answer and the version it reflects).
+/// `check` is the small document that authorises the request and reads the
+/// version (and, for one pod, records the read).
 async fn conditional_get(
-    executor: &Executor,
+    caller: &Caller,
     headers: &HeaderMap,
     rendered: &RenderedBodies,
     key: String,
-    scope: Value,
+    check: (&str, Value),
     render: impl AsyncFnOnce() -> (Response, Option<String>),
 ) -> Response {
-    let authorization = headers.get(header::AUTHORIZATION);
-    let answer = executor
-        .execute(authorization, request(PODS_VERSION, &scope))
-        .await;
+    let answer = caller.run(check.0, &check.1).await;
     if !answer.errors.is_empty() {
         // Not allowed, unknown cluster, bad input...: the usual envelope.
-        return from_graphql(answer, "podsVersion", |v: Value| Ok(v));
+        return from_graphql(answer, "podsVersion", Ok::<Value, AppError>);
     }
     let version = string_at(&answer, &["podsVersion"]);
     // What the viewer may see is part of what the answer depends on.
@@ -269,6 +289,8 @@ async fn conditional_get(
 pub async fn list(
     State(executor): State<Executor>,
     Extension(rendered): Extension<Arc<RenderedBodies>>,
+    meta: RequestMeta,
+    auth: Auth,
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
     filter: Result<Query<PodFilter>, QueryRejection>,
@@ -282,16 +304,19 @@ pub async fn list(
     });
     let scope = json!({ "cluster": variables["cluster"], "namespace": variables["namespace"] });
     let key = format!("list {variables}");
-    let authorization = headers.get(header::AUTHORIZATION).cloned();
+    let caller = Caller {
+        executor,
+        meta,
+        auth,
+    };
     let render = async || {
-        let response = executor
-            .execute(authorization.as_ref(), request(LIST_PODS, &variables))
-            .await;
+        let response = caller.run(LIST_PODS, &variables).await;
         let version = string_at(&response, &["podList", "version"]);
         let answer = from_graphql(response, "podList", |list: PodListData| Ok(list.items));
         (answer, version)
     };
-    Ok(conditional_get(&executor, &headers, &rendered, key, scope, render).await)
+    let check = (PODS_VERSION, scope);
+    Ok(conditional_get(&caller, &headers, &rendered, key, check, render).await)
 }
 
 /// `GET /osp/api/pods/{cluster}/{namespace}/{name}?output=json|yaml`.
@@ -318,6 +343,8 @@ pub async fn list(
 pub async fn detail(
     State(executor): State<Executor>,
     Extension(rendered): Extension<Arc<RenderedBodies>>,
+    meta: RequestMeta,
+    auth: Auth,
     headers: HeaderMap,
     path: Result<Path<(String, String, String)>, PathRejection>,
     output: Result<Query<PodOutput>, QueryRejection>,
@@ -329,13 +356,22 @@ pub async fn detail(
         OutputFormat::Yaml => (POD_YAML, "yaml"),
     };
     let variables = json!({ "cluster": cluster, "namespace": namespace, "name": name });
-    let scope = json!({ "cluster": cluster, "namespace": namespace });
     let key = format!("{field} {variables}");
-    let authorization = headers.get(header::AUTHORIZATION).cloned();
+    let caller = Caller {
+        executor,
+        meta,
+        auth,
+    };
+    // The check has recorded the read; the render must not record it again.
+    let render_caller = Caller {
+        meta: RequestMeta {
+            read_audited: true,
+            ..caller.meta.clone()
+        },
+        ..caller.clone()
+    };
     let render = async || {
-        let response = executor
-            .execute(authorization.as_ref(), request(document, &variables))
-            .await;
+        let response = render_caller.run(document, &variables).await;
         let version = string_at(&response, &["podsVersion"]);
         let answer = from_graphql(response, "pod", |mut pod: Map<String, Value>| {
             serde_json::from_value::<PodDocument>(pod.remove(field).unwrap_or(Value::Null))
@@ -343,7 +379,10 @@ pub async fn detail(
         });
         (answer, version)
     };
-    Ok(conditional_get(&executor, &headers, &rendered, key, scope, render).await)
+    // The check reads the pod too, so every read is authorised, answers
+    // PodNotFound and is audited even when a kept body or a 304 answers it.
+    let check = (POD_CHECK, variables.clone());
+    Ok(conditional_get(&caller, &headers, &rendered, key, check, render).await)
 }
 
 /// The string at `path` in a successful response's data.

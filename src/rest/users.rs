@@ -1,15 +1,11 @@
 //! `/osp/api/users` and `/osp/api/login`, translated to GraphQL.
 
-use std::net::SocketAddr;
-
 use async_graphql::{Request, Variables};
 use axum::{
-    Extension,
     extract::{
-        ConnectInfo, Path, Query, State,
+        Path, Query, State,
         rejection::{PathRejection, QueryRejection},
     },
-    http::{HeaderMap, header},
     response::Response,
 };
 use chrono::DateTime;
@@ -23,8 +19,9 @@ use super::{
     openapi::{CreateUserErrors, ListUsersErrors, LoginErrors, UpdateUserErrors},
 };
 use crate::{
+    auth::{Auth, Role},
     error::AppError,
-    graphql::{ClientAddr, Executor},
+    graphql::{Executor, RequestMeta},
 };
 
 const CREATE_USER: &str =
@@ -38,34 +35,23 @@ fn request(document: &str, variables: Value) -> Request {
     Request::new(document).variables(Variables::from_json(variables))
 }
 
-/// A user's role, as REST spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// May create and change any user.
-    Admin,
-    /// May change only their own e-mail address and password.
-    User,
+/// Reads the optional `role` field (`admin` or `user`; upper case is accepted too).
+fn read_role(body: &JsonObject) -> Result<Option<Role>, AppError> {
+    match body.optional("role")?.as_deref() {
+        None => Ok(None),
+        Some("admin" | "ADMIN") => Ok(Some(Role::Admin)),
+        Some("user" | "USER") => Ok(Some(Role::User)),
+        Some(_) => Err(AppError::invalid("role", "must be admin or user")),
+    }
 }
 
-impl Role {
-    /// Reads the optional `role` field (upper case is accepted too).
-    fn read(body: &JsonObject) -> Result<Option<Role>, AppError> {
-        match body.optional("role")?.as_deref() {
-            None => Ok(None),
-            Some("admin" | "ADMIN") => Ok(Some(Role::Admin)),
-            Some("user" | "USER") => Ok(Some(Role::User)),
-            Some(_) => Err(AppError::invalid("role", "must be admin or user")),
-        }
-    }
-
-    /// The GraphQL enum value.
-    fn graphql(self) -> &'static str {
-        match self {
-            Role::Admin => "ADMIN",
-            Role::User => "USER",
-        }
-    }
+/// The role as a GraphQL variable value (the enum's name, `ADMIN`/`USER`).
+fn role_variable(role: Option<Role>) -> Value {
+    role.map_or(Value::Null, |role| {
+        async_graphql::InputType::to_value(&role)
+            .into_json()
+            .unwrap_or_default()
+    })
 }
 
 /// Body of `POST /osp/api/users`.
@@ -93,7 +79,7 @@ impl CreateUserRequest {
             name: body.required("name")?,
             email: body.required("email")?,
             password: body.required("password")?,
-            role: Role::read(body)?,
+            role: read_role(body)?,
         })
     }
 }
@@ -112,7 +98,8 @@ impl CreateUserRequest {
 )]
 pub async fn create(
     State(executor): State<Executor>,
-    headers: HeaderMap,
+    meta: RequestMeta,
+    auth: Auth,
     body: Result<JsonObject, AppError>,
 ) -> Result<Response, AppError> {
     let body = CreateUserRequest::read(&body?)?;
@@ -120,13 +107,10 @@ pub async fn create(
         "name": body.name,
         "email": body.email,
         "password": body.password,
-        "role": body.role.map(Role::graphql),
+        "role": role_variable(body.role),
     });
     let response = executor
-        .execute(
-            headers.get(header::AUTHORIZATION),
-            request(CREATE_USER, json!({ "input": input })),
-        )
+        .execute(meta, auth, request(CREATE_USER, json!({ "input": input })))
         .await;
     Ok(from_graphql(response, "createUser", |_: Value| Ok(NoData)))
 }
@@ -186,13 +170,15 @@ struct GqlUser {
 )]
 pub async fn list(
     State(executor): State<Executor>,
-    headers: HeaderMap,
+    meta: RequestMeta,
+    auth: Auth,
     filter: Result<Query<UserFilter>, QueryRejection>,
 ) -> Result<Response, AppError> {
     let Query(filter) = filter.map_err(|e| AppError::invalid("query", e.body_text()))?;
     let response = executor
         .execute(
-            headers.get(header::AUTHORIZATION),
+            meta,
+            auth,
             request(LIST_USERS, json!({ "name": filter.name })),
         )
         .await;
@@ -234,7 +220,7 @@ impl UpdateUserRequest {
         let request = UpdateUserRequest {
             email: body.optional("email")?,
             password: body.optional("password")?,
-            role: Role::read(body)?,
+            role: read_role(body)?,
         };
         if request.email.is_none() && request.password.is_none() && request.role.is_none() {
             return Err(AppError::invalid(
@@ -262,7 +248,8 @@ impl UpdateUserRequest {
 )]
 pub async fn update(
     State(executor): State<Executor>,
-    headers: HeaderMap,
+    meta: RequestMeta,
+    auth: Auth,
     path: Result<Path<String>, PathRejection>,
     body: Result<JsonObject, AppError>,
 ) -> Result<Response, AppError> {
@@ -271,11 +258,12 @@ pub async fn update(
     let input = json!({
         "email": body.email,
         "password": body.password,
-        "role": body.role.map(Role::graphql),
+        "role": role_variable(body.role),
     });
     let response = executor
         .execute(
-            headers.get(header::AUTHORIZATION),
+            meta,
+            auth,
             request(UPDATE_USER, json!({ "name": name, "input": input })),
         )
         .await;
@@ -327,19 +315,14 @@ pub struct LoginData {
 )]
 pub async fn login(
     State(executor): State<Executor>,
-    connect_info: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
+    meta: RequestMeta,
+    auth: Auth,
     body: Result<JsonObject, AppError>,
 ) -> Result<Response, AppError> {
     let body = LoginRequest::read(&body?)?;
     let variables = json!({ "name": body.name, "password": body.password });
-    let client = connect_info.map(|Extension(ConnectInfo(addr))| ClientAddr(addr.ip()));
     let response = executor
-        .execute_from(
-            client,
-            headers.get(header::AUTHORIZATION),
-            request(LOGIN, variables),
-        )
+        .execute(meta, auth, request(LOGIN, variables))
         .await;
     Ok(from_graphql(response, "login", |login: LoginData| {
         Ok(login)

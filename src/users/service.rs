@@ -1,18 +1,20 @@
 //! User queries and rules over SeaORM.
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};
-use entity::user;
+use entity::{grant, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, SqlErr, sea_query::LikeExpr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait, sea_query::LikeExpr,
 };
 
 use super::validate::{
     MAX_NAME_LEN, MAX_PASSWORD_LEN, name_key, validate_email, validate_name, validate_password,
 };
 use crate::{
-    auth::{Passwords, Role, Viewer},
-    error::{AppError, BAD_CREDENTIALS},
+    audit::{self, Action, Event, Origin},
+    auth::{Grant, Grants, Passwords, Role, Viewer},
+    error::{AppError, BAD_CREDENTIALS, ErrorCode},
+    k8s::names::validate_namespace,
 };
 
 /// A user to create.
@@ -55,10 +57,12 @@ fn map_insert_error(err: DbErr, name: &str) -> AppError {
     }
 }
 
-/// Creates a user. The caller has checked that the viewer may.
+/// Creates a user, recording it in the audit trail in the same transaction.
+/// The caller has checked that the viewer may.
 pub async fn create_user(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     passwords: &Passwords,
+    origin: &Origin,
     new: NewUser,
 ) -> Result<user::Model, AppError> {
     check("name", validate_name(&new.name))?;
@@ -81,10 +85,23 @@ pub async fn create_user(
         update_time: Set(time),
         ..Default::default()
     };
+    let role = new.role.unwrap_or(Role::User);
+    let txn = db.begin().await?;
     // The unique index settles races between concurrent creators of one name.
-    row.insert(db)
+    let created = row
+        .insert(&txn)
         .await
-        .map_err(|err| map_insert_error(err, &new.name))
+        .map_err(|err| map_insert_error(err, &new.name))?;
+    let event = Event {
+        origin: origin.clone(),
+        action: Action::UserCreated,
+        target: Some(created.name.clone()),
+        outcome: ErrorCode::Success,
+        detail: Some(format!("role: {}", role.as_str())),
+    };
+    audit::record(&txn, event).await?;
+    txn.commit().await?;
+    Ok(created)
 }
 
 /// Lists users whose name contains `filter` (a literal substring, compared
@@ -134,11 +151,13 @@ pub async fn find_by_id(
 }
 
 /// Changes a user on behalf of `viewer`: admins may change anyone (and roles),
-/// users only their own e-mail address and password.
+/// users only their own e-mail address and password. The change and its audit
+/// event are written in one transaction.
 pub async fn update_user(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     passwords: &Passwords,
     viewer: &Viewer,
+    origin: &Origin,
     name: &str,
     changes: UserChanges,
 ) -> Result<user::Model, AppError> {
@@ -173,21 +192,135 @@ pub async fn update_user(
     }
 
     let generation = current.token_generation;
+    let target = current.name.clone();
+    let mut fields = Vec::new();
     let mut row: user::ActiveModel = current.into();
     if let Some(email) = changes.email {
         row.email = Set(email);
+        fields.push("email");
     }
     if let Some(password) = changes.password {
         row.password_hash = Set(passwords.hash(password).await?);
         row.token_generation = Set(generation.wrapping_add(1));
+        fields.push("password");
     }
     if let Some(role) = changes.role {
         row.role = Set(role.as_str().to_owned());
+        fields.push("role");
     }
     if row.is_changed() {
         row.update_time = Set(now());
     }
-    Ok(row.update(db).await?)
+    let txn = db.begin().await?;
+    let updated = row.update(&txn).await?;
+    let event = Event {
+        origin: origin.clone(),
+        action: Action::UserUpdated,
+        target: Some(target),
+        outcome: ErrorCode::Success,
+        // Which fields, never their values.
+        detail: Some(format!("fields: {}", fields.join(", "))),
+    };
+    audit::record(&txn, event).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Replaces a user's grants (admins only), recording it in the same
+/// transaction. Cluster names are checked for shape only, so a grant may
+/// precede its cluster.
+pub async fn set_grants(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    origin: &Origin,
+    name: &str,
+    grants: Vec<Grant>,
+) -> Result<(user::Model, Grants), AppError> {
+    if !viewer.can_administer() {
+        return Err(AppError::Forbidden("only an admin may set grants"));
+    }
+    check("name", validate_name(name))?;
+    if grants.len() > MAX_GRANTS {
+        return Err(AppError::invalid(
+            "grants",
+            format!("at most {MAX_GRANTS} grants per user"),
+        ));
+    }
+    for grant in &grants {
+        validate_grant_cluster(&grant.cluster)?;
+        if let Some(namespace) = &grant.namespace {
+            validate_namespace("namespace", namespace)?;
+        }
+    }
+    let grants = Grants::new(grants);
+    let Some(user) = find_by_key(db, &name_key(name)).await? else {
+        return Err(AppError::UserNotFound(name.to_owned()));
+    };
+    let txn = db.begin().await?;
+    grant::Entity::delete_many()
+        .filter(grant::Column::UserId.eq(user.id))
+        .exec(&txn)
+        .await?;
+    let rows: Vec<grant::ActiveModel> = grants
+        .iter()
+        .map(|g| grant::ActiveModel {
+            user_id: Set(user.id),
+            cluster: Set(g.cluster.clone()),
+            namespace: Set(g.namespace.clone()),
+            ..Default::default()
+        })
+        .collect();
+    if !rows.is_empty() {
+        grant::Entity::insert_many(rows).exec(&txn).await?;
+    }
+    let event = Event {
+        origin: origin.clone(),
+        action: Action::GrantsSet,
+        target: Some(user.name.clone()),
+        outcome: ErrorCode::Success,
+        detail: Some(describe_grants(&grants)),
+    };
+    audit::record(&txn, event).await?;
+    txn.commit().await?;
+    Ok((user, grants))
+}
+
+/// The grants of the user `user_id`.
+pub async fn grants_of(db: &impl ConnectionTrait, user_id: i64) -> Result<Grants, AppError> {
+    Ok(Grants::new(crate::auth::grants::load(db, user_id).await?))
+}
+
+/// Grants per user at most.
+pub const MAX_GRANTS: usize = 200;
+
+/// `cluster/namespace` (`*` for a whole cluster) of each grant, for the audit
+/// trail.
+fn describe_grants(grants: &Grants) -> String {
+    let listed: Vec<String> = grants
+        .iter()
+        .map(|g| format!("{}/{}", g.cluster, g.namespace.as_deref().unwrap_or("*")))
+        .collect();
+    if listed.is_empty() {
+        "none".to_owned()
+    } else {
+        listed.join(", ")
+    }
+}
+
+/// A cluster name in a grant: `*`, or a kubeconfig context name (1-253
+/// printable characters without spaces).
+fn validate_grant_cluster(cluster: &str) -> Result<(), AppError> {
+    let ok = !cluster.is_empty()
+        && cluster.len() <= 253
+        && cluster.chars().all(|c| c.is_ascii_graphic());
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "cluster",
+            "must be * or 1-253 printable characters without spaces",
+        ))
+    }
 }
 
 async fn count_admins(db: &impl ConnectionTrait) -> Result<u64, AppError> {
@@ -227,7 +360,7 @@ pub async fn authenticate_password(
 /// Creates the first admin when the user table is empty. Returns the generated
 /// password when none was given, so the caller can show it once.
 pub async fn bootstrap_admin(
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     passwords: &Passwords,
     name: &str,
     password: Option<&str>,
@@ -243,7 +376,7 @@ pub async fn bootstrap_admin(
         password: password.to_owned(),
         role: Some(Role::Admin),
     };
-    match create_user(db, passwords, new).await {
+    match create_user(db, passwords, &Origin::default(), new).await {
         Ok(_) => Ok(generated),
         // Another replica bootstrapped at the same moment.
         Err(AppError::UserAlreadyExists(_)) => Ok(None),

@@ -82,11 +82,11 @@ impl Live {
     }
 }
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A graphql-transport-ws client.
-async fn connect(app: &TestApp, payload: Value) -> Socket {
+pub(crate) async fn connect(app: &TestApp, payload: Value) -> Socket {
     let mut request = format!("ws://{}/graphql/ws", app.addr)
         .into_client_request()
         .expect("request");
@@ -105,7 +105,7 @@ async fn connect(app: &TestApp, payload: Value) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+pub(crate) async fn send(socket: &mut Socket, message: Value) {
     socket
         .send(Message::text(message.to_string()))
         .await
@@ -113,7 +113,7 @@ async fn send(socket: &mut Socket, message: Value) {
 }
 
 /// The next protocol message, skipping pings; `Err` carries a close frame.
-async fn next(socket: &mut Socket) -> Result<Value, (u16, String)> {
+pub(crate) async fn next(socket: &mut Socket) -> Result<Value, (u16, String)> {
     loop {
         let message = tokio::time::timeout(PATIENCE, socket.next())
             .await

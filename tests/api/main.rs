@@ -3,7 +3,9 @@
 //!
 //! Database tests run on SQLite, PostgreSQL and MariaDB (see `helpers::Backend`).
 
+mod audit;
 mod deploy;
+mod grants;
 mod graphql;
 mod helpers;
 mod live;

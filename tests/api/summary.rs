@@ -1,5 +1,5 @@
 //! Checks `summary::summarize` against the 27 real Pod documents in
-//! `shared/fixtures/pods` (see SOURCES.md there). Every expected value below was derived
+//! `tests/fixtures/pods` (see SOURCES.md there). Every expected value below was derived
 //! by hand from the document and upstream `printPod` / `ComputePodQOS`, i.e. it is what
 //! `kubectl get pods` prints for that pod.
 
@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use k8s_openapi::api::core::v1::Pod;
 use osp_gateway::k8s::summary::{self, ContainerState, PodSummary};
 
-/// Fixture directory relative to `CARGO_MANIFEST_DIR`. The gateway uses the same
-/// relative path (`/../shared/fixtures/pods`); change it here if the layout moves.
-const FIXTURE_DIR: &str = "/../shared/fixtures/pods";
+/// Fixture directory relative to `CARGO_MANIFEST_DIR` (the repository's own copy
+/// of the captures, so a fresh clone tests with nothing beside it).
+const FIXTURE_DIR: &str = "/tests/fixtures/pods";
 
 const RUN: ContainerState = ContainerState::Running;
 const WAIT: ContainerState = ContainerState::Waiting;

@@ -1,24 +1,12 @@
-//! Per-cluster watch caches: pods, nodes and ReplicaSets kept in memory by
-//! kube-runtime watchers, so reads need no upstream request once synced.
+//! The synchronous state of one watched kind: [`ObjectCache`] holds the objects
+//! by namespace and name, whether the first list has completed, the watch's
+//! health, and (for pods) numbered changes for subscribers. It is fed
+//! `watcher::Event`s by the watch driver (`super`) and never awaits, so every
+//! rule here is unit-tested by feeding it event sequences.
 //!
-//! Each watched kind is an [`ObjectCache`]: the objects by namespace and name
-//! (managedFields stripped as they arrive), whether the first list has
-//! completed, and the watch's health. The pod cache also numbers every change
-//! and keeps the most recent ones, so a client can list, then subscribe from the
-//! version its list reflected without missing or repeating a change. When the
-//! watch restarts (for example after 410 Gone) the fresh list is compared with
-//! what was cached and the differences become ordinary events, so no change is
-//! skipped silently.
-//!
-//! Staleness bound: cached data is served while the watch is healthy, and for at
-//! most `stale_after` (OSP_CACHE_STALE_AFTER) once it fails; after that, reads go
-//! to the API server directly, which answers ClusterUnavailable if the cluster is
-//! down. Only objects arriving prove health: after a failure the watch is started
-//! afresh (a new list, compared with the cache as above), and the cache counts as
-//! healthy again once that list is complete. Watches are renewed every
-//! [`WATCH_TIMEOUT_SECS`], so a server that stops answering without closing the
-//! connection is noticed within about that time plus the watch client's read
-//! timeout.
+//! When the watch restarts (for example after 410 Gone) the fresh list is
+//! compared with what was cached and the differences become ordinary events,
+//! so no change is skipped silently.
 //!
 //! Locks are `std::sync::RwLock`s and are never held across an `.await`.
 
@@ -30,24 +18,10 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
-use k8s_openapi::api::{
-    apps::v1::ReplicaSet,
-    core::v1::{Node, Pod},
-};
-use kube::{Api, Client, Resource, runtime::watcher};
-use serde::de::DeserializeOwned;
+use kube::runtime::watcher;
+use tokio::sync::{broadcast, watch};
 
-use super::entry::{NodeEntry, PodEntry, ReplicaSetEntry};
-use tokio::{sync::broadcast, task::JoinHandle};
-
-/// Seconds each watch request stays open before it is renewed.
-pub const WATCH_TIMEOUT_SECS: u32 = 60;
-/// First pause before a failed watch is retried.
-const RETRY_MIN: Duration = Duration::from_millis(250);
-/// Longest pause between retries of a failed watch: short, so a cluster that
-/// comes back is served from memory again within seconds.
-const RETRY_MAX: Duration = Duration::from_secs(5);
+use crate::k8s::entry::{NodeEntry, PodEntry, ReplicaSetEntry};
 
 /// How many recent pod changes are kept for subscribers resuming from a version.
 pub const EVENT_LOG_LEN: usize = 4096;
@@ -131,6 +105,9 @@ pub struct ObjectCache<K> {
     state: RwLock<State<K>>,
     changes: broadcast::Sender<Arc<Change<K>>>,
     keep_log: bool,
+    /// Bumped whenever the cache becomes synced or fails, so readers waiting
+    /// for a sync are woken instead of polling.
+    health: watch::Sender<u64>,
 }
 
 /// A consistent read of a cache: the objects and the version they reflect.
@@ -174,7 +151,8 @@ impl<K> ObjectCache<K>
 where
     K: Cached,
 {
-    fn new(epoch: u64, stale_after: Duration, keep_log: bool) -> Self {
+    /// An empty cache; `keep_log` keeps recent changes for subscribers.
+    pub fn new(epoch: u64, stale_after: Duration, keep_log: bool) -> Self {
         let (changes, _) = broadcast::channel(1024);
         ObjectCache {
             epoch,
@@ -190,6 +168,7 @@ where
             }),
             changes,
             keep_log,
+            health: watch::Sender::new(0),
         }
     }
 
@@ -217,6 +196,24 @@ where
     /// Whether reads may be answered from this cache.
     pub fn fresh(&self) -> bool {
         self.is_fresh(&self.read())
+    }
+
+    /// Waits until reads may be answered from this cache, for at most
+    /// `timeout`; whether they may.
+    pub async fn wait_until_fresh(&self, timeout: Duration) -> bool {
+        let mut health = self.health.subscribe();
+        let fresh = async {
+            loop {
+                if self.fresh() {
+                    return;
+                }
+                // The sender lives as long as the cache, so this only waits.
+                if health.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        tokio::time::timeout(timeout, fresh).await.is_ok()
     }
 
     /// The objects accepted by `keep`, with the version they reflect, or `None`
@@ -331,7 +328,8 @@ where
         let _ = self.changes.send(change);
     }
 
-    fn apply(&self, event: watcher::Event<K>) {
+    /// Applies one event of the watch.
+    pub fn apply(&self, event: watcher::Event<K>) {
         let mut state = self.write();
         match event {
             watcher::Event::Init => state.relist = Some(BTreeMap::new()),
@@ -372,6 +370,7 @@ where
                 state.synced = true;
                 state.failing_since = None;
                 state.last_event = Some(Utc::now());
+                self.health.send_modify(|n| *n += 1);
             }
             watcher::Event::Apply(object) => {
                 state.failing_since = None;
@@ -402,10 +401,12 @@ where
         }
     }
 
-    fn failed(&self) {
+    /// Notes that the watch failed (it will list afresh).
+    pub fn failed(&self) {
         let mut state = self.write();
         state.failing_since.get_or_insert_with(Instant::now);
         state.relist = None;
+        self.health.send_modify(|n| *n += 1);
     }
 }
 
@@ -441,105 +442,3 @@ cached_entry!(
     NodeEntry => |e| (String::new(), e.name.clone()),
     ReplicaSetEntry => |e| (e.namespace.clone(), e.name.clone())
 );
-
-/// The watch caches of one cluster. Dropping it stops its watchers.
-pub struct ClusterCache {
-    /// Pods, with numbered changes for subscribers.
-    pub pods: Arc<ObjectCache<PodEntry>>,
-    /// Nodes.
-    pub nodes: Arc<ObjectCache<NodeEntry>>,
-    /// ReplicaSets.
-    pub replicasets: Arc<ObjectCache<ReplicaSetEntry>>,
-    tasks: Vec<JoinHandle<()>>,
-}
-
-impl Drop for ClusterCache {
-    fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
-        }
-    }
-}
-
-impl ClusterCache {
-    /// Starts watching pods, nodes and ReplicaSets through `client`.
-    pub fn start(cluster: &str, client: Client, stale_after: Duration) -> Self {
-        let epoch = rand::random::<u64>() >> 8;
-        let pods = Arc::new(ObjectCache::new(epoch, stale_after, true));
-        let nodes = Arc::new(ObjectCache::new(epoch, stale_after, false));
-        let replicasets = Arc::new(ObjectCache::new(epoch, stale_after, false));
-        let tasks = vec![
-            spawn_watch(
-                cluster,
-                Api::<Pod>::all(client.clone()),
-                pods.clone(),
-                PodEntry::new,
-            ),
-            spawn_watch(
-                cluster,
-                Api::<Node>::all(client.clone()),
-                nodes.clone(),
-                NodeEntry::new,
-            ),
-            spawn_watch(
-                cluster,
-                Api::<ReplicaSet>::all(client),
-                replicasets.clone(),
-                ReplicaSetEntry::new,
-            ),
-        ];
-        ClusterCache {
-            pods,
-            nodes,
-            replicasets,
-            tasks,
-        }
-    }
-}
-
-fn spawn_watch<K, T>(
-    cluster: &str,
-    api: Api<K>,
-    cache: Arc<ObjectCache<T>>,
-    keep: fn(K) -> T,
-) -> JoinHandle<()>
-where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
-    T: Cached,
-{
-    let cluster = cluster.to_owned();
-    let config = watcher::Config::default().timeout(WATCH_TIMEOUT_SECS);
-    tokio::spawn(async move {
-        let mut pause = RETRY_MIN;
-        loop {
-            // A fresh watcher lists before it watches, so after any failure the
-            // cache is healthy again only once a complete list has arrived.
-            let mut events = watcher(api.clone(), config.clone()).boxed();
-            while let Some(event) = events.next().await {
-                match event {
-                    Ok(event) => {
-                        if matches!(event, watcher::Event::InitDone) {
-                            pause = RETRY_MIN;
-                        }
-                        cache.apply(match event {
-                            watcher::Event::Apply(object) => watcher::Event::Apply(keep(object)),
-                            watcher::Event::Delete(object) => watcher::Event::Delete(keep(object)),
-                            watcher::Event::Init => watcher::Event::Init,
-                            watcher::Event::InitApply(object) => {
-                                watcher::Event::InitApply(keep(object))
-                            }
-                            watcher::Event::InitDone => watcher::Event::InitDone,
-                        });
-                    }
-                    Err(err) => {
-                        tracing::warn!(cluster, kind = %K::kind(&()), "watch failed, retrying: {err}");
-                        break;
-                    }
-                }
-            }
-            cache.failed();
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(RETRY_MAX);
-        }
-    })
-}

@@ -1,0 +1,240 @@
+//! The audit trail: who changed what, every sign-in, and single-pod reads.
+//!
+//! A change's event is written with [`record`] in the same database
+//! transaction as the change, so there is never a change without its record nor
+//! a record of a change that did not happen. A sign-in's event is one insert.
+//! Pod reads change nothing, so they are queued and written in batches by a
+//! background task ([`AuditLog::pod_read`]): the read path never waits for the
+//! database. Pod list reads are not audited.
+//!
+//! Nothing secret enters an event: callers pass names, field names and codes,
+//! never a password, hash or token. Events older than the retention
+//! (`OSP_AUDIT_RETENTION`) are pruned in the background.
+
+use std::{net::IpAddr, time::Duration};
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use entity::audit_event;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use tokio::sync::mpsc;
+
+use crate::error::{AppError, ErrorCode};
+
+/// What was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// A sign-in attempt (successful or not).
+    Login,
+    /// A user was created.
+    UserCreated,
+    /// A user was changed.
+    UserUpdated,
+    /// A user's grants were replaced.
+    GrantsSet,
+    /// One pod was read in full.
+    PodRead,
+}
+
+impl Action {
+    /// Every action.
+    pub const ALL: [Action; 5] = [
+        Action::Login,
+        Action::UserCreated,
+        Action::UserUpdated,
+        Action::GrantsSet,
+        Action::PodRead,
+    ];
+
+    /// The stored (and shown) name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Action::Login => "login",
+            Action::UserCreated => "user_created",
+            Action::UserUpdated => "user_updated",
+            Action::GrantsSet => "grants_set",
+            Action::PodRead => "pod_read",
+        }
+    }
+
+    /// Reads a stored name back.
+    pub fn parse(text: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+}
+
+/// Who acts and from where: the part of an event that comes from the request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The signed-in user's name (for a sign-in: the name tried).
+    pub actor: Option<String>,
+    /// The client's address.
+    pub client: Option<IpAddr>,
+    /// The request's id.
+    pub request_id: Option<String>,
+}
+
+/// One event to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Who and from where.
+    pub origin: Origin,
+    /// What was done.
+    pub action: Action,
+    /// To what.
+    pub target: Option<String>,
+    /// `Success` or the error code.
+    pub outcome: ErrorCode,
+    /// More about it (field names, grants), never a secret.
+    pub detail: Option<String>,
+}
+
+/// Longest actor, target or detail kept (longer text is cut).
+const MAX_TEXT: usize = 255;
+
+fn cut(text: Option<String>, max: usize) -> Option<String> {
+    text.map(|t| t.chars().take(max).collect())
+}
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(0)
+}
+
+fn row(event: Event) -> audit_event::ActiveModel {
+    audit_event::ActiveModel {
+        time: Set(now()),
+        actor: Set(cut(event.origin.actor, 64)),
+        action: Set(event.action.as_str().to_owned()),
+        target: Set(cut(event.target, 600)),
+        outcome: Set(event.outcome.as_str().to_owned()),
+        detail: Set(cut(event.detail, MAX_TEXT)),
+        client_address: Set(event.origin.client.map(|ip| ip.to_string())),
+        request_id: Set(cut(event.origin.request_id, 64)),
+        ..Default::default()
+    }
+}
+
+/// Records one event on `db` (a transaction, for changes).
+pub async fn record(db: &impl ConnectionTrait, event: Event) -> Result<(), AppError> {
+    audit_event::Entity::insert(row(event)).exec(db).await?;
+    Ok(())
+}
+
+/// A page of events, newest first, after the event with id `after`.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    first: u64,
+    after: Option<i64>,
+    actor: Option<&str>,
+    action: Option<Action>,
+) -> Result<(Vec<audit_event::Model>, bool), AppError> {
+    let mut query = audit_event::Entity::find().order_by_desc(audit_event::Column::Id);
+    if let Some(after) = after {
+        query = query.filter(audit_event::Column::Id.lt(after));
+    }
+    if let Some(actor) = actor {
+        query = query.filter(audit_event::Column::Actor.eq(actor));
+    }
+    if let Some(action) = action {
+        query = query.filter(audit_event::Column::Action.eq(action.as_str()));
+    }
+    let mut rows = query.limit(first + 1).all(db).await?;
+    let more = rows.len() as u64 > first;
+    rows.truncate(usize::try_from(first).unwrap_or(usize::MAX));
+    Ok((rows, more))
+}
+
+/// Deletes events older than `retention`; how many.
+pub async fn prune(db: &impl ConnectionTrait, retention: Duration) -> Result<u64, AppError> {
+    let keep_from = chrono::Duration::from_std(retention)
+        .ok()
+        .and_then(|r| now().checked_sub_signed(r));
+    let Some(keep_from) = keep_from else {
+        return Ok(0);
+    };
+    let done = audit_event::Entity::delete_many()
+        .filter(audit_event::Column::Time.lt(keep_from))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected)
+}
+
+/// Events waiting to be written at most (past it, reads are still served and
+/// the overflow is logged, never blocking the read).
+const QUEUE_LEN: usize = 10_000;
+/// Events written per insert at most.
+const BATCH: usize = 200;
+/// How often old events are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// The background side of the trail: queued read events and pruning.
+#[derive(Clone)]
+pub struct AuditLog {
+    reads: mpsc::Sender<Event>,
+}
+
+impl AuditLog {
+    /// Starts the writer of read events and the pruner on `db`.
+    pub fn start(db: DatabaseConnection, retention: Duration) -> Self {
+        let (reads, mut queue) = mpsc::channel::<Event>(QUEUE_LEN);
+        let writer_db = db.clone();
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(BATCH);
+            while queue.recv_many(&mut batch, BATCH).await > 0 {
+                let rows = batch.drain(..).map(row);
+                if let Err(err) = audit_event::Entity::insert_many(rows)
+                    .exec(&writer_db)
+                    .await
+                {
+                    tracing::error!("cannot write pod read events to the audit trail: {err}");
+                }
+            }
+        });
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(PRUNE_EVERY);
+            loop {
+                every.tick().await;
+                match prune(&db, retention).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(events = n, "pruned old audit events"),
+                    Err(err) => err.log_if_internal(),
+                }
+            }
+        });
+        AuditLog { reads }
+    }
+
+    /// Queues the event of a single-pod read.
+    pub fn pod_read(&self, origin: Origin, target: String, outcome: ErrorCode) {
+        let event = Event {
+            origin,
+            action: Action::PodRead,
+            target: Some(target),
+            outcome,
+            detail: None,
+        };
+        if self.reads.try_send(event).is_err() {
+            tracing::warn!("the audit queue is full: a pod read event was dropped");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_reads_back_from_its_name() {
+        for action in Action::ALL {
+            assert_eq!(Action::parse(action.as_str()), Some(action));
+        }
+        assert_eq!(Action::parse("password_read"), None);
+    }
+
+    #[test]
+    fn long_text_is_cut_to_the_column() {
+        assert_eq!(cut(Some("x".repeat(300)), 64).map(|t| t.len()), Some(64));
+    }
+}

@@ -1,0 +1,270 @@
+//! The audit trail: one event per change and sign-in, in the change's
+//! transaction, paged newest first, admins only, and never a secret.
+
+use std::collections::HashSet;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{ADMIN, ADMIN_PASSWORD, TestApp, TestDb, fixture_simulator, gql_code};
+
+const EVENTS: &str = "query($first: Int, $after: String, $actor: String, $action: String) { \
+    auditEvents(first: $first, after: $after, actor: $actor, action: $action) { \
+    edges { cursor node { id time actor action target outcome detail clientAddress requestId } } \
+    pageInfo { hasNextPage endCursor } } }";
+
+async fn events(app: &TestApp, admin: &str, variables: Value) -> Vec<Value> {
+    let answer = app.graphql(Some(admin), EVENTS, variables).await;
+    assert!(answer["errors"].is_null(), "{answer}");
+    answer["data"]["auditEvents"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|edge| edge["node"].clone())
+        .collect()
+}
+
+/// Every event, walking pages of `page` events.
+async fn walk(app: &TestApp, admin: &str, page: i64) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let answer = app
+            .graphql(
+                Some(admin),
+                EVENTS,
+                json!({ "first": page, "after": after }),
+            )
+            .await;
+        let connection = &answer["data"]["auditEvents"];
+        for edge in connection["edges"].as_array().expect("edges") {
+            all.push(edge["node"].clone());
+        }
+        if connection["pageInfo"]["hasNextPage"] != true {
+            return all;
+        }
+        after = connection["pageInfo"]["endCursor"]
+            .as_str()
+            .map(str::to_owned);
+    }
+}
+
+fn only(events: &[Value], action: &str, target: &str) -> Value {
+    let found: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["action"] == action && e["target"] == target)
+        .collect();
+    assert_eq!(found.len(), 1, "{action} {target}: {events:#?}");
+    found[0].clone()
+}
+
+crate::db_tests!(each_change_and_sign_in_is_recorded_once_without_secrets);
+
+async fn each_change_and_sign_in_is_recorded_once_without_secrets(db: &TestDb) {
+    let app = TestApp::on(db).await;
+    let admin = app.admin_token().await;
+    let dev = app
+        .user_with_grants(
+            &admin,
+            "dev",
+            json!([{ "cluster": "east", "namespace": "a" }]),
+        )
+        .await;
+    let changed = app
+        .send(
+            Method::PUT,
+            "/osp/api/users/dev",
+            Some(&admin),
+            Some(json!({ "email": "dev@new.example.com", "password": "dev-new-password" })),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK);
+    let failed = app
+        .send(
+            Method::POST,
+            "/osp/api/login",
+            None,
+            Some(json!({ "name": "dev", "password": "wrong-password-1" })),
+        )
+        .await;
+    assert_eq!(failed.status, StatusCode::UNAUTHORIZED);
+
+    let all = walk(&app, &admin, 100).await;
+    let created = only(&all, "user_created", "dev");
+    assert_eq!(created["actor"], ADMIN);
+    assert_eq!(created["outcome"], "Success");
+    let updated = only(&all, "user_updated", "dev");
+    assert_eq!(updated["detail"], "fields: email, password");
+    assert_eq!(only(&all, "grants_set", "dev")["detail"], "east/a");
+    let logins: Vec<&Value> = all
+        .iter()
+        .filter(|e| e["action"] == "login" && e["target"] == "dev")
+        .collect();
+    assert_eq!(logins.len(), 2, "{logins:#?}");
+    // Newest first: the failed sign-in came last.
+    assert_eq!(logins[0]["outcome"], "Unauthorized");
+    assert_eq!(logins[1]["outcome"], "Success");
+    assert!(
+        logins[0]["clientAddress"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("127."))
+    );
+    assert!(logins[0]["requestId"].is_string());
+
+    let text = serde_json::to_string(&all).expect("json");
+    for secret in [
+        ADMIN_PASSWORD,
+        "dev-password",
+        "dev-new-password",
+        "wrong-password-1",
+        admin.as_str(),
+        dev.as_str(),
+        "$argon2",
+    ] {
+        assert!(!text.contains(secret), "the audit trail holds a secret");
+    }
+    app.stop().await;
+}
+
+crate::db_tests!(paging_walks_every_event_once_newest_first);
+
+async fn paging_walks_every_event_once_newest_first(db: &TestDb) {
+    let app = TestApp::on(db).await;
+    let admin = app.admin_token().await;
+    for i in 0..4 {
+        app.user_without_grants(&admin, &format!("u{i}")).await;
+    }
+    let whole = walk(&app, &admin, 500).await;
+    let paged = walk(&app, &admin, 3).await;
+    assert_eq!(paged, whole);
+    let ids: Vec<i64> = paged
+        .iter()
+        .map(|e| e["id"].as_str().and_then(|id| id.parse().ok()).expect("id"))
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "{ids:?}");
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len());
+
+    let creations = events(
+        &app,
+        &admin,
+        json!({ "action": "user_created", "actor": ADMIN }),
+    )
+    .await;
+    assert_eq!(creations.len(), 4);
+    app.stop().await;
+}
+
+crate::db_tests!(a_change_whose_transaction_fails_leaves_no_event);
+
+async fn a_change_whose_transaction_fails_leaves_no_event(db: &TestDb) {
+    let app = TestApp::on(db).await;
+    let admin = app.admin_token().await;
+    // Racing creators of one name: the unique index refuses all but one, and
+    // the refused transactions take their events with them.
+    let create = |i: usize| {
+        let app = &app;
+        let admin = &admin;
+        async move {
+            app.send(
+                Method::POST,
+                "/osp/api/users",
+                Some(admin),
+                Some(json!({ "name": "race", "email": format!("r{i}@example.com"), "password": "race-password" })),
+            )
+            .await
+            .status
+        }
+    };
+    let statuses = futures_util::future::join_all((0..6).map(create)).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    let created = events(&app, &admin, json!({ "action": "user_created" })).await;
+    assert_eq!(
+        created.iter().filter(|e| e["target"] == "race").count(),
+        1,
+        "{created:#?}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn only_admins_read_the_trail_and_bad_arguments_are_refused() {
+    let db = TestDb::create(crate::helpers::Backend::Sqlite).await;
+    let app = TestApp::on(&db).await;
+    let admin = app.admin_token().await;
+    let dev = app.user_with_token(&admin, "dev").await;
+    let answer = app.graphql(Some(&dev), EVENTS, json!({})).await;
+    assert_eq!(gql_code(&answer), "Forbidden");
+    for variables in [
+        json!({ "first": 0 }),
+        json!({ "first": 501 }),
+        json!({ "after": "not-a-cursor" }),
+        json!({ "action": "password_read" }),
+    ] {
+        let answer = app.graphql(Some(&admin), EVENTS, variables.clone()).await;
+        assert_eq!(
+            gql_code(&answer),
+            "InvalidParameter",
+            "{variables}: {answer}"
+        );
+    }
+    app.stop().await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn single_pod_reads_are_recorded_once_each_and_lists_are_not() {
+    let sim = fixture_simulator().await;
+    let db = TestDb::create(crate::helpers::Backend::Sqlite).await;
+    let app =
+        TestApp::with_clusters(&db, &[("sim", &sim)], osp_gateway::config::CacheMode::On).await;
+    let admin = app.admin_token().await;
+    crate::helpers::wait_until_synced(&app, &admin).await;
+    let path = "/osp/api/pods/sim/argocd";
+    let pods = app
+        .send(
+            Method::GET,
+            "/osp/api/pods/sim?namespace=argocd",
+            Some(&admin),
+            None,
+        )
+        .await;
+    let name = pods.body["data"][0]["name"]
+        .as_str()
+        .expect("a pod")
+        .to_owned();
+    // A miss, a reused body, and a GraphQL read: three reads.
+    for _ in 0..2 {
+        let answer = app
+            .send(Method::GET, &format!("{path}/{name}"), Some(&admin), None)
+            .await;
+        assert_eq!(answer.status, StatusCode::OK);
+    }
+    app.graphql(
+        Some(&admin),
+        "query($n: String!) { pod(cluster: \"sim\", namespace: \"argocd\", name: $n) { name } }",
+        json!({ "n": name }),
+    )
+    .await;
+    let target = format!("sim/argocd/{name}");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let reads = loop {
+        let reads = events(&app, &admin, json!({ "action": "pod_read" })).await;
+        if reads.len() >= 3 || tokio::time::Instant::now() > deadline {
+            break reads;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(reads.len(), 3, "{reads:#?}");
+    assert!(
+        reads
+            .iter()
+            .all(|e| e["target"] == target && e["actor"] == ADMIN)
+    );
+    app.stop().await;
+    db.drop_database().await;
+    sim.shutdown().await;
+}
