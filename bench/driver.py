@@ -457,6 +457,35 @@ def run_size(n, procs, root_tmp, list_query):
         raise BenchError(f"GraphQL list answered {status}: {body[:300]!r}")
     gql_size = len(body)
 
+    # A developer holding one namespace: the same list, filtered by grants.
+    dev_password = "bench-developer-password"
+    namespace = first["namespace"]
+    status, _, body = request(
+        f"{base}/osp/api/users", "POST",
+        {"name": "developer", "email": "developer@example.com", "password": dev_password},
+        bearer(token),
+    )
+    if status != 200:
+        raise BenchError(f"creating the developer answered {status}: {body[:300]!r}")
+    grants = {
+        "query": "mutation($g: [GrantInput!]!) { setGrants(name: \"developer\", grants: $g) { name } }",
+        "variables": {"g": [{"cluster": CLUSTER, "namespace": namespace}]},
+    }
+    status, _, body = request(f"{base}/graphql", "POST", grants, bearer(token))
+    if status != 200 or json.loads(body).get("errors"):
+        raise BenchError(f"setGrants answered {status}: {body[:300]!r}")
+    status, _, body = request(
+        f"{base}/osp/api/login", "POST", {"name": "developer", "password": dev_password}
+    )
+    if status != 200:
+        raise BenchError(f"developer login answered {status}: {body[:300]!r}")
+    dev_token = json.loads(body)["data"]["token"]
+    status, _, body = request(list_url, headers=bearer(dev_token))
+    dev_pods = json.loads(body)["data"] if status == 200 else []
+    if status != 200 or not dev_pods or any(p["namespace"] != namespace for p in dev_pods):
+        raise BenchError(f"the developer's list answered {status}: {body[:300]!r}")
+    log(f"N={n}: the developer holds namespace {namespace} ({len(dev_pods)} pods)")
+
     (tmp / "graphql.json").write_text(json.dumps(gql_body))
     (tmp / "login.json").write_text(json.dumps(login_body))
     auth = {"BENCH_TOKEN": token}
@@ -557,6 +586,13 @@ def run_size(n, procs, root_tmp, list_query):
     measure("ceiling", "static file (nginx)", nginx_url, auth, nginx.pid)
     procs.stop(nginx)
     measure("rest_list", "REST pod list", list_url, auth, gateway.pid)
+    measure(
+        "rest_list_one_namespace",
+        f"REST pod list, viewer granted one namespace ({len(dev_pods)} pods)",
+        list_url,
+        {"BENCH_TOKEN": dev_token},
+        gateway.pid,
+    )
     measure("graphql_list", "GraphQL pod list", f"{base}/graphql", gql_env, gateway.pid)
     measure("detail", "REST pod detail", detail_url, auth, gateway.pid)
     measure(

@@ -259,7 +259,7 @@ impl AppError {
             },
             kube::Error::HyperError(_) | kube::Error::Service(_) => {
                 if is_timeout(err) {
-                    "timed out"
+                    TIMED_OUT
                 } else {
                     "it cannot be reached"
                 }
@@ -277,6 +277,12 @@ impl AppError {
     }
 }
 
+/// The reason given for a cluster that did not answer in time.
+pub const TIMED_OUT: &str = "timed out";
+
+/// Whether a failure was a timeout, judged by the types in its cause chain
+/// (the connector's and the read timeout's `io::ErrorKind::TimedOut`, hyper's
+/// own timeouts), never by message text.
 fn is_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut current = Some(err);
     while let Some(e) = current {
@@ -285,7 +291,9 @@ fn is_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
         {
             return true;
         }
-        if e.to_string().to_ascii_lowercase().contains("timed out") {
+        if let Some(hyper) = e.downcast_ref::<hyper::Error>()
+            && hyper.is_timeout()
+        {
             return true;
         }
         current = e.source();

@@ -278,7 +278,7 @@ impl Pod {
         if summary.node_name.is_empty() {
             return Ok(None);
         }
-        ctx.data::<DataLoader<NodeLoader>>()?
+        loader::<NodeLoader>(ctx)?
             .load_one(NodeKey {
                 cluster: self.cluster.to_string(),
                 name: summary.node_name.clone(),
@@ -292,7 +292,7 @@ impl Pod {
         match summary.controlled.as_str() {
             "" => Ok(None),
             "ReplicaSet" => {
-                ctx.data::<DataLoader<WorkloadLoader>>()?
+                loader::<WorkloadLoader>(ctx)?
                     .load_one(ReplicaSetKey {
                         cluster: self.cluster.to_string(),
                         namespace: summary.namespace.clone(),
@@ -318,6 +318,16 @@ impl Pod {
     async fn yaml(&self) -> async_graphql::Result<String> {
         self.entry.object().and_then(|v| yaml::to_yaml(&v)).gql()
     }
+}
+
+/// The operation's DataLoader of kind `L`. Every operation gets its loaders
+/// from `Executor`; one missing is a fault of the gateway, not of the request.
+fn loader<'a, L: Send + Sync + 'static>(
+    ctx: &Context<'a>,
+) -> async_graphql::Result<&'a DataLoader<L>> {
+    ctx.data_opt::<DataLoader<L>>()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no DataLoader attached")))
+        .gql()
 }
 
 /// Cluster and pod queries.

@@ -20,7 +20,7 @@ use kube::{
 use super::cache::ClusterCache;
 use crate::{
     config::{CacheMode, Config},
-    error::AppError,
+    error::{AppError, TIMED_OUT},
     metrics::{Metrics, UpstreamOutcome},
 };
 
@@ -143,8 +143,7 @@ impl Cluster {
                     let err = AppError::from_kube(&self.name, &err);
                     let outcome = match &err {
                         AppError::ClusterUnavailable {
-                            reason: "timed out",
-                            ..
+                            reason: TIMED_OUT, ..
                         } => UpstreamOutcome::Timeout,
                         _ => UpstreamOutcome::Error,
                     };
@@ -154,7 +153,7 @@ impl Cluster {
                     UpstreamOutcome::Timeout,
                     Err(AppError::ClusterUnavailable {
                         cluster: self.name.clone(),
-                        reason: "timed out",
+                        reason: TIMED_OUT,
                     }),
                 ),
             };

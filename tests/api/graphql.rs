@@ -74,12 +74,36 @@ async fn playground_introspection_and_request_shapes() {
     let unknown_field = app.graphql(None, "{ nothing }", json!({})).await;
     assert_eq!(gql_code(&unknown_field), "InvalidParameter");
 
-    let deep = format!(
-        "{{ __schema {{ types {}",
-        "{ fields { type { ofType ".repeat(6)
-    );
-    let too_deep = app.graphql(None, &deep, json!({})).await;
+    // A well-formed query one level past the depth limit is refused for its
+    // depth (and one at the limit is not).
+    let nested = |levels: usize| {
+        // __schema, types, fields, type: four levels before the ofType chain,
+        // and `name` is the last.
+        let chain = levels - 5;
+        format!(
+            "{{ __schema {{ types {{ fields {{ type {{ {}name{} }} }} }} }} }}",
+            "ofType { ".repeat(chain),
+            " }".repeat(chain)
+        )
+    };
+    let at_limit = app
+        .graphql(None, &nested(osp_gateway::graphql::MAX_DEPTH), json!({}))
+        .await;
+    assert!(at_limit["errors"].is_null(), "{at_limit}");
+    let too_deep = app
+        .graphql(
+            None,
+            &nested(osp_gateway::graphql::MAX_DEPTH + 1),
+            json!({}),
+        )
+        .await;
     assert_eq!(gql_code(&too_deep), "InvalidParameter", "{too_deep}");
+    assert!(
+        too_deep["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("too deep")),
+        "{too_deep}"
+    );
 
     // A mutation sent with GET is never executed: GET only serves the playground.
     let get_mutation = app

@@ -368,6 +368,7 @@ async fn changes_missed_while_the_watch_was_down_still_arrive_after_410() {
 
     // Cut the pod watch, change pods behind its back, forget the history so
     // resuming gets 410 Gone, then let it reconnect.
+    sim.reset_counters();
     sim.add_fault(FaultRule::new(Fault::Status(500)).path_prefix("/api/v1/pods"));
     sim.close_watches();
     sim.upsert_pod(pod("born-offline", "Running", None));
@@ -382,6 +383,12 @@ async fn changes_missed_while_the_watch_was_down_still_arrive_after_410() {
         .map(|(k, n, _, _)| (k.as_str(), n.as_str()))
         .collect();
     assert_eq!(seen, [("ADDED", "born-offline"), ("DELETED", "doomed")]);
+    // What brought them was a fresh list of pods, not the old watch.
+    assert!(
+        sim.counters().get("list pods") >= 1,
+        "the cache relisted: {:?}",
+        sim.counters()
+    );
     live.finish().await;
     sim.shutdown().await;
 }

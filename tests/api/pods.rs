@@ -332,6 +332,22 @@ async fn bad_names_unknown_clusters_and_missing_pods_are_refused_before_any_upst
         .graphql(Some(&setup.token), &format!("{{ {aliases} }}"), json!({}))
         .await;
     assert_eq!(gql_code(&greedy), "InvalidParameter", "{greedy}");
+    assert!(
+        greedy["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("too complex")),
+        "refused for its complexity: {greedy}"
+    );
+    let modest = setup
+        .app
+        .graphql(
+            Some(&setup.token),
+            "{ a: pods(cluster: \"nowhere\") { yaml } }",
+            json!({}),
+        )
+        .await;
+    // Past the complexity check (the unknown cluster answers instead).
+    assert_eq!(gql_code(&modest), "ClusterNotFound", "{modest}");
 
     let unknown = setup.get("/osp/api/pods/nowhere").await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
