@@ -442,3 +442,190 @@ cached_entry!(
     NodeEntry => |e| (String::new(), e.name.clone()),
     ReplicaSetEntry => |e| (e.namespace.clone(), e.name.clone())
 );
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::{api::core::v1::Pod, apimachinery::pkg::apis::meta::v1::ObjectMeta};
+
+    use super::*;
+
+    fn pod(name: &str, uid: &str, version: &str) -> PodEntry {
+        PodEntry::new(Pod {
+            metadata: ObjectMeta {
+                name: Some(name.to_owned()),
+                namespace: Some("ns".to_owned()),
+                uid: Some(uid.to_owned()),
+                resource_version: Some(version.to_owned()),
+                ..ObjectMeta::default()
+            },
+            ..Pod::default()
+        })
+    }
+
+    fn cache() -> ObjectCache<PodEntry> {
+        ObjectCache::new(7, Duration::from_secs(30), true)
+    }
+
+    fn list(cache: &ObjectCache<PodEntry>, pods: Vec<PodEntry>) {
+        cache.apply(watcher::Event::Init);
+        for pod in pods {
+            cache.apply(watcher::Event::InitApply(pod));
+        }
+        cache.apply(watcher::Event::InitDone);
+    }
+
+    fn names(cache: &ObjectCache<PodEntry>) -> Vec<String> {
+        cache
+            .snapshot(|_, _| true)
+            .expect("fresh")
+            .objects
+            .iter()
+            .map(|p| p.summary.name.clone())
+            .collect()
+    }
+
+    /// (kind, name, uid) of the changes replayed after `since`.
+    fn replayed(
+        cache: &ObjectCache<PodEntry>,
+        since: CacheVersion,
+    ) -> Vec<(ChangeKind, String, String)> {
+        let subscription = cache.subscribe(Some(&since.to_string()));
+        assert!(!subscription.resync);
+        subscription
+            .replay
+            .iter()
+            .map(|c| {
+                let uid = c.object.uid().unwrap_or_default().to_owned();
+                (c.kind, c.object.summary.name.clone(), uid)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn nothing_is_served_until_the_first_list_is_complete() {
+        let cache = cache();
+        cache.apply(watcher::Event::Init);
+        cache.apply(watcher::Event::InitApply(pod("a", "1", "1")));
+        assert!(cache.snapshot(|_, _| true).is_none());
+        assert!(cache.get("ns", "a").is_none());
+        cache.apply(watcher::Event::InitDone);
+        assert_eq!(names(&cache), ["a"]);
+        // The first list is the starting point, not a change.
+        assert_eq!(cache.version().map(CacheVersion::seq), Some(0));
+    }
+
+    #[test]
+    fn a_relist_turns_its_differences_into_events() {
+        let cache = cache();
+        list(
+            &cache,
+            vec![
+                pod("a", "1", "1"),
+                pod("b", "2", "1"),
+                pod("same", "3", "1"),
+            ],
+        );
+        let before = cache.version().expect("fresh");
+        list(
+            &cache,
+            vec![
+                pod("a", "1", "2"),
+                pod("c", "4", "1"),
+                pod("same", "3", "1"),
+            ],
+        );
+        // In key order of the new list, then the deletions.
+        assert_eq!(
+            replayed(&cache, before),
+            [
+                (ChangeKind::Modified, "a".into(), "1".into()),
+                (ChangeKind::Added, "c".into(), "4".into()),
+                (ChangeKind::Deleted, "b".into(), "2".into()),
+            ]
+        );
+        assert_eq!(names(&cache), ["a", "c", "same"]);
+    }
+
+    #[test]
+    fn the_same_name_with_a_new_uid_is_a_deletion_then_an_addition() {
+        let cache = cache();
+        list(&cache, vec![pod("a", "old", "1")]);
+        let before = cache.version().expect("fresh");
+        list(&cache, vec![pod("a", "new", "5")]);
+        assert_eq!(
+            replayed(&cache, before),
+            [
+                (ChangeKind::Deleted, "a".into(), "old".into()),
+                (ChangeKind::Added, "a".into(), "new".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn repeats_of_a_version_are_not_changes_and_deletions_are() {
+        let cache = cache();
+        list(&cache, vec![pod("a", "1", "1")]);
+        let before = cache.version().expect("fresh");
+        cache.apply(watcher::Event::Apply(pod("a", "1", "1")));
+        cache.apply(watcher::Event::Delete(pod("a", "1", "2")));
+        assert_eq!(
+            replayed(&cache, before),
+            [(ChangeKind::Deleted, "a".into(), "1".into())]
+        );
+        assert!(names(&cache).is_empty());
+    }
+
+    #[test]
+    fn versions_older_than_the_kept_history_must_resync() {
+        let cache = cache();
+        list(&cache, vec![]);
+        let start = cache.version().expect("fresh");
+        let total = EVENT_LOG_LEN as u64 + 10;
+        for i in 0..total {
+            cache.apply(watcher::Event::Apply(pod(&format!("p{i}"), "u", "1")));
+        }
+        // The oldest ten changes were evicted: resuming before them is refused.
+        assert!(cache.subscribe(Some(&start.with_seq(9).to_string())).resync);
+        let oldest = cache.subscribe(Some(&start.with_seq(10).to_string()));
+        assert!(!oldest.resync);
+        assert_eq!(oldest.replay.len(), EVENT_LOG_LEN);
+        // Versions of another cache, or nonsense, are never resumed from.
+        assert!(cache.subscribe(Some("ff.1")).resync);
+        assert!(cache.subscribe(Some("nonsense")).resync);
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_falls_behind_gets_resync_and_its_stream_ends() {
+        use futures_util::StreamExt;
+
+        use crate::k8s::events::{PodChangeKind, changes};
+
+        let cache = cache();
+        list(&cache, vec![]);
+        let subscription = cache.subscribe(None);
+        // More changes than the live feed holds, while nobody reads.
+        for i in 0..1100 {
+            cache.apply(watcher::Event::Apply(pod(&format!("p{i}"), "u", "1")));
+        }
+        let events: Vec<_> = changes(subscription, |_| true).collect().await;
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0].kind, PodChangeKind::Resync);
+    }
+
+    #[tokio::test]
+    async fn readers_waiting_for_a_sync_are_woken_by_it() {
+        let cache = Arc::new(cache());
+        let waiter = {
+            let cache = cache.clone();
+            tokio::spawn(async move { cache.wait_until_fresh(Duration::from_secs(5)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        list(&cache, vec![pod("a", "1", "1")]);
+        assert!(waiter.await.expect("joins"));
+        assert!(
+            !ObjectCache::<PodEntry>::new(1, Duration::from_secs(1), false)
+                .wait_until_fresh(Duration::from_millis(20))
+                .await
+        );
+    }
+}
