@@ -9,7 +9,8 @@
   var LOGIN = 'mutation Login($name: String!, $password: String!) {\n' +
     '  login(name: $name, password: $password) { token expiresAt }\n}';
   var DEFAULT_QUERY = '# Sign in above (or set the Authorization header below), then run:\n' +
-    'query Users {\n  users { name email role createTime }\n}\n';
+    '# who you are, and which clusters and namespaces you may read\n' +
+    'query Me {\n  me { name role grants { cluster namespace } }\n  clusters { name }\n}\n';
 
   var origin = window.location.origin;
   var fetcher = GraphiQL.createFetcher({
