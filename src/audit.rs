@@ -91,8 +91,12 @@ pub struct Event {
     pub detail: Option<String>,
 }
 
-/// Longest actor, target or detail kept (longer text is cut).
-const MAX_TEXT: usize = 255;
+/// Longest text kept per column (longer text is cut): the column sizes of the
+/// migration.
+const MAX_ACTOR: usize = 64;
+const MAX_TARGET: usize = 600;
+const MAX_DETAIL: usize = 255;
+const MAX_REQUEST_ID: usize = 64;
 
 fn cut(text: Option<String>, max: usize) -> Option<String> {
     text.map(|t| t.chars().take(max).collect())
@@ -105,13 +109,13 @@ fn now() -> NaiveDateTime {
 fn row(event: Event) -> audit_event::ActiveModel {
     audit_event::ActiveModel {
         time: Set(now()),
-        actor: Set(cut(event.origin.actor, 64)),
+        actor: Set(cut(event.origin.actor, MAX_ACTOR)),
         action: Set(event.action.as_str().to_owned()),
-        target: Set(cut(event.target, 600)),
+        target: Set(cut(event.target, MAX_TARGET)),
         outcome: Set(event.outcome.as_str().to_owned()),
-        detail: Set(cut(event.detail, MAX_TEXT)),
+        detail: Set(cut(event.detail, MAX_DETAIL)),
         client_address: Set(event.origin.client.map(|ip| ip.to_string())),
-        request_id: Set(cut(event.origin.request_id, 64)),
+        request_id: Set(cut(event.origin.request_id, MAX_REQUEST_ID)),
         ..Default::default()
     }
 }
@@ -169,37 +173,38 @@ const BATCH: usize = 200;
 /// How often old events are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
 
-/// The background side of the trail: queued read events and pruning.
+/// The background side of the trail: queued read events and pruning, in one
+/// task per gateway.
 #[derive(Clone)]
 pub struct AuditLog {
     reads: mpsc::Sender<Event>,
 }
 
 impl AuditLog {
-    /// Starts the writer of read events and the pruner on `db`.
+    /// Starts the background task on `db`: it writes queued read events and
+    /// prunes old events (at start and every hour), and ends when the last
+    /// handle is dropped, taking its database handle with it.
     pub fn start(db: DatabaseConnection, retention: Duration) -> Self {
         let (reads, mut queue) = mpsc::channel::<Event>(QUEUE_LEN);
-        let writer_db = db.clone();
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
-            while queue.recv_many(&mut batch, BATCH).await > 0 {
-                let rows = batch.drain(..).map(row);
-                if let Err(err) = audit_event::Entity::insert_many(rows)
-                    .exec(&writer_db)
-                    .await
-                {
-                    tracing::error!("cannot write pod read events to the audit trail: {err}");
-                }
-            }
-        });
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(PRUNE_EVERY);
+            let mut prune_every = tokio::time::interval(PRUNE_EVERY);
             loop {
-                every.tick().await;
-                match prune(&db, retention).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(events = n, "pruned old audit events"),
-                    Err(err) => err.log_if_internal(),
+                tokio::select! {
+                    received = queue.recv_many(&mut batch, BATCH) => {
+                        if received == 0 {
+                            return; // every handle is gone
+                        }
+                        let rows = batch.drain(..).map(row);
+                        if let Err(err) = audit_event::Entity::insert_many(rows).exec(&db).await {
+                            tracing::error!("cannot write pod read events to the audit trail: {err}");
+                        }
+                    }
+                    _ = prune_every.tick() => match prune(&db, retention).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(events = n, "pruned old audit events"),
+                        Err(err) => err.log_if_internal(),
+                    },
                 }
             }
         });

@@ -18,8 +18,7 @@ use entity::user;
 use sea_orm::{DatabaseConnection, EntityTrait};
 
 use super::{
-    JwtKeys, Role, Sessions, Viewer,
-    grants::{self, Grants},
+    JwtKeys, Role, Sessions, Viewer, grants,
     sessions::KnownUser,
     viewer::{Auth, Rejection},
 };
@@ -55,11 +54,8 @@ impl Authenticator {
         &self.jwt
     }
 
-    /// The request's [`Auth`] from an `Authorization` header value, if any.
-    pub async fn from_credential(&self, credential: Option<&str>) -> Auth {
-        let Some(credential) = credential else {
-            return Auth::Anonymous;
-        };
+    /// The request's [`Auth`] from an `Authorization` header value.
+    pub async fn from_credential(&self, credential: &str) -> Auth {
         match bearer_token(credential) {
             Some(token) => self.from_token(token).await,
             None => Auth::Rejected(Rejection::Invalid),
@@ -127,7 +123,7 @@ impl Authenticator {
             name: found.name,
             role,
             generation: found.token_generation,
-            grants: Arc::new(Grants::new(grants)),
+            grants: Arc::new(grants),
         }))
     }
 }

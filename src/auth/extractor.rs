@@ -27,7 +27,7 @@ where
             return Ok(Auth::Anonymous);
         };
         Ok(match value.to_str() {
-            Ok(credential) => authenticator.from_credential(Some(credential)).await,
+            Ok(credential) => authenticator.from_credential(credential).await,
             Err(_) => Auth::Rejected(Rejection::Invalid),
         })
     }

@@ -47,6 +47,14 @@ impl Grant {
     }
 }
 
+/// `cluster/namespace`, or `cluster/*` for a whole cluster.
+impl std::fmt::Display for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let namespace = self.namespace.as_deref().unwrap_or("*");
+        write!(f, "{}/{namespace}", self.cluster)
+    }
+}
+
 /// The namespaces of one cluster a viewer may read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NamespaceScope {
@@ -123,31 +131,22 @@ impl Grants {
         if self.cover_everything() {
             return "all".to_owned();
         }
-        let mut key = String::from("grants");
-        for grant in &self.0 {
-            key.push(' ');
-            key.push_str(&grant.cluster);
-            key.push('/');
-            key.push_str(grant.namespace.as_deref().unwrap_or("*"));
-        }
-        key
+        let listed: Vec<String> = self.0.iter().map(Grant::to_string).collect();
+        format!("grants {}", listed.join(" "))
     }
 }
 
 /// A user's stored grants.
-pub async fn load(db: &impl ConnectionTrait, user_id: i64) -> Result<Vec<Grant>, AppError> {
+pub async fn load(db: &impl ConnectionTrait, user_id: i64) -> Result<Grants, AppError> {
     let rows = grant::Entity::find()
         .filter(grant::Column::UserId.eq(user_id))
         .order_by_asc(grant::Column::Id)
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| Grant {
-            cluster: row.cluster,
-            namespace: row.namespace,
-        })
-        .collect())
+    Ok(Grants::new(rows.into_iter().map(|row| Grant {
+        cluster: row.cluster,
+        namespace: row.namespace,
+    })))
 }
 
 #[cfg(test)]
@@ -211,5 +210,6 @@ mod tests {
         assert_ne!(a.key(), Grants::new([Grant::cluster("w")]).key());
         assert_ne!(a.key(), Grants::everything().key());
         assert_eq!(Grants::everything().key(), "all");
+        assert_eq!(a.key(), "grants e/a w/*");
     }
 }

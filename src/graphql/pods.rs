@@ -425,10 +425,7 @@ impl PodQuery {
             let outcome = read
                 .as_ref()
                 .map_or_else(AppError::code, |_| ErrorCode::Success);
-            let target: String = format!("{cluster}/{namespace}/{name}")
-                .chars()
-                .take(600)
-                .collect();
+            let target = format!("{cluster}/{namespace}/{name}");
             app(ctx)
                 .audit
                 .pod_read(origin(ctx, Some(&viewer.name)), target, outcome);

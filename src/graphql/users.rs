@@ -83,7 +83,7 @@ impl User {
         if !(viewer.is_admin() || viewer.id == self.id) {
             return Err(AppError::Forbidden("only admins see other users' grants")).gql();
         }
-        let grants = users::grants_of(&app(ctx).db, self.id).await.gql()?;
+        let grants = auth::grants::load(&app(ctx).db, self.id).await.gql()?;
         Ok(grants.iter().map(Grant::from).collect())
     }
 }
@@ -189,35 +189,30 @@ impl UserMutation {
     ) -> async_graphql::Result<LoginPayload> {
         let state = app(ctx);
         let client = ctx.data_opt::<RequestMeta>().and_then(|meta| meta.client);
-        if let Err(err) = state.login_limiter.check(&name, client) {
-            state.metrics.login_failure(LoginFailure::RateLimited);
-            // Quoted and cut short: the name is whatever the client typed.
-            let shown: String = name.chars().take(64).collect();
-            tracing::warn!(user = ?shown, client = ?client, "sign-in refused by the rate limit");
-            let event = Event {
-                origin: origin(ctx, Some(&name)),
-                action: Action::Login,
-                target: Some(shown),
-                outcome: err.code(),
-                detail: None,
-            };
-            audit::record(&state.db, event).await.gql()?;
-            return Err(err).gql();
-        }
-        let signed_in = users::authenticate_password(&state.db, &state.passwords, &name, &password)
-            .await
-            .and_then(|user| state.auth.keys().issue(user.id, user.token_generation));
+        let signed_in = match state.login_limiter.check(&name, client) {
+            Err(err) => {
+                state.metrics.login_failure(LoginFailure::RateLimited);
+                // Quoted and cut short: the name is whatever the client typed.
+                let shown: String = name.chars().take(64).collect();
+                tracing::warn!(user = ?shown, client = ?client, "sign-in refused by the rate limit");
+                Err(err)
+            }
+            Ok(()) => users::authenticate_password(&state.db, &state.passwords, &name, &password)
+                .await
+                .and_then(|user| state.auth.keys().issue(user.id, user.token_generation)),
+        };
         let outcome = signed_in
             .as_ref()
             .map_or_else(AppError::code, |_| ErrorCode::Success);
         if outcome == ErrorCode::Unauthorized {
             state.metrics.login_failure(LoginFailure::BadCredentials);
         }
-        // One insert, whatever the outcome; a password never enters it.
+        // One insert, whatever the outcome (refusals by the rate limit too); a
+        // password never enters it.
         let event = Event {
             origin: origin(ctx, Some(&name)),
             action: Action::Login,
-            target: Some(name.chars().take(64).collect()),
+            target: Some(name),
             outcome,
             detail: None,
         };

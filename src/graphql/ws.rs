@@ -10,9 +10,9 @@
 //! the loaders are current), and every `OSP_WS_RECHECK` (15 s by default) while
 //! the connection lives: a password change or a deleted user closes it with
 //! 4403, and a subscription whose reads the user's grants no longer cover ends
-//! with a Forbidden error. When the
-//! token expires, the connection is closed with 4401 at that moment, as HTTP
-//! requests would then be answered TokenExpired.
+//! with a Forbidden error. When the token expires, the connection is closed
+//! with 4401 at that moment, as HTTP requests would then be answered
+//! TokenExpired.
 
 use std::{
     net::SocketAddr,
@@ -77,15 +77,14 @@ pub async fn graphql_ws(
         )
             .into_response();
     };
-    let client = RequestMeta {
+    let meta = RequestMeta {
         client: connect_info.map(|Extension(ConnectInfo(addr))| addr.ip()),
-        request_id: None,
-        read_audited: false,
+        ..RequestMeta::default()
     };
     upgrade
         .protocols([protocol.sec_websocket_protocol()])
         .max_message_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| serve(executor, socket, protocol, client))
+        .on_upgrade(move |socket| serve(executor, socket, protocol, meta))
 }
 
 fn token_of(payload: &Value) -> Option<String> {
@@ -106,7 +105,7 @@ fn token_of(payload: &Value) -> Option<String> {
 struct Session {
     executor: Executor,
     token: Arc<OnceLock<String>>,
-    client: RequestMeta,
+    meta: RequestMeta,
     /// The viewer as the connection's last re-check found it.
     live: watch::Receiver<Option<Viewer>>,
 }
@@ -123,7 +122,7 @@ impl Session {
         let request = request.data(LiveViewer(self.live.clone()));
         Ok(self
             .executor
-            .with_request_data(request, self.client.clone(), auth))
+            .with_request_data(request, self.meta.clone(), auth))
     }
 }
 
@@ -171,7 +170,7 @@ async fn serve(
     executor: Executor,
     socket: WebSocket,
     protocol: WebSocketProtocols,
-    client: RequestMeta,
+    meta: RequestMeta,
 ) {
     let (mut sink, incoming) = socket.split();
     let incoming = incoming
@@ -190,7 +189,7 @@ async fn serve(
     let session_runner = Session {
         executor,
         token: token.clone(),
-        client,
+        meta,
         live,
     };
     let (expiry_tx, mut expiry_rx) = watch::channel::<Option<DateTime<Utc>>>(None);

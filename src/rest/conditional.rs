@@ -1,16 +1,14 @@
 //! Conditional requests and rendered-body reuse for the pod routes.
 //!
-//! A pod answer depends only on the cluster's cache version, the route and its
-//! variables (authorization is checked on every request, before any of this).
+//! A pod answer depends only on the cluster's cache version, the route, its
+//! variables and the viewer's grants (authorization is checked on every
+//! request, before any of this; the grants' key joins the request key).
 //! So each request first asks the schema for the current version (a tiny
 //! query); from it and the request comes a strong ETag. A matching
 //! `If-None-Match` is answered 304 with no body; otherwise a body rendered
 //! earlier for the same version is sent again as it is, and only a miss runs
 //! the full query. Bodies read from the API server (cache off or not synced)
 //! carry no ETag and are never kept.
-//!
-//! If per-user grants ever filter a list rather than refuse it, the viewer's
-//! scope must join the key.
 
 use std::{
     collections::HashMap,

@@ -285,21 +285,13 @@ pub async fn set_grants(
     Ok((user, grants))
 }
 
-/// The grants of the user `user_id`.
-pub async fn grants_of(db: &impl ConnectionTrait, user_id: i64) -> Result<Grants, AppError> {
-    Ok(Grants::new(crate::auth::grants::load(db, user_id).await?))
-}
-
 /// Grants per user at most.
 pub const MAX_GRANTS: usize = 200;
 
 /// `cluster/namespace` (`*` for a whole cluster) of each grant, for the audit
 /// trail.
 fn describe_grants(grants: &Grants) -> String {
-    let listed: Vec<String> = grants
-        .iter()
-        .map(|g| format!("{}/{}", g.cluster, g.namespace.as_deref().unwrap_or("*")))
-        .collect();
+    let listed: Vec<String> = grants.iter().map(Grant::to_string).collect();
     if listed.is_empty() {
         "none".to_owned()
     } else {
