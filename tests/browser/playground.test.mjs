@@ -181,6 +181,9 @@ async function main() {
         document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror
           .setValue('query Users {\n  users { name email role }\n}\n');
       });
+      // GraphiQL picks the operation name up from the editor after a debounce;
+      // executing before then would send the default tab's name (`Me`).
+      await page.waitForTimeout(1000);
       await page.click('.graphiql-execute-button');
       const result = page.locator('.graphiql-response .CodeMirror');
       await result.filter({ hasText: '"role": "ADMIN"' }).waitFor();
