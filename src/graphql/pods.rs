@@ -26,7 +26,7 @@ use crate::{
         events::{self, PodChange, PodChangeKind},
         names::validate_namespace,
         pods,
-        summary::{ContainerState as SummaryState, ContainerSummary, PodSummary},
+        summary::{ContainerSummary, PodSummary},
         yaml,
     },
 };
@@ -80,61 +80,6 @@ pub struct Cluster {
     pub reachable: bool,
     /// The watch cache (null when switched off or not started yet).
     pub cache: Option<ClusterCache>,
-}
-
-/// A container's state.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum ContainerState {
-    /// Running.
-    Running,
-    /// Waiting (also: no status reported yet).
-    Waiting,
-    /// Terminated.
-    Terminated,
-}
-
-impl From<SummaryState> for ContainerState {
-    fn from(state: SummaryState) -> Self {
-        match state {
-            SummaryState::Running => ContainerState::Running,
-            SummaryState::Waiting => ContainerState::Waiting,
-            SummaryState::Terminated => ContainerState::Terminated,
-        }
-    }
-}
-
-/// One container (or init container) of a pod.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct Container {
-    /// Container name.
-    pub name: String,
-    /// Image reference.
-    pub image: String,
-    /// Running, waiting or terminated.
-    pub status: ContainerState,
-    /// Waiting or terminated reason (CrashLoopBackOff, Completed, OOMKilled...);
-    /// empty while running.
-    pub reason: String,
-    /// Whether the container passes its readiness probe.
-    pub ready: bool,
-    /// Restart count.
-    pub restarts: i32,
-    /// An init container that keeps running beside the app (restartPolicy Always).
-    pub sidecar: bool,
-}
-
-impl From<&ContainerSummary> for Container {
-    fn from(c: &ContainerSummary) -> Self {
-        Container {
-            name: c.name.clone(),
-            image: c.image.clone(),
-            status: c.status.into(),
-            reason: c.reason.clone(),
-            ready: c.ready,
-            restarts: c.restarts,
-            sidecar: c.sidecar,
-        }
-    }
 }
 
 /// The node a pod runs on.
@@ -214,26 +159,24 @@ impl Pod {
     }
 
     /// App containers.
-    async fn containers(&self) -> Vec<Container> {
-        self.summary()
-            .containers
-            .iter()
-            .map(Container::from)
-            .collect()
+    async fn containers(&self) -> &[ContainerSummary] {
+        &self.summary().containers
     }
 
     /// Init containers, including native sidecars.
-    async fn init_containers(&self) -> Vec<Container> {
-        self.summary()
-            .init_containers
-            .iter()
-            .map(Container::from)
-            .collect()
+    async fn init_containers(&self) -> &[ContainerSummary] {
+        &self.summary().init_containers
     }
 
     /// The RESTARTS column.
     async fn restarts(&self) -> i32 {
         self.summary().restarts
+    }
+
+    /// When the last counted restart happened (RFC 3339), as kubectl shows it in
+    /// "5 (3m ago)"; null without restarts or when no time was recorded.
+    async fn last_restart(&self) -> Option<&str> {
+        self.summary().last_restart.as_deref()
     }
 
     /// The READY column, e.g. "1/2".
@@ -270,6 +213,12 @@ impl Pod {
     #[graphql(name = "podIP")]
     async fn pod_ip(&self) -> &str {
         &self.summary().pod_ip
+    }
+
+    /// The wide READINESS GATES column: gates whose condition is true over all
+    /// gates ("1/2"), or empty when the pod has none. It never changes READY.
+    async fn readiness_gates(&self) -> &str {
+        &self.summary().readiness_gates
     }
 
     /// The node the pod runs on (null while unscheduled or when the node is gone).

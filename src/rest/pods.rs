@@ -33,15 +33,17 @@ use crate::{
     auth::Auth,
     error::AppError,
     graphql::{Executor, RequestMeta},
+    k8s::summary::PodSummary,
 };
 
 const PODS_VERSION: &str = "query Version($cluster: String!, $namespace: String) { \
     podsVersion(cluster: $cluster, namespace: $namespace) viewerScope }";
 const LIST_PODS: &str = "query Pods($cluster: String!, $namespace: String, $name: String) { \
     podList(cluster: $cluster, namespace: $namespace, name: $name) { version items { \
-    name namespace restarts ready controlled qos created status nodeName podIP \
-    containers { name image status reason ready restarts } \
-    initContainers { name image status reason ready restarts } } } }";
+    name namespace restarts lastRestart ready controlled qos created status nodeName \
+    podIP readinessGates \
+    containers { name image status reason ready restarts sidecar } \
+    initContainers { name image status reason ready restarts sidecar } } } }";
 const POD_CHECK: &str = "query Pod($cluster: String!, $namespace: String!, $name: String!) { \
     podsVersion(cluster: $cluster, namespace: $namespace) viewerScope \
     pod(cluster: $cluster, namespace: $namespace, name: $name) { name } }";
@@ -96,73 +98,6 @@ impl OutputFormat {
             Some(_) => Err(AppError::invalid("output", "must be json or yaml")),
         }
     }
-}
-
-/// A container's state, as REST spells it.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-pub enum ContainerStatus {
-    /// Running.
-    #[serde(rename = "running", alias = "RUNNING")]
-    Running,
-    /// Waiting (also: no status reported yet).
-    #[serde(rename = "waiting", alias = "WAITING")]
-    Waiting,
-    /// Terminated.
-    #[serde(rename = "terminated", alias = "TERMINATED")]
-    Terminated,
-}
-
-/// One container of a pod.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ContainerSummary {
-    /// Container name.
-    pub name: String,
-    /// `running`, `waiting` or `terminated`.
-    pub status: ContainerStatus,
-    /// Waiting or terminated reason (`CrashLoopBackOff`, `Completed`, ...);
-    /// empty while running.
-    pub reason: String,
-    /// Whether the container passes its readiness probe.
-    pub ready: bool,
-    /// Restart count.
-    pub restarts: i32,
-    /// Image reference.
-    pub image: String,
-}
-
-/// A pod as `kubectl get pods` shows it. Read from the GraphQL (camelCase)
-/// answer, written in the documented snake_case.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct PodSummary {
-    /// Name.
-    pub name: String,
-    /// Namespace.
-    pub namespace: String,
-    /// App containers.
-    pub containers: Vec<ContainerSummary>,
-    /// Init containers, including native sidecars.
-    #[serde(alias = "initContainers")]
-    pub init_containers: Vec<ContainerSummary>,
-    /// The RESTARTS column.
-    pub restarts: i32,
-    /// The READY column, e.g. `1/2`.
-    #[schema(example = "1/1")]
-    pub ready: String,
-    /// Kind of the controlling owner (`ReplicaSet`, `StatefulSet`, ...), or empty.
-    pub controlled: String,
-    /// QoS class: `Guaranteed`, `Burstable` or `BestEffort`.
-    pub qos: String,
-    /// Creation time (RFC 3339).
-    pub created: Option<String>,
-    /// The STATUS column, exactly as kubectl prints it.
-    #[schema(example = "Running")]
-    pub status: String,
-    /// Node name (empty while unscheduled).
-    #[serde(alias = "nodeName")]
-    pub node_name: String,
-    /// Pod IP (empty until assigned).
-    #[serde(alias = "podIP")]
-    pub pod_ip: String,
 }
 
 /// One pod: the full v1.Pod object, or its YAML text.
