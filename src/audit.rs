@@ -23,8 +23,11 @@ use tokio::sync::mpsc;
 
 use crate::error::{AppError, ErrorCode};
 
-/// What was done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What was done. The stored (and shown) name is the variant's in snake_case.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Action {
     /// A sign-in attempt (successful or not).
     Login,
@@ -40,28 +43,16 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 5] = [
-        Action::Login,
-        Action::UserCreated,
-        Action::UserUpdated,
-        Action::GrantsSet,
-        Action::PodRead,
-    ];
+    pub const ALL: &'static [Action] = <Action as strum::VariantArray>::VARIANTS;
 
     /// The stored (and shown) name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Action::Login => "login",
-            Action::UserCreated => "user_created",
-            Action::UserUpdated => "user_updated",
-            Action::GrantsSet => "grants_set",
-            Action::PodRead => "pod_read",
-        }
+    pub fn as_str(self) -> &'static str {
+        self.into()
     }
 
     /// Reads a stored name back.
     pub fn parse(text: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|a| a.as_str() == text)
+        text.parse().ok()
     }
 }
 
@@ -232,7 +223,7 @@ mod tests {
 
     #[test]
     fn every_action_reads_back_from_its_name() {
-        for action in Action::ALL {
+        for &action in Action::ALL {
             assert_eq!(Action::parse(action.as_str()), Some(action));
         }
         assert_eq!(Action::parse("password_read"), None);

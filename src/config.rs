@@ -1,12 +1,15 @@
 //! Configuration: the command line, with environment fallbacks.
 //!
-//! This is the only module that reads environment variables. [`Config`] is parsed
-//! and validated once at start-up; every problem is reported at once. Tests build
-//! differently configured gateways with [`Config::new`].
+//! This is the only module that reads environment variables. [`Config`] is the
+//! command line itself (clap), parsed and checked once at start-up by
+//! [`Config::load`], which reports every problem at once. Tests build differently
+//! configured gateways from [`Config::new`]. Secrets are [`SecretString`]s: their
+//! `Debug` output is redacted and they are zeroed when dropped.
 
-use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::Parser;
+use secrecy::{ExposeSecret, SecretString};
 
 /// Default address to serve on.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -47,33 +50,9 @@ pub enum LogFormat {
     Json,
 }
 
-/// A value that must never be printed: `Debug` shows `[redacted]`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret itself, for the one place that needs it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl std::str::FromStr for Secret {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Secret(s.to_owned()))
-    }
+/// Reads a secret from the command line or the environment.
+fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
 }
 
 /// OSP Gateway: one authenticated GraphQL (and legacy REST) API over several
@@ -82,7 +61,7 @@ impl std::str::FromStr for Secret {
 /// Every option can also be given as the environment variable named beside it.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "osp-gateway", version, about, long_about = None)]
-pub struct Cli {
+pub struct Config {
     /// Address to serve HTTP on (use port 0 to pick a free port).
     #[arg(long, env = "OSP_LISTEN", default_value = DEFAULT_LISTEN)]
     pub listen: SocketAddr,
@@ -90,8 +69,8 @@ pub struct Cli {
     /// Database URL: sqlite://FILE?mode=rwc (embedded, the default),
     /// postgres://USER@HOST/DB or mysql://USER@HOST/DB (MariaDB or MySQL).
     /// (The URL may hold a password, so --help never shows the variable's value.)
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
-    pub database_url: Secret,
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true, value_parser = parse_secret)]
+    pub database_url: SecretString,
 
     /// Name of the admin created when the user table is empty.
     #[arg(long, env = "OSP_ADMIN_NAME", default_value = DEFAULT_ADMIN_NAME)]
@@ -99,29 +78,40 @@ pub struct Cli {
 
     /// Password of that admin. When unset, a strong password is generated and
     /// printed once to standard error.
-    #[arg(long, env = "OSP_ADMIN_PASSWORD", hide_env_values = true)]
-    pub admin_password: Option<Secret>,
+    #[arg(long, env = "OSP_ADMIN_PASSWORD", hide_env_values = true, value_parser = parse_secret)]
+    pub admin_password: Option<SecretString>,
 
     /// HMAC key that signs tokens (at least 32 bytes). When unset, a key is
     /// generated at first start and kept in the database, so restarts and
     /// replicas agree.
-    #[arg(long, env = "OSP_JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<Secret>,
+    #[arg(long, env = "OSP_JWT_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    pub jwt_secret: Option<SecretString>,
 
     /// Token lifetime, e.g. 30m, 1h, 90s (at most 7 days).
     #[arg(long, env = "OSP_TOKEN_TTL", default_value = "30m", value_parser = parse_duration)]
     pub token_ttl: Duration,
 
     /// Kubeconfig file whose contexts are the clusters (one cluster per context,
-    /// named after it). Falls back to $KUBECONFIG (a list of files is merged),
-    /// then ~/.kube/config; with none, the gateway serves no clusters.
-    #[arg(long, env = "OSP_KUBECONFIG")]
-    pub kubeconfig: Option<PathBuf>,
+    /// named after it); repeat the flag to merge several. Falls back to
+    /// $KUBECONFIG (a list of files is merged), then ~/.kube/config; with none,
+    /// the gateway serves no clusters.
+    #[arg(
+        long = "kubeconfig",
+        env = "OSP_KUBECONFIG",
+        value_name = "FILE",
+        num_args = 1
+    )]
+    pub kubeconfig_paths: Vec<PathBuf>,
 
     /// Name of the cluster the gateway itself runs in (through its service
     /// account), when it runs in a pod.
     #[arg(long, env = "OSP_IN_CLUSTER_NAME", default_value = DEFAULT_IN_CLUSTER_NAME)]
     pub in_cluster_name: String,
+
+    /// Whether the gateway runs in a pod, where it also serves its own cluster
+    /// (set by [`Config::load`] from the pod's environment).
+    #[arg(skip)]
+    pub in_a_pod: bool,
 
     /// How long to wait for a cluster to connect and to answer, e.g. 5s.
     #[arg(long, env = "OSP_CLUSTER_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
@@ -192,105 +182,56 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 30m, 1h, 90s)"))
 }
 
-/// The validated configuration of one gateway.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Address to serve on.
-    pub listen: SocketAddr,
-    /// Database URL (may carry a password, hence secret).
-    pub database_url: Secret,
-    /// Name of the bootstrapped admin.
-    pub admin_name: String,
-    /// Password of the bootstrapped admin, if given.
-    pub admin_password: Option<Secret>,
-    /// Token signing key, if given; else the stored one is used.
-    pub jwt_secret: Option<Secret>,
-    /// Token lifetime.
-    pub token_ttl: Duration,
-    /// Kubeconfig files to read clusters from (merged in order; missing files
-    /// are skipped).
-    pub kubeconfig_paths: Vec<PathBuf>,
-    /// Name for the in-cluster service-account cluster, when running in a pod.
-    pub in_cluster: Option<String>,
-    /// Connect and read timeout towards clusters.
-    pub cluster_timeout: Duration,
-    /// When the watch caches start.
-    pub pod_cache: CacheMode,
-    /// Bound on serving cached data while a watch keeps failing.
-    pub cache_stale_after: Duration,
-    /// Origins allowed cross-origin (CORS); empty: CORS off.
-    pub cors_origins: Vec<String>,
-    /// Longest time to answer a request to /graphql or /osp/api.
-    pub request_timeout: Duration,
-    /// How often an open WebSocket connection is checked again.
-    pub ws_recheck_every: Duration,
-    /// How long audit events are kept.
-    pub audit_retention: Duration,
-    /// Sign-in attempts per user name and minute (0: no limit).
-    pub login_limit_per_name: u32,
-    /// Sign-in attempts per client address and minute (0: no limit).
-    pub login_limit_per_address: u32,
-}
-
 impl Config {
-    /// A configuration with every default, on the given database.
+    /// A configuration with every default, on the given database, serving no
+    /// clusters (tests add theirs).
     pub fn new(database_url: impl Into<String>) -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            database_url: Secret::new(database_url),
+            database_url: SecretString::from(database_url.into()),
             admin_name: DEFAULT_ADMIN_NAME.to_owned(),
             admin_password: None,
             jwt_secret: None,
             token_ttl: DEFAULT_TOKEN_TTL,
             kubeconfig_paths: Vec::new(),
-            in_cluster: None,
+            in_cluster_name: DEFAULT_IN_CLUSTER_NAME.to_owned(),
+            in_a_pod: false,
             cluster_timeout: DEFAULT_CLUSTER_TIMEOUT,
             pod_cache: CacheMode::On,
             cache_stale_after: DEFAULT_CACHE_STALE_AFTER,
+            log: "info".to_owned(),
+            log_format: LogFormat::Text,
             cors_origins: Vec::new(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
-            ws_recheck_every: DEFAULT_WS_RECHECK,
+            ws_recheck: DEFAULT_WS_RECHECK,
             audit_retention: DEFAULT_AUDIT_RETENTION,
             login_limit_per_name: DEFAULT_LOGIN_LIMIT_PER_NAME,
             login_limit_per_address: DEFAULT_LOGIN_LIMIT_PER_ADDRESS,
         }
     }
 
-    /// Checks a parsed command line and turns it into a configuration, listing
+    /// Completes a parsed command line from the environment it runs in (the
+    /// kubeconfig fallbacks, whether it runs in a pod) and checks it, listing
     /// every problem found.
-    pub fn from_cli(cli: Cli) -> Result<Self, ConfigErrors> {
-        let config = Config {
-            listen: cli.listen,
-            database_url: cli.database_url,
-            admin_name: cli.admin_name,
-            admin_password: cli.admin_password,
-            jwt_secret: cli.jwt_secret,
-            token_ttl: cli.token_ttl,
-            kubeconfig_paths: kubeconfig_paths(cli.kubeconfig),
-            in_cluster: running_in_a_pod().then_some(cli.in_cluster_name),
-            cluster_timeout: cli.cluster_timeout,
-            pod_cache: cli.pod_cache,
-            cache_stale_after: cli.cache_stale_after,
-            cors_origins: cli
-                .cors_origins
-                .iter()
-                .map(|origin| origin.trim().to_owned())
-                .filter(|origin| !origin.is_empty())
-                .collect(),
-            request_timeout: cli.request_timeout,
-            ws_recheck_every: cli.ws_recheck,
-            audit_retention: cli.audit_retention,
-            login_limit_per_name: cli.login_limit_per_name,
-            login_limit_per_address: cli.login_limit_per_address,
-        };
-        config.validate()?;
-        Ok(config)
+    pub fn load(mut self) -> Result<Self, ConfigErrors> {
+        if self.kubeconfig_paths.is_empty() {
+            self.kubeconfig_paths = default_kubeconfig_paths();
+        }
+        self.in_a_pod = running_in_a_pod();
+        self.cors_origins = self
+            .cors_origins
+            .iter()
+            .map(|origin| origin.trim().to_owned())
+            .filter(|origin| !origin.is_empty())
+            .collect();
+        self.validate()?;
+        Ok(self)
     }
 
     /// Checks the values that clap cannot check by type.
     pub fn validate(&self) -> Result<(), ConfigErrors> {
         let mut problems = Vec::new();
-        let url = self.database_url.expose();
+        let url = self.database_url.expose_secret();
         if !["sqlite:", "postgres:", "postgresql:", "mysql:", "mariadb:"]
             .iter()
             .any(|scheme| url.starts_with(scheme))
@@ -303,12 +244,12 @@ impl Config {
             problems.push(format!("OSP_ADMIN_NAME is not a valid user name: {reason}"));
         }
         if let Some(password) = &self.admin_password
-            && let Err(reason) = crate::users::validate_password(password.expose())
+            && let Err(reason) = crate::users::validate_password(password.expose_secret())
         {
             problems.push(format!("OSP_ADMIN_PASSWORD: {reason}"));
         }
         if let Some(secret) = &self.jwt_secret
-            && secret.expose().len() < MIN_JWT_SECRET_LEN
+            && secret.expose_secret().len() < MIN_JWT_SECRET_LEN
         {
             problems.push(format!(
                 "OSP_JWT_SECRET must be at least {MIN_JWT_SECRET_LEN} bytes long"
@@ -320,9 +261,7 @@ impl Config {
         if self.cluster_timeout.is_zero() {
             problems.push("OSP_CLUSTER_TIMEOUT must be more than zero".to_owned());
         }
-        if let Some(name) = &self.in_cluster
-            && name.trim().is_empty()
-        {
+        if self.in_a_pod && self.in_cluster_name.trim().is_empty() {
             problems.push("OSP_IN_CLUSTER_NAME must not be empty".to_owned());
         }
         if self.request_timeout.is_zero() {
@@ -331,7 +270,7 @@ impl Config {
         if self.audit_retention < Duration::from_secs(60 * 60) {
             problems.push("OSP_AUDIT_RETENTION must be at least 1h".to_owned());
         }
-        if self.ws_recheck_every.is_zero() {
+        if self.ws_recheck.is_zero() {
             problems.push("OSP_WS_RECHECK must be more than zero".to_owned());
         }
         for origin in &self.cors_origins {
@@ -347,12 +286,9 @@ impl Config {
     }
 }
 
-/// The kubeconfig files to read: the flag, else `$KUBECONFIG` (a path list),
-/// else `~/.kube/config`.
-fn kubeconfig_paths(flag: Option<PathBuf>) -> Vec<PathBuf> {
-    if let Some(path) = flag {
-        return vec![path];
-    }
+/// The kubeconfig files to read without `--kubeconfig`: `$KUBECONFIG` (a path
+/// list), else `~/.kube/config`.
+fn default_kubeconfig_paths() -> Vec<PathBuf> {
     if let Some(list) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
         return std::env::split_paths(&list).collect();
     }
@@ -402,10 +338,10 @@ pub fn sqlite_url(path: &std::path::Path) -> String {
 mod tests {
     use super::*;
 
-    fn cli(args: &[&str]) -> Cli {
+    fn cli(args: &[&str]) -> Config {
         let mut all = vec!["osp-gateway"];
         all.extend_from_slice(args);
-        Cli::try_parse_from(all).expect("arguments parse")
+        Config::try_parse_from(all).expect("arguments parse")
     }
 
     #[test]
@@ -421,7 +357,7 @@ mod tests {
     fn token_ttl_reads_human_durations() {
         let parsed = cli(&["--token-ttl", "90s", "--database-url", "sqlite::memory:"]);
         assert_eq!(parsed.token_ttl, Duration::from_secs(90));
-        assert!(Cli::try_parse_from(["osp-gateway", "--token-ttl", "soon"]).is_err());
+        assert!(Config::try_parse_from(["osp-gateway", "--token-ttl", "soon"]).is_err());
     }
 
     #[test]
@@ -436,7 +372,7 @@ mod tests {
             "--token-ttl",
             "0s",
         ]);
-        let errors = Config::from_cli(parsed).expect_err("invalid");
+        let errors = parsed.load().expect_err("invalid");
         assert_eq!(errors.0.len(), 4, "{errors}");
     }
 
@@ -459,7 +395,7 @@ mod tests {
             "--cors-origins",
             "https://app.example.com, http://localhost:3000,",
         ]);
-        let config = Config::from_cli(parsed).expect("valid origins");
+        let config = parsed.load().expect("valid origins");
         assert_eq!(
             config.cors_origins,
             ["https://app.example.com", "http://localhost:3000"]
@@ -477,7 +413,7 @@ mod tests {
             "https://App.example.com",
         ] {
             let parsed = cli(&["--cors-origins", origin]);
-            let errors = Config::from_cli(parsed).expect_err(origin);
+            let errors = parsed.load().expect_err(origin);
             assert!(errors.0[0].contains("OSP_CORS_ORIGINS"), "{errors}");
         }
     }
@@ -485,7 +421,7 @@ mod tests {
     #[test]
     fn secrets_are_redacted_in_debug_output() {
         let mut config = Config::new("postgres://u:hunter2@db/x");
-        config.jwt_secret = Some(Secret::new("a".repeat(40)));
+        config.jwt_secret = Some(SecretString::from("a".repeat(40)));
         let printed = format!("{config:?}");
         assert!(!printed.contains("hunter2"));
         assert!(!printed.contains(&"a".repeat(40)));

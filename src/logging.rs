@@ -61,7 +61,7 @@ mod tests {
 
     use super::*;
     use crate::{
-        config::{Config, Secret, sqlite_url},
+        config::{Config, sqlite_url},
         startup::{Application, router},
     };
 
@@ -104,7 +104,7 @@ mod tests {
             runtime.block_on(async {
                 let mut config = Config::new(sqlite_url(&file));
                 config.listen = ([127, 0, 0, 1], 0).into();
-                config.admin_password = Some(Secret::new("admin-password-1"));
+                config.admin_password = Some(secrecy::SecretString::from("admin-password-1"));
                 let app = Application::build(config).await.expect("gateway builds");
                 let request = Request::get("/healthz")
                     .header("x-request-id", "req-7f3a")

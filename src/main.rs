@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use osp_gateway::{
-    config::{Cli, Config},
+    config::Config,
     logging,
     startup::{Application, shutdown_signal},
 };
@@ -15,10 +15,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    logging::init(&cli.log, cli.log_format);
+    let config = Config::parse();
+    logging::init(&config.log, config.log_format);
 
-    let config = match Config::from_cli(cli) {
+    let config = match config.load() {
         Ok(config) => config,
         Err(errors) => {
             eprintln!("{errors}");

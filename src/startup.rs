@@ -9,6 +9,7 @@ use axum::{
     middleware,
     routing::{get, post},
 };
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::{
     cors::{AllowOrigin, CorsLayer},
@@ -49,13 +50,13 @@ impl Application {
     /// Connects to and migrates the database, creates the first admin if there
     /// are no users, loads the signing key, and binds the listen address.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let db = db::connect(config.database_url.expose()).await?;
+        let db = db::connect(config.database_url.expose_secret()).await?;
         let passwords = Passwords::new();
         if let Some(generated) = users::bootstrap_admin(
             &db,
             &passwords,
             &config.admin_name,
-            config.admin_password.as_ref().map(|p| p.expose()),
+            config.admin_password.as_ref().map(|p| p.expose_secret()),
         )
         .await
         .map_err(|e| anyhow::anyhow!("cannot create the first admin: {e:?}"))?
@@ -74,7 +75,7 @@ impl Application {
             );
         }
         let secret = match &config.jwt_secret {
-            Some(secret) => secret.expose().to_owned(),
+            Some(secret) => secret.expose_secret().to_owned(),
             None => db::stored_jwt_secret(&db).await?,
         };
         let jwt = JwtKeys::new(secret.as_bytes(), config.token_ttl);

@@ -115,15 +115,20 @@ fn new_pod(ns: &str, name: &str, node: &str, labels: Value) -> Value {
     })
 }
 
-#[tokio::test]
-async fn all_fixtures_load_with_synthesized_context() {
-    let fixtures = kube_sim::load_fixtures(&fixtures_dir()).expect("fixtures load");
-    assert_eq!(fixtures.len(), 27);
-    let sim = Simulator::builder()
+/// A simulator serving every capture of the fixtures directory.
+async fn fixture_sim() -> Simulator {
+    Simulator::builder()
         .fixtures_dir(fixtures_dir())
         .build_and_start()
         .await
-        .expect("start");
+        .expect("start")
+}
+
+#[tokio::test]
+async fn every_fixture_is_served_as_a_pod_with_uid_and_namespace() {
+    let fixtures = kube_sim::load_fixtures(&fixtures_dir()).expect("fixtures load");
+    assert_eq!(fixtures.len(), 27);
+    let sim = fixture_sim().await;
     let (code, list) = get_json(&sim, "/api/v1/pods").await;
     assert_eq!(code, 200);
     assert_eq!(list["kind"], "PodList");
@@ -137,13 +142,25 @@ async fn all_fixtures_load_with_synthesized_context() {
         );
         assert!(item["metadata"]["namespace"].as_str().is_some());
     }
-    // Extra keys of the captures are served as they are.
+}
+
+#[tokio::test]
+async fn extra_keys_of_a_capture_are_served_as_they_are() {
+    let sim = fixture_sim().await;
     let (_, pod) = get_json(&sim, "/api/v1/namespaces/ned/pods/valla-2409362411-x2r2c").await;
     assert!(pod.get("test").is_some());
-    // Duplicates are renamed, not lost.
+}
+
+#[tokio::test]
+async fn duplicate_captures_are_renamed_not_lost() {
+    let sim = fixture_sim().await;
     let (code, _) = get_json(&sim, "/api/v1/namespaces/argocd/pods/my-pod-20").await;
     assert_eq!(code, 200);
+}
 
+#[tokio::test]
+async fn nodes_of_the_captures_are_synthesized_ready() {
+    let sim = fixture_sim().await;
     let (_, nodes) = get_json(&sim, "/api/v1/nodes").await;
     let master = nodes["items"]
         .as_array()
@@ -163,7 +180,11 @@ async fn all_fixtures_load_with_synthesized_context() {
     assert_eq!(node["kind"], "Node");
     assert_eq!(node["status"]["addresses"][0]["type"], "InternalIP");
     assert_eq!(node["status"]["addresses"][1]["type"], "Hostname");
+}
 
+#[tokio::test]
+async fn owners_of_the_captures_are_synthesized_up_to_the_deployment() {
+    let sim = fixture_sim().await;
     let (code, rs) = get_json(
         &sim,
         "/apis/apps/v1/namespaces/default/replicasets/nginx-7fb78fb6d8",
@@ -191,7 +212,11 @@ async fn all_fixtures_load_with_synthesized_context() {
     assert_eq!(all_rs["kind"], "ReplicaSetList");
     assert_eq!(all_rs["apiVersion"], "apps/v1");
     assert!(names(&all_rs).contains(&"openshift-ingress/router-default-7bbdcfcf9b".to_string()));
+}
 
+#[tokio::test]
+async fn namespaces_of_the_captures_are_synthesized() {
+    let sim = fixture_sim().await;
     let (_, namespaces) = get_json(&sim, "/api/v1/namespaces").await;
     let ns = names(&namespaces);
     for expected in [

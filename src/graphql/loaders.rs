@@ -1,25 +1,31 @@
 //! DataLoaders for per-pod fields that need more reads: a pod's node and its
 //! top-level workload. Keys requested while resolving one response are batched,
-//! and each loader reads a cluster's nodes (or a namespace's ReplicaSets) once
-//! per [`LISTING_TTL`], however the keys fall into batches: a list of pods costs
-//! one node list per cluster and one ReplicaSet list per namespace, never one
-//! request per pod (and none once the watch cache has synced), while a
-//! long-lived subscription still sees nodes and owners change. Loaders are made
-//! fresh for each operation (in [`super::Executor::with_request_data`]), so what
-//! they hold never crosses users.
+//! and a cluster's nodes (or a namespace's ReplicaSets) are read once per
+//! [`LISTING_TTL`], however the keys fall into batches or operations: a list of
+//! pods costs one node list per cluster and one ReplicaSet list per namespace,
+//! never one request per pod (and none once the watch cache has synced), while a
+//! long-lived subscription still sees nodes and owners change. Concurrent reads
+//! of one scope wait for a single read. The DataLoaders are made fresh for each
+//! operation (in [`super::Executor::with_request_data`]); the listings they share
+//! ([`Listings`]) hold cluster data only, never anything of a user, and are only
+//! asked for keys that come from pods the viewer may read.
 
 use std::{
     collections::{BTreeMap, HashMap},
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    sync::Arc,
+    time::Duration,
 };
 
 use async_graphql::{ErrorExtensions, dataloader::Loader};
-/// How long one read of nodes or ReplicaSets serves an operation's look-ups.
-pub const LISTING_TTL: Duration = Duration::from_secs(1);
+use moka::future::Cache;
 
 use super::pods::{NodeInfo, Workload};
 use crate::k8s::{ClusterRegistry, pods};
+
+/// How long one read of nodes or ReplicaSets serves look-ups.
+pub const LISTING_TTL: Duration = Duration::from_secs(1);
+/// Scopes (clusters, or namespaces of one) whose listing is kept at once.
+const MAX_SCOPES: u64 = 4096;
 
 /// A node of a cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -41,63 +47,57 @@ pub struct ReplicaSetKey {
     pub name: String,
 }
 
-type Listing<V> = Arc<tokio::sync::Mutex<Option<(Instant, Arc<HashMap<String, V>>)>>>;
-
-/// One read per scope (a cluster, or a namespace of one), shared by every batch.
-struct Listings<S, V> {
-    scopes: Mutex<HashMap<S, Listing<V>>>,
+/// Listings read within the last [`LISTING_TTL`], shared by every operation of
+/// the gateway: nodes by cluster, and ReplicaSet owners by cluster and
+/// namespace.
+pub struct Listings {
+    nodes: Cache<String, Arc<HashMap<String, NodeInfo>>>,
+    owners: Cache<(String, String), Arc<HashMap<String, Workload>>>,
 }
 
-impl<S: std::hash::Hash + Eq + Clone, V> Default for Listings<S, V> {
+impl Default for Listings {
     fn default() -> Self {
         Listings {
-            scopes: Mutex::new(HashMap::new()),
+            nodes: Cache::builder()
+                .max_capacity(MAX_SCOPES)
+                .time_to_live(LISTING_TTL)
+                .build(),
+            owners: Cache::builder()
+                .max_capacity(MAX_SCOPES)
+                .time_to_live(LISTING_TTL)
+                .build(),
         }
     }
 }
 
-impl<S: std::hash::Hash + Eq + Clone, V> Listings<S, V> {
-    async fn get<F>(
-        &self,
-        scope: &S,
-        read: F,
-    ) -> Result<Arc<HashMap<String, V>>, async_graphql::Error>
-    where
-        F: AsyncFnOnce() -> Result<HashMap<String, V>, async_graphql::Error>,
-    {
-        let cell = {
-            let mut scopes = self
-                .scopes
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            scopes.entry(scope.clone()).or_default().clone()
-        };
-        // Held across the read, so concurrent batches wait for one read.
-        let mut slot = cell.lock().await;
-        if let Some((read_at, listing)) = slot.as_ref()
-            && read_at.elapsed() < LISTING_TTL
-        {
-            return Ok(listing.clone());
-        }
-        let listing = Arc::new(read().await?);
-        *slot = Some((Instant::now(), listing.clone()));
-        Ok(listing)
-    }
+/// The listing of `scope`, read by `read` unless a recent one is kept (or
+/// being read by a concurrent batch, which this one then waits for).
+async fn listing<S, V, F>(
+    cache: &Cache<S, Arc<HashMap<String, V>>>,
+    scope: S,
+    read: F,
+) -> Result<Arc<HashMap<String, V>>, async_graphql::Error>
+where
+    S: std::hash::Hash + Eq + Clone + Send + Sync + 'static,
+    V: Send + Sync + 'static,
+    F: Future<Output = Result<HashMap<String, V>, async_graphql::Error>>,
+{
+    cache
+        .try_get_with(scope, async { read.await.map(Arc::new) })
+        .await
+        .map_err(|shared| (*shared).clone())
 }
 
 /// Loads nodes.
 pub struct NodeLoader {
     clusters: Arc<ClusterRegistry>,
-    listings: Listings<String, NodeInfo>,
+    listings: Arc<Listings>,
 }
 
 impl NodeLoader {
-    /// A loader reading from these clusters.
-    pub fn new(clusters: Arc<ClusterRegistry>) -> Self {
-        NodeLoader {
-            clusters,
-            listings: Listings::default(),
-        }
+    /// A loader reading from these clusters, through shared listings.
+    pub fn new(clusters: Arc<ClusterRegistry>, listings: Arc<Listings>) -> Self {
+        NodeLoader { clusters, listings }
     }
 }
 
@@ -112,17 +112,15 @@ impl Loader<NodeKey> for NodeLoader {
         }
         let mut found = HashMap::new();
         for (cluster, wanted) in by_cluster {
-            let nodes = self
-                .listings
-                .get(&cluster.to_owned(), async || {
-                    let cluster = self.clusters.get(cluster).map_err(|e| e.extend())?;
-                    let nodes = pods::list_nodes(&cluster).await.map_err(|e| e.extend())?;
-                    Ok(nodes
-                        .iter()
-                        .map(|node| (node.name.clone(), NodeInfo::from(&**node)))
-                        .collect())
-                })
-                .await?;
+            let nodes = listing(&self.listings.nodes, cluster.to_owned(), async {
+                let cluster = self.clusters.get(cluster).map_err(|e| e.extend())?;
+                let nodes = pods::list_nodes(&cluster).await.map_err(|e| e.extend())?;
+                Ok(nodes
+                    .iter()
+                    .map(|node| (node.name.clone(), NodeInfo::from(&**node)))
+                    .collect())
+            })
+            .await?;
             for key in wanted {
                 if let Some(node) = nodes.get(&key.name) {
                     found.insert(key.clone(), node.clone());
@@ -136,16 +134,13 @@ impl Loader<NodeKey> for NodeLoader {
 /// Resolves ReplicaSets to their top-level workload.
 pub struct WorkloadLoader {
     clusters: Arc<ClusterRegistry>,
-    listings: Listings<(String, String), Workload>,
+    listings: Arc<Listings>,
 }
 
 impl WorkloadLoader {
-    /// A loader reading from these clusters.
-    pub fn new(clusters: Arc<ClusterRegistry>) -> Self {
-        WorkloadLoader {
-            clusters,
-            listings: Listings::default(),
-        }
+    /// A loader reading from these clusters, through shared listings.
+    pub fn new(clusters: Arc<ClusterRegistry>, listings: Arc<Listings>) -> Self {
+        WorkloadLoader { clusters, listings }
     }
 }
 
@@ -166,22 +161,21 @@ impl Loader<ReplicaSetKey> for WorkloadLoader {
         }
         let mut found = HashMap::new();
         for ((cluster, namespace), wanted) in by_namespace {
-            let owners = self
-                .listings
-                .get(&(cluster.to_owned(), namespace.to_owned()), async || {
-                    let cluster = self.clusters.get(cluster).map_err(|e| e.extend())?;
-                    let sets = pods::list_replicasets(&cluster, namespace)
-                        .await
-                        .map_err(|e| e.extend())?;
-                    Ok(sets
-                        .iter()
-                        .filter_map(|rs| {
-                            let (kind, name) = rs.controller.clone()?;
-                            Some((rs.name.clone(), Workload { kind, name }))
-                        })
-                        .collect())
-                })
-                .await?;
+            let scope = (cluster.to_owned(), namespace.to_owned());
+            let owners = listing(&self.listings.owners, scope, async {
+                let cluster = self.clusters.get(cluster).map_err(|e| e.extend())?;
+                let sets = pods::list_replicasets(&cluster, namespace)
+                    .await
+                    .map_err(|e| e.extend())?;
+                Ok(sets
+                    .iter()
+                    .filter_map(|rs| {
+                        let (kind, name) = rs.controller.clone()?;
+                        Some((rs.name.clone(), Workload { kind, name }))
+                    })
+                    .collect())
+            })
+            .await?;
             for key in wanted {
                 // A bare ReplicaSet (or one already gone) is its own workload.
                 let workload = owners.get(&key.name).cloned().unwrap_or_else(|| Workload {

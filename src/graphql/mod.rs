@@ -129,13 +129,18 @@ pub fn sdl() -> String {
 pub struct Executor {
     schema: AppSchema,
     state: AppState,
+    listings: Arc<loaders::Listings>,
 }
 
 impl Executor {
     /// Builds the schema once, over the given state.
     pub fn new(state: AppState) -> Self {
         let schema = schema_builder().data(state.clone()).finish();
-        Executor { schema, state }
+        Executor {
+            schema,
+            state,
+            listings: Arc::default(),
+        }
     }
 
     /// Executes one request as `auth` (from the request's token, see
@@ -161,8 +166,8 @@ impl Executor {
         request.data(meta).data(auth).data(nodes).data(workloads)
     }
 
-    /// Fresh DataLoaders for one operation, so loader state never crosses users
-    /// or outlives the operation.
+    /// Fresh DataLoaders for one operation (their batches and answers never
+    /// cross users or outlive it), over the gateway's shared listings.
     fn loaders(
         &self,
     ) -> (
@@ -171,8 +176,14 @@ impl Executor {
     ) {
         let clusters = self.state.clusters.clone();
         (
-            DataLoader::new(loaders::NodeLoader::new(clusters.clone()), tokio::spawn),
-            DataLoader::new(loaders::WorkloadLoader::new(clusters), tokio::spawn),
+            DataLoader::new(
+                loaders::NodeLoader::new(clusters.clone(), self.listings.clone()),
+                tokio::spawn,
+            ),
+            DataLoader::new(
+                loaders::WorkloadLoader::new(clusters, self.listings.clone()),
+                tokio::spawn,
+            ),
         )
     }
 

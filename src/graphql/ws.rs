@@ -258,7 +258,7 @@ async fn serve(
         (CLOSE_TOKEN_EXPIRED, "token expired")
     };
     let mut expired = std::pin::pin!(expired);
-    let every = state.config.ws_recheck_every;
+    let every = state.config.ws_recheck;
     let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
 
     loop {

@@ -60,7 +60,8 @@ pub struct Cluster {
     timeout: Duration,
     settings: CacheSettings,
     cache: OnceLock<ClusterCache>,
-    probe: std::sync::Mutex<Option<(Instant, bool)>>,
+    /// The last reachability probe, kept for [`PROBE_TTL`].
+    probe: moka::future::Cache<(), bool>,
     /// Where calls are counted; attached once by [`ClusterRegistry::observe`].
     metrics: OnceLock<Metrics>,
 }
@@ -92,7 +93,10 @@ impl Cluster {
             timeout,
             settings,
             cache: OnceLock::new(),
-            probe: std::sync::Mutex::new(None),
+            probe: moka::future::Cache::builder()
+                .max_capacity(1)
+                .time_to_live(PROBE_TTL)
+                .build(),
             metrics: OnceLock::new(),
         })
     }
@@ -164,22 +168,14 @@ impl Cluster {
     }
 
     /// Whether the API server answers its version endpoint in time. A probe
-    /// is reused for [`PROBE_TTL`], so asking often costs the cluster little.
+    /// is reused for [`PROBE_TTL`], and concurrent askers wait for one probe,
+    /// so asking often costs the cluster little.
     pub async fn reachable(&self) -> bool {
-        let recent = self
-            .probe
-            .lock()
-            .ok()
-            .and_then(|probe| *probe)
-            .filter(|(at, _)| at.elapsed() < PROBE_TTL);
-        if let Some((_, reachable)) = recent {
-            return reachable;
-        }
-        let reachable = self.call(self.client.apiserver_version()).await.is_ok();
-        if let Ok(mut probe) = self.probe.lock() {
-            *probe = Some((Instant::now(), reachable));
-        }
-        reachable
+        self.probe
+            .get_with((), async {
+                self.call(self.client.apiserver_version()).await.is_ok()
+            })
+            .await
     }
 }
 
@@ -226,7 +222,8 @@ impl ClusterRegistry {
                 }
             }
         }
-        if let Some(name) = &config.in_cluster {
+        if config.in_a_pod {
+            let name = &config.in_cluster_name;
             match kube::Config::incluster()
                 .map_err(|e| e.to_string())
                 .and_then(|c| {

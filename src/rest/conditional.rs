@@ -11,9 +11,9 @@
 //! carry no ETag and are never kept.
 
 use std::{
-    collections::HashMap,
     hash::{DefaultHasher, Hash, Hasher},
-    sync::Mutex,
+    sync::Arc,
+    time::Duration,
 };
 
 use axum::{
@@ -21,53 +21,57 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use moka::sync::Cache;
 
-/// Distinct requests whose latest body is kept.
-const MAX_BODIES: usize = 512;
-/// Bytes of kept bodies, at most.
-const MAX_BYTES: usize = 64 * 1024 * 1024;
+/// Bytes of kept bodies, at most (the least recently used go first).
+const MAX_BYTES: u64 = 64 * 1024 * 1024;
+/// A body nobody asked for in this long is dropped.
+const IDLE: Duration = Duration::from_secs(10 * 60);
 
-/// Bodies rendered for a version, by request.
-#[derive(Default)]
+/// Bodies rendered for a version, by request: a bounded cache weighed by body
+/// size.
 pub struct RenderedBodies {
-    bodies: Mutex<Bodies>,
+    bodies: Cache<String, Arc<Rendered>>,
 }
 
-#[derive(Default)]
-struct Bodies {
-    by_key: HashMap<String, (String, Bytes)>,
-    bytes: usize,
+/// One kept answer.
+struct Rendered {
+    version: String,
+    body: Bytes,
+}
+
+impl Default for RenderedBodies {
+    fn default() -> Self {
+        RenderedBodies {
+            bodies: Cache::builder()
+                .max_capacity(MAX_BYTES)
+                .weigher(|key: &String, kept: &Arc<Rendered>| {
+                    u32::try_from(key.len() + kept.version.len() + kept.body.len())
+                        .unwrap_or(u32::MAX)
+                })
+                .time_to_idle(IDLE)
+                .build(),
+        }
+    }
 }
 
 impl RenderedBodies {
     /// The body kept for `key` at `version`.
     pub fn get(&self, key: &str, version: &str) -> Option<Bytes> {
-        let bodies = self.bodies.lock().ok()?;
-        bodies
-            .by_key
+        self.bodies
             .get(key)
-            .filter(|(kept, _)| kept == version)
-            .map(|(_, body)| body.clone())
+            .filter(|kept| kept.version == version)
+            .map(|kept| kept.body.clone())
     }
 
-    /// Keeps `body` as the answer to `key` at `version`.
+    /// Keeps `body` as the answer to `key` at `version`, replacing the answer
+    /// of an older version.
     pub fn put(&self, key: String, version: String, body: Bytes) {
-        if body.len() > MAX_BYTES / 4 {
+        if body.len() as u64 > MAX_BYTES / 4 {
             return;
         }
-        if let Ok(mut bodies) = self.bodies.lock() {
-            if let Some((_, old)) = bodies.by_key.remove(&key) {
-                bodies.bytes -= old.len();
-            }
-            if bodies.by_key.len() >= MAX_BODIES || bodies.bytes + body.len() > MAX_BYTES {
-                // Bodies of old versions are useless anyway; start over rather
-                // than track their age.
-                bodies.by_key.clear();
-                bodies.bytes = 0;
-            }
-            bodies.bytes += body.len();
-            bodies.by_key.insert(key, (version, body));
-        }
+        self.bodies
+            .insert(key, Arc::new(Rendered { version, body }));
     }
 }
 

@@ -76,7 +76,8 @@ fn error_code() -> Object {
         .schema_type(Type::String)
         .enum_values(Some(
             ErrorCode::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .filter(|code| *code != ErrorCode::Success)
                 .map(ErrorCode::as_str),
         ))

@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{
     envelope::{Envelope, NoData, from_graphql},
-    input::{JsonObject, path_error},
+    input::{JsonBody, path_error},
     openapi::{CreateUserErrors, ListUsersErrors, LoginErrors, UpdateUserErrors},
 };
 use crate::{
@@ -35,16 +35,6 @@ fn request(document: &str, variables: Value) -> Request {
     Request::new(document).variables(Variables::from_json(variables))
 }
 
-/// Reads the optional `role` field (`admin` or `user`; upper case is accepted too).
-fn read_role(body: &JsonObject) -> Result<Option<Role>, AppError> {
-    match body.optional("role")?.as_deref() {
-        None => Ok(None),
-        Some("admin" | "ADMIN") => Ok(Some(Role::Admin)),
-        Some("user" | "USER") => Ok(Some(Role::User)),
-        Some(_) => Err(AppError::invalid("role", "must be admin or user")),
-    }
-}
-
 /// The role as a GraphQL variable value (the enum's name, `ADMIN`/`USER`).
 fn role_variable(role: Option<Role>) -> Value {
     role.map_or(Value::Null, |role| {
@@ -55,7 +45,7 @@ fn role_variable(role: Option<Role>) -> Value {
 }
 
 /// Body of `POST /osp/api/users`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     /// 1-64 letters, digits, `.`, `_` or `-`, starting with a letter or digit;
@@ -69,19 +59,8 @@ pub struct CreateUserRequest {
     #[schema(format = Password, min_length = 8, max_length = 1024, example = "alice-password")]
     pub password: String,
     /// Role of the new user (default `user`).
+    #[serde(default)]
     pub role: Option<Role>,
-}
-
-impl CreateUserRequest {
-    fn read(body: &JsonObject) -> Result<Self, AppError> {
-        body.only(&["name", "email", "password", "role"])?;
-        Ok(CreateUserRequest {
-            name: body.required("name")?,
-            email: body.required("email")?,
-            password: body.required("password")?,
-            role: read_role(body)?,
-        })
-    }
 }
 
 /// `POST /osp/api/users`: creates a user (admins only).
@@ -100,9 +79,9 @@ pub async fn create(
     State(executor): State<Executor>,
     meta: RequestMeta,
     auth: Auth,
-    body: Result<JsonObject, AppError>,
+    body: Result<JsonBody<CreateUserRequest>, AppError>,
 ) -> Result<Response, AppError> {
-    let body = CreateUserRequest::read(&body?)?;
+    let JsonBody(body) = body?;
     let input = json!({
         "name": body.name,
         "email": body.email,
@@ -198,16 +177,19 @@ pub async fn list(
 }
 
 /// Body of `PUT /osp/api/users/{name}`: what to change (at least one field).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
     /// New e-mail address.
+    #[serde(default)]
     #[schema(format = Email, max_length = 254, example = "alice@new.example.com")]
     pub email: Option<String>,
     /// New password, 8 to 1024 characters; signs out the user's earlier tokens.
     #[schema(format = Password, min_length = 8, max_length = 1024)]
+    #[serde(default)]
     pub password: Option<String>,
     /// New role (admins only; the last admin cannot be demoted).
+    #[serde(default)]
     pub role: Option<Role>,
 }
 
@@ -215,20 +197,15 @@ impl UpdateUserRequest {
     /// Its fields, each of them optional; at least one must be given.
     pub const FIELDS: [&str; 3] = ["email", "password", "role"];
 
-    fn read(body: &JsonObject) -> Result<Self, AppError> {
-        body.only(&Self::FIELDS)?;
-        let request = UpdateUserRequest {
-            email: body.optional("email")?,
-            password: body.optional("password")?,
-            role: read_role(body)?,
-        };
-        if request.email.is_none() && request.password.is_none() && request.role.is_none() {
+    /// Refuses a request that changes nothing.
+    fn check(self) -> Result<Self, AppError> {
+        if self.email.is_none() && self.password.is_none() && self.role.is_none() {
             return Err(AppError::invalid(
                 "body",
                 "nothing to change: give email, password or role",
             ));
         }
-        Ok(request)
+        Ok(self)
     }
 }
 
@@ -251,10 +228,11 @@ pub async fn update(
     meta: RequestMeta,
     auth: Auth,
     path: Result<Path<String>, PathRejection>,
-    body: Result<JsonObject, AppError>,
+    body: Result<JsonBody<UpdateUserRequest>, AppError>,
 ) -> Result<Response, AppError> {
     let Path(name) = path.map_err(path_error)?;
-    let body = UpdateUserRequest::read(&body?)?;
+    let JsonBody(body) = body?;
+    let body = body.check()?;
     let input = json!({
         "email": body.email,
         "password": body.password,
@@ -271,7 +249,7 @@ pub async fn update(
 }
 
 /// Body of `POST /osp/api/login`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// User name (regardless of case).
@@ -280,16 +258,6 @@ pub struct LoginRequest {
     /// Password (at most 1024 characters).
     #[schema(format = Password, max_length = 1024)]
     pub password: String,
-}
-
-impl LoginRequest {
-    fn read(body: &JsonObject) -> Result<Self, AppError> {
-        body.only(&["name", "password"])?;
-        Ok(LoginRequest {
-            name: body.required("name")?,
-            password: body.required("password")?,
-        })
-    }
 }
 
 /// A signed-in session.
@@ -317,9 +285,9 @@ pub async fn login(
     State(executor): State<Executor>,
     meta: RequestMeta,
     auth: Auth,
-    body: Result<JsonObject, AppError>,
+    body: Result<JsonBody<LoginRequest>, AppError>,
 ) -> Result<Response, AppError> {
-    let body = LoginRequest::read(&body?)?;
+    let JsonBody(body) = body?;
     let variables = json!({ "name": body.name, "password": body.password });
     let response = executor
         .execute(meta, auth, request(LOGIN, variables))

@@ -33,7 +33,7 @@ impl Setup {
         config.kubeconfig_paths = vec![write_kubeconfig(clusters)];
         config.cluster_timeout = Duration::from_secs(2);
         config.pod_cache = CacheMode::On;
-        config.ws_recheck_every = Duration::from_millis(200);
+        config.ws_recheck = Duration::from_millis(200);
         let app = TestApp::start(config).await;
         let admin = app.admin_token().await;
         wait_until_synced(&app, &admin).await;

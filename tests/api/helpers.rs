@@ -14,7 +14,7 @@ use std::{
 };
 
 use osp_gateway::{
-    config::{CacheMode, Config, Secret, sqlite_url},
+    config::{CacheMode, Config, sqlite_url},
     startup::Application,
 };
 use reqwest::{Method, StatusCode};
@@ -225,8 +225,8 @@ impl TestDb {
 pub fn test_config(db: &TestDb) -> Config {
     let mut config = Config::new(db.url.clone());
     config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
-    config.admin_password = Some(Secret::new(ADMIN_PASSWORD));
-    config.jwt_secret = Some(Secret::new(JWT_SECRET));
+    config.admin_password = Some(secrecy::SecretString::from(ADMIN_PASSWORD));
+    config.jwt_secret = Some(secrecy::SecretString::from(JWT_SECRET));
     config
 }
 
@@ -525,4 +525,21 @@ macro_rules! db_tests {
             }
         )*
     };
+}
+
+/// Compares `printed` with the committed file `name` (at the repository's
+/// root), after writing it there when `$update` is `1`. A committed contract
+/// (the GraphQL schema, the OpenAPI document) that drifts from the code fails
+/// with the command that regenerates it.
+pub fn assert_matches_committed(name: &str, printed: &str, update: &str, regenerate: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
+    if std::env::var(update).is_ok_and(|v| v == "1") {
+        std::fs::write(&path, printed).unwrap_or_else(|e| panic!("write {name}: {e}"));
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == printed,
+        "{name} differs from what the code gives; regenerate it with\n  \
+         {update}=1 {regenerate}\nand commit the result"
+    );
 }

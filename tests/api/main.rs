@@ -1,5 +1,5 @@
 //! The gateway's integration tests: one test binary, talking to real gateways
-//! over HTTP on random ports.
+//! over HTTP on random ports, plus a fast in-process layer (`inprocess`).
 //!
 //! Database tests run on SQLite, PostgreSQL and MariaDB (see `helpers::Backend`).
 
@@ -8,6 +8,7 @@ mod deploy;
 mod grants;
 mod graphql;
 mod helpers;
+mod inprocess;
 mod live;
 mod openapi;
 mod ops;

@@ -20,22 +20,20 @@ mod testing;
 
 use async_graphql::{Enum, SimpleObject};
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use k8s_openapi::api::core::v1::{Container, ContainerStatus, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 pub use qos::{compute_qos_class, qos_class};
 
 use printer::{is_restartable, print_columns, readiness_gates, terminated_reason};
 
-/// Summary of one Pod: the `kubectl get pods -o wide` columns plus derived fields.
-///
-/// The one pod summary of the gateway: the watch caches keep it, GraphQL serves its
-/// fields, and the REST API writes it (snake_case) after reading it back from a GraphQL
-/// answer (camelCase, hence the aliases).
+// The one pod summary of the gateway: the watch caches keep it, GraphQL serves its
+// fields, and the REST API writes it (snake_case) after reading it back from a
+// GraphQL answer (camelCase, hence the aliases).
+/// A pod as `kubectl get pods -o wide` shows it, plus a few derived fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
 pub struct PodSummary {
     /// Name.
     pub name: String,
@@ -83,7 +81,6 @@ pub struct PodSummary {
 /// One container (or init container) of a pod.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema, SimpleObject)]
 #[graphql(name = "Container")]
-#[serde(default)]
 pub struct ContainerSummary {
     /// Container name.
     pub name: String,
@@ -105,7 +102,9 @@ pub struct ContainerSummary {
 
 /// A container's state, as the kubelet reports it. GraphQL spells it `RUNNING`,
 /// REST `running`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, Enum)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, Enum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ContainerState {
     /// Running.

@@ -196,7 +196,9 @@ fn has_pod_ready_condition(conditions: &[PodCondition]) -> bool {
 
 /// Reason kubectl shows for a terminated state: its reason, else `Signal:N`, else
 /// `ExitCode:N`.
-pub(super) fn terminated_reason(t: &k8s_openapi::api::core::v1::ContainerStateTerminated) -> String {
+pub(super) fn terminated_reason(
+    t: &k8s_openapi::api::core::v1::ContainerStateTerminated,
+) -> String {
     match t.reason.as_deref().filter(|r| !r.is_empty()) {
         Some(r) => r.to_string(),
         None => match t.signal.filter(|s| *s != 0) {

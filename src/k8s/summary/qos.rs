@@ -91,7 +91,6 @@ mod tests {
     use crate::k8s::summary::testing::to_pod;
     use serde_json::{Value, json};
 
-
     fn res(requests: Value, limits: Value) -> Value {
         let mut r = json!({});
         if !requests.is_null() {

@@ -1,0 +1,190 @@
+//! The fast layer: no socket, no HTTP client. GraphQL resolvers run through
+//! the gateway's own executor (`schema.execute` with the request data a real
+//! request carries), and REST translation and envelopes through the router
+//! with `tower::ServiceExt::oneshot`, on an in-memory SQLite database.
+
+use async_graphql::{Request, Variables};
+use axum::{
+    body::Body,
+    http::{Method, Request as HttpRequest, StatusCode},
+};
+use osp_gateway::{
+    auth::Auth,
+    config::Config,
+    graphql::{Executor, RequestMeta},
+    startup::{Application, router},
+};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::helpers::{ADMIN, ADMIN_PASSWORD, JWT_SECRET};
+
+/// A gateway built in this process on an in-memory database, never served.
+struct Gateway {
+    app: Application,
+    executor: Executor,
+}
+
+impl Gateway {
+    async fn new() -> Self {
+        let mut config = Config::new("sqlite::memory:");
+        config.listen = ([127, 0, 0, 1], 0).into();
+        config.admin_password = Some(secrecy::SecretString::from(ADMIN_PASSWORD));
+        config.jwt_secret = Some(secrecy::SecretString::from(JWT_SECRET));
+        let app = Application::build(config).await.expect("gateway builds");
+        let executor = Executor::new(app.state().clone());
+        Gateway { app, executor }
+    }
+
+    /// Runs one GraphQL document as the holder of `token` (anonymous without).
+    async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let auth = match token {
+            Some(token) => self.app.state().auth.from_token(token).await,
+            None => Auth::Anonymous,
+        };
+        let request = Request::new(query).variables(Variables::from_json(variables));
+        let response = self
+            .executor
+            .execute(RequestMeta::default(), auth, request)
+            .await;
+        serde_json::to_value(response).expect("a response serialises")
+    }
+
+    /// A token of the bootstrapped admin.
+    async fn admin_token(&self) -> String {
+        let answer = self
+            .graphql(
+                None,
+                "mutation($name: String!, $password: String!) { login(name: $name, password: $password) { token } }",
+                json!({ "name": ADMIN, "password": ADMIN_PASSWORD }),
+            )
+            .await;
+        answer["data"]["login"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("admin signs in: {answer}"))
+            .to_owned()
+    }
+
+    /// Sends one REST request through the router; the body is sent as the
+    /// legacy clients send it, without a Content-Type.
+    async fn rest(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut request = HttpRequest::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = request
+            .body(body.map_or_else(Body::empty, |text| Body::from(text.to_owned())))
+            .expect("request");
+        let response = router(self.app.state().clone())
+            .oneshot(request)
+            .await
+            .expect("answered");
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, body)
+    }
+}
+
+fn code(answer: &Value) -> &str {
+    answer["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("an error code in {answer}"))
+}
+
+#[tokio::test]
+async fn an_anonymous_me_is_unauthorized() {
+    let gateway = Gateway::new().await;
+    let answer = gateway.graphql(None, "{ me { name } }", json!({})).await;
+    assert_eq!(code(&answer), "Unauthorized", "{answer}");
+}
+
+#[tokio::test]
+async fn a_signed_in_admin_reads_themself() {
+    let gateway = Gateway::new().await;
+    let token = gateway.admin_token().await;
+    let answer = gateway
+        .graphql(Some(&token), "{ me { name role } }", json!({}))
+        .await;
+    assert_eq!(
+        answer["data"]["me"],
+        json!({"name": ADMIN, "role": "ADMIN"}),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn a_tampered_token_is_refused_by_the_resolvers() {
+    let gateway = Gateway::new().await;
+    let token = gateway.admin_token().await + "x";
+    let answer = gateway
+        .graphql(Some(&token), "{ me { name } }", json!({}))
+        .await;
+    assert_eq!(code(&answer), "Unauthorized", "{answer}");
+}
+
+#[tokio::test]
+async fn a_rest_sign_in_without_content_type_is_enveloped() {
+    let gateway = Gateway::new().await;
+    let body = json!({ "name": ADMIN, "password": ADMIN_PASSWORD }).to_string();
+    let (status, answer) = gateway
+        .rest(Method::POST, "/osp/api/login", None, Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["code"], "Success");
+    assert!(answer["data"]["token"].is_string(), "{answer}");
+}
+
+#[tokio::test]
+async fn a_rest_body_with_an_unknown_field_names_it() {
+    let gateway = Gateway::new().await;
+    let body = json!({ "name": ADMIN, "password": ADMIN_PASSWORD, "remember": true }).to_string();
+    let (status, answer) = gateway
+        .rest(Method::POST, "/osp/api/login", None, Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer["code"], "InvalidParameter");
+    assert_eq!(
+        answer["msg"],
+        "invalid remember: unknown field (expected one of: name, password)"
+    );
+}
+
+#[tokio::test]
+async fn a_rest_body_that_is_not_an_object_is_refused() {
+    let gateway = Gateway::new().await;
+    let (status, answer) = gateway
+        .rest(Method::POST, "/osp/api/login", None, Some(r#"["admin"]"#))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer["msg"], "invalid body: must be a JSON object");
+}
+
+#[tokio::test]
+async fn a_rest_read_of_an_unknown_cluster_is_a_not_found_envelope() {
+    let gateway = Gateway::new().await;
+    let token = gateway.admin_token().await;
+    let (status, answer) = gateway
+        .rest(Method::GET, "/osp/api/pods/nowhere", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(answer["code"], "ClusterNotFound");
+}
+
+#[tokio::test]
+async fn an_unknown_rest_path_is_a_not_found_envelope() {
+    let gateway = Gateway::new().await;
+    let (status, answer) = gateway
+        .rest(Method::GET, "/osp/api/nothing-here", None, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(answer["code"], "NotFound");
+}
