@@ -30,6 +30,8 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// The request body is larger than the gateway accepts.
     PayloadTooLarge,
+    /// `/graphql` takes only `application/json` bodies.
+    UnsupportedMediaType,
     /// No user of that name.
     UserNotFound,
     /// A user of that name exists already.
@@ -75,6 +77,7 @@ impl ErrorCode {
             | ErrorCode::PodNotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::UserAlreadyExists => StatusCode::CONFLICT,
             ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::ClusterUnavailable => StatusCode::BAD_GATEWAY,
@@ -157,6 +160,9 @@ pub enum AppError {
         /// Whole seconds until an attempt is allowed again (at least 1).
         retry_after: u64,
     },
+    /// A `/graphql` request whose body is not declared `application/json`.
+    #[error("a GraphQL request must be sent as application/json")]
+    UnsupportedMediaType,
     /// The request took longer than the request timeout allows.
     #[error("the request took longer than {} to answer", humantime::format_duration(*.0))]
     Timeout(std::time::Duration),
@@ -191,6 +197,7 @@ impl AppError {
             AppError::NotFound(_) => ErrorCode::NotFound,
             AppError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             AppError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            AppError::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             AppError::UserNotFound(_) => ErrorCode::UserNotFound,
             AppError::UserAlreadyExists(_) => ErrorCode::UserAlreadyExists,
             AppError::ClusterNotFound(_) => ErrorCode::ClusterNotFound,
@@ -302,6 +309,8 @@ mod tests {
             ("UserAlreadyExists", 409),
             ("ClusterNotFound", 404),
             ("PodNotFound", 404),
+            ("PayloadTooLarge", 413),
+            ("UnsupportedMediaType", 415),
             ("TooManyRequests", 429),
             ("ClusterUnavailable", 502),
             ("InternalError", 500),

@@ -1,15 +1,18 @@
 //! `/graphql` over HTTP: POST executes one request (GET serves the playground,
 //! see `crate::web`). Answers are always in GraphQL's response shape.
 //!
-//! Only single JSON requests are accepted: batches and multipart uploads are
-//! refused, and mutations never run from GET (GET does not execute at all). The
-//! body is read with a size cap before parsing.
+//! Only single JSON requests are accepted: a body not declared
+//! `application/json` is refused with 415 before it is read (so a cross-site
+//! HTML form, which can only send `text/plain`, `application/x-www-form-urlencoded`
+//! or `multipart/form-data`, never reaches a resolver), batches and multipart
+//! uploads are refused, and mutations never run from GET (GET does not execute
+//! at all). The body is read with a size cap before parsing.
 
 use async_graphql::Response as GqlResponse;
 use axum::{
     body::Bytes,
     extract::{State, rejection::BytesRejection},
-    http::{StatusCode, header},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
@@ -24,8 +27,12 @@ pub async fn graphql_post(
     State(executor): State<Executor>,
     meta: RequestMeta,
     auth: Auth,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    if !declares_json(&headers) {
+        return error_response(&AppError::UnsupportedMediaType);
+    }
     let request = match body {
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             return error_response(&AppError::PayloadTooLarge(MAX_BODY_BYTES));
@@ -38,6 +45,16 @@ pub async fn graphql_post(
     };
     let response = executor.execute(meta, auth, request).await;
     json_response(StatusCode::OK, &response)
+}
+
+/// Whether the request's `Content-Type` is `application/json` (any case,
+/// parameters such as `charset` allowed).
+fn declares_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case("application/json"))
 }
 
 fn parse_request(body: &[u8]) -> Result<async_graphql::Request, AppError> {
@@ -56,11 +73,28 @@ fn parse_request(body: &[u8]) -> Result<async_graphql::Request, AppError> {
 }
 
 /// An error in GraphQL's response shape, for failures before execution (or
-/// instead of it, such as the request timeout).
+/// instead of it, such as the request timeout): `errors` only, with no `data`
+/// entry, as GraphQL over HTTP has it for requests that never executed.
 pub fn error_response(err: &AppError) -> Response {
-    // Before execution only input errors, oversized bodies and timeouts occur;
-    // each has its own status.
-    json_response(err.status(), &super::error::error_only(err))
+    // Before execution only input errors, oversized bodies, unsupported media
+    // types and timeouts occur; each has its own status.
+    let body = match serde_json::to_value(super::error::error_only(err)) {
+        Ok(serde_json::Value::Object(mut fields)) => {
+            fields.remove("data");
+            serde_json::to_vec(&fields)
+        }
+        Ok(other) => serde_json::to_vec(&other),
+        Err(e) => Err(e),
+    };
+    match body {
+        Ok(body) => (
+            err.status(),
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
 
 fn json_response(status: StatusCode, response: &GqlResponse) -> Response {

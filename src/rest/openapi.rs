@@ -141,6 +141,9 @@ fn meaning(code: ErrorCode) -> &'static str {
         ErrorCode::NotFound => "no such API path",
         ErrorCode::MethodNotAllowed => "method not served on this path",
         ErrorCode::PayloadTooLarge => "body over 64 KiB",
+        ErrorCode::UnsupportedMediaType => {
+            "a `/graphql` body not declared application/json (never a REST answer)"
+        }
         ErrorCode::UserNotFound => "no such user",
         ErrorCode::UserAlreadyExists => "the name is taken (regardless of case)",
         ErrorCode::ClusterNotFound => "no cluster of that name is configured",

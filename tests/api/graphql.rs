@@ -1,7 +1,7 @@
 //! `/graphql` itself: the playground, request shapes, limits and error codes.
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, TestDb, gql_code};
 
@@ -187,6 +187,59 @@ async fn graphql_errors_carry_the_documented_codes() {
         )
         .await;
     assert_eq!(gql_code(&wrong), "Unauthorized");
+    app.stop().await;
+    db.drop_database().await;
+}
+
+/// Posts a sign-in mutation to `/graphql` with the given Content-Type (none
+/// when `None`), as a cross-site HTML form could.
+async fn sign_in_posted_as(app: &TestApp, content_type: Option<&str>) -> (StatusCode, Value) {
+    let body = json!({
+        "query": "mutation($n: String!, $p: String!) { login(name: $n, password: $p) { token } }",
+        "variables": {"n": crate::helpers::ADMIN, "p": crate::helpers::ADMIN_PASSWORD},
+    });
+    let mut request = app.client.post(app.url("/graphql")).body(body.to_string());
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    let response = request.send().await.expect("answered");
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_graphql_body_not_declared_json_is_refused_before_any_resolver() {
+    let db = TestDb::create(Backend::Sqlite).await;
+    let app = TestApp::on(&db).await;
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        Some("application/jsonp"),
+    ] {
+        let (status, body) = sign_in_posted_as(&app, content_type).await;
+        assert_eq!(
+            status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type:?}: {body}"
+        );
+        assert_eq!(gql_code(&body), "UnsupportedMediaType", "{content_type:?}");
+        assert!(body.get("data").is_none(), "{content_type:?}: {body}");
+    }
+    app.stop().await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn a_graphql_body_declared_json_with_a_charset_is_executed() {
+    let db = TestDb::create(Backend::Sqlite).await;
+    let app = TestApp::on(&db).await;
+    for content_type in ["application/json", "Application/JSON; charset=utf-8"] {
+        let (status, body) = sign_in_posted_as(&app, Some(content_type)).await;
+        assert_eq!(status, StatusCode::OK, "{content_type}: {body}");
+        assert!(body["data"]["login"]["token"].is_string(), "{body}");
+    }
     app.stop().await;
     db.drop_database().await;
 }

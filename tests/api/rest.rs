@@ -282,3 +282,25 @@ async fn a_request_without_a_token_gets_an_unauthorized_envelope() {
     );
     stop(db, app).await;
 }
+
+/// The legacy REST API stays lenient on purpose: its documented requests
+/// carry no Content-Type (and a misspelt Accept), and a form cannot act as a
+/// signed-in user because tokens travel only in the Authorization header.
+#[tokio::test]
+async fn a_legacy_sign_in_without_content_type_still_works() {
+    let (db, app, _) = gateway().await;
+    let body = json!({"name": crate::helpers::ADMIN, "password": crate::helpers::ADMIN_PASSWORD});
+    let response = app
+        .client
+        .post(app.url("/osp/api/login"))
+        .header("accept", "applicaton/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: Value = response.json().await.expect("envelope");
+    assert_eq!(answer["code"], "Success");
+    assert!(answer["data"]["token"].is_string(), "{answer}");
+    stop(db, app).await;
+}
