@@ -130,6 +130,7 @@ pub struct Executor {
     schema: AppSchema,
     state: AppState,
     listings: Arc<loaders::Listings>,
+    sockets: Arc<ws::OpenSockets>,
 }
 
 impl Executor {
@@ -140,6 +141,7 @@ impl Executor {
             schema,
             state,
             listings: Arc::default(),
+            sockets: Arc::default(),
         }
     }
 
@@ -185,6 +187,11 @@ impl Executor {
                 tokio::spawn,
             ),
         )
+    }
+
+    /// The gateway's open WebSocket connections.
+    pub(crate) fn sockets(&self) -> &Arc<ws::OpenSockets> {
+        &self.sockets
     }
 
     /// The schema (for the WebSocket transport).

@@ -6,6 +6,16 @@
 //! or invalid token closes the connection with 4403 and a reason; an expired one
 //! with 4401; no `connection_init` within [`INIT_TIMEOUT`] with 4408.
 //!
+//! Abuse bounds: a frame is capped like a message ([`MAX_MESSAGE_BYTES`]), so no
+//! large frame is buffered before anyone has signed in; a client address (an
+//! IPv6 client by its /64) holds at most [`MAX_SOCKETS_PER_CLIENT`] sockets and
+//! the gateway at most [`MAX_SOCKETS`] (429 past either); a socket holds at most
+//! [`MAX_OPERATIONS_PER_SOCKET`] running operations (closed with 4429 past it),
+//! and a second operation under an id still running closes it with 4409, as
+//! graphql-transport-ws specifies. A browser page may open a socket only from
+//! the gateway's own origin or one listed in `OSP_CORS_ORIGINS` (403 otherwise);
+//! a request without `Origin` (not a browser) is allowed.
+//!
 //! The token is checked again for every operation (so the viewer's role and
 //! the loaders are current), and every `OSP_WS_RECHECK` (15 s by default) while
 //! the connection lives: a password change or a deleted user closes it with
@@ -15,8 +25,9 @@
 //! TokenExpired.
 
 use std::{
-    net::SocketAddr,
-    sync::{Arc, OnceLock},
+    collections::{HashMap, HashSet},
+    net::{IpAddr, SocketAddr},
+    sync::{Arc, Mutex, OnceLock},
     time::Duration,
 };
 
@@ -52,8 +63,103 @@ pub const CLOSE_FORBIDDEN: u16 = 4403;
 pub const CLOSE_INIT_TIMEOUT: u16 = 4408;
 /// How long a client may take to send `connection_init`.
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Largest WebSocket message accepted (a GraphQL operation with variables).
+/// Close code for a second operation under an id that is still running.
+pub const CLOSE_DUPLICATE_ID: u16 = 4409;
+/// Close code for more running operations than a socket may hold.
+pub const CLOSE_TOO_MANY_OPERATIONS: u16 = 4429;
+/// Largest WebSocket message (and frame) accepted: a GraphQL operation with
+/// variables.
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+/// Open sockets per client address (an IPv6 client counts by its /64).
+pub const MAX_SOCKETS_PER_CLIENT: usize = 32;
+/// Open sockets of the whole gateway.
+pub const MAX_SOCKETS: usize = 4096;
+/// Running operations (subscriptions mostly) per socket.
+pub const MAX_OPERATIONS_PER_SOCKET: usize = 100;
+
+/// The open sockets, in all and by client.
+#[derive(Default)]
+pub struct OpenSockets {
+    by_client: Mutex<(usize, HashMap<IpAddr, usize>)>,
+}
+
+/// One counted socket; dropping it gives the place back.
+struct SocketPlace {
+    sockets: Arc<OpenSockets>,
+    client: Option<IpAddr>,
+}
+
+impl OpenSockets {
+    /// Takes a place for a socket from `client`, unless a cap is reached.
+    fn take(self: &Arc<Self>, client: Option<IpAddr>) -> Option<SocketPlace> {
+        let client = client.map(client_key);
+        let mut counts = self
+            .by_client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (total, by_client) = &mut *counts;
+        if *total >= MAX_SOCKETS {
+            return None;
+        }
+        if let Some(client) = client {
+            let held = by_client.entry(client).or_default();
+            if *held >= MAX_SOCKETS_PER_CLIENT {
+                return None;
+            }
+            *held += 1;
+        }
+        *total += 1;
+        Some(SocketPlace {
+            sockets: self.clone(),
+            client,
+        })
+    }
+}
+
+impl Drop for SocketPlace {
+    fn drop(&mut self) {
+        let mut counts = self
+            .sockets
+            .by_client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (total, by_client) = &mut *counts;
+        *total = total.saturating_sub(1);
+        if let Some(client) = self.client
+            && let Some(held) = by_client.get_mut(&client)
+        {
+            *held = held.saturating_sub(1);
+            if *held == 0 {
+                by_client.remove(&client);
+            }
+        }
+    }
+}
+
+/// The address a client is counted by: IPv4 as it is, IPv6 by its /64 (one
+/// subscriber usually holds a whole /64).
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        },
+    }
+}
+
+/// Whether a browser page of `origin` may open a socket: the gateway's own
+/// origin (the one the `Host` header names) or one listed in
+/// `OSP_CORS_ORIGINS`.
+fn origin_allowed(origin: &str, host: Option<&str>, allowed: &[String]) -> bool {
+    if allowed.iter().any(|listed| listed == origin) {
+        return true;
+    }
+    let authority = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    matches!((authority, host), (Some(authority), Some(host)) if authority.eq_ignore_ascii_case(host))
+}
 
 /// Upgrades to a GraphQL WebSocket connection.
 pub async fn graphql_ws(
@@ -77,14 +183,108 @@ pub async fn graphql_ws(
         )
             .into_response();
     };
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|value| value.to_str().ok());
+        let allowed = origin.to_str().is_ok_and(|origin| {
+            origin_allowed(origin, host, &executor.state().config.cors_origins)
+        });
+        if !allowed {
+            return (
+                StatusCode::FORBIDDEN,
+                "this origin may not open a GraphQL socket (see OSP_CORS_ORIGINS)",
+            )
+                .into_response();
+        }
+    }
     let meta = RequestMeta {
         client: connect_info.map(|Extension(ConnectInfo(addr))| addr.ip()),
         ..RequestMeta::default()
     };
+    let Some(place) = executor.sockets().take(meta.client) else {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many open GraphQL sockets; close one first",
+        )
+            .into_response();
+    };
     upgrade
         .protocols([protocol.sec_websocket_protocol()])
         .max_message_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| serve(executor, socket, protocol, meta))
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| async move {
+            serve(executor, socket, protocol, meta).await;
+            drop(place);
+        })
+}
+
+/// The operations a socket is running, by id, and the first breach of the
+/// protocol's rules on them.
+#[derive(Default)]
+struct Operations {
+    running: HashSet<String>,
+    breach: Option<(u16, String)>,
+}
+
+impl Operations {
+    /// Looks at one message from the client; `false` when it breaks a rule
+    /// (and must not reach the protocol handler).
+    fn incoming(&mut self, bytes: &[u8]) -> bool {
+        if self.breach.is_some() {
+            return false;
+        }
+        let Some((kind, id)) = kind_and_id(bytes) else {
+            return true;
+        };
+        match kind.as_str() {
+            "subscribe" | "start" => {
+                if self.running.contains(&id) {
+                    self.breach = Some((
+                        CLOSE_DUPLICATE_ID,
+                        format!("Subscriber for {id} already exists"),
+                    ));
+                    return false;
+                }
+                if self.running.len() >= MAX_OPERATIONS_PER_SOCKET {
+                    self.breach = Some((
+                        CLOSE_TOO_MANY_OPERATIONS,
+                        format!("at most {MAX_OPERATIONS_PER_SOCKET} operations per socket"),
+                    ));
+                    return false;
+                }
+                self.running.insert(id);
+            }
+            "complete" | "stop" => {
+                self.running.remove(&id);
+            }
+            _ => {}
+        }
+        true
+    }
+
+    /// Looks at one message to the client: an operation that completed or
+    /// failed is no longer running.
+    fn outgoing(&mut self, text: &str) {
+        if (text.starts_with(r#"{"type":"complete""#) || text.starts_with(r#"{"type":"error""#))
+            && let Some((_, id)) = kind_and_id(text.as_bytes())
+        {
+            self.running.remove(&id);
+        }
+    }
+}
+
+/// A protocol message's `type` and `id`, when it has both.
+fn kind_and_id(bytes: &[u8]) -> Option<(String, String)> {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        #[serde(rename = "type")]
+        kind: String,
+        id: String,
+    }
+    serde_json::from_slice::<Envelope>(bytes)
+        .ok()
+        .map(|e| (e.kind, e.id))
 }
 
 fn token_of(payload: &Value) -> Option<String> {
@@ -173,15 +373,31 @@ async fn serve(
     meta: RequestMeta,
 ) {
     let (mut sink, incoming) = socket.split();
-    let incoming = incoming
-        .take_while(|message| future::ready(message.is_ok()))
-        .filter_map(|message| {
-            future::ready(match message {
-                Ok(Message::Text(text)) => Some(text.as_bytes().to_vec()),
-                Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
-                _ => None,
+    let operations: Arc<Mutex<Operations>> = Arc::default();
+    let (breach_tx, mut breach_rx) = watch::channel(false);
+    let incoming = {
+        let operations = operations.clone();
+        incoming
+            .take_while(|message| future::ready(message.is_ok()))
+            .filter_map(move |message| {
+                let bytes = match message {
+                    Ok(Message::Text(text)) => Some(text.as_bytes().to_vec()),
+                    Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
+                    _ => None,
+                };
+                let bytes = bytes.filter(|bytes| {
+                    let mut operations = operations
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let allowed = operations.incoming(bytes);
+                    if !allowed {
+                        breach_tx.send_replace(true);
+                    }
+                    allowed
+                });
+                future::ready(bytes)
             })
-        });
+    };
 
     let state = executor.state().clone();
     let token = Arc::new(OnceLock::new());
@@ -265,6 +481,10 @@ async fn serve(
         tokio::select! {
             message = messages.next() => match message {
                 Some(WsMessage::Text(text)) => {
+                    operations
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .outgoing(&text);
                     if sink.send(Message::Text(text.into())).await.is_err() {
                         return;
                     }
@@ -280,6 +500,17 @@ async fn serve(
                 }
                 None => return,
             },
+            Ok(()) = breach_rx.changed() => {
+                let breach = operations
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .breach
+                    .clone();
+                if let Some((code, reason)) = breach {
+                    close(&mut sink, code, reason).await;
+                    return;
+                }
+            }
             (code, reason) = &mut expired => {
                 close(&mut sink, code, reason.to_owned()).await;
                 return;
@@ -319,4 +550,34 @@ async fn close(
         })))
         .await;
     let _ = sink.close().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_count_by_their_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("ip");
+        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().expect("ip");
+        let other: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
+        assert_eq!(client_key(a), client_key(b));
+        assert_ne!(client_key(a), client_key(other));
+        let v4: IpAddr = "192.0.2.7".parse().expect("ip");
+        assert_eq!(client_key(v4), v4);
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().expect("ip");
+        assert_eq!(client_key(mapped), v4);
+    }
+
+    #[test]
+    fn origins_are_the_gateways_own_or_listed() {
+        let listed = ["https://app.example.com".to_owned()];
+        assert!(origin_allowed("http://gw.example:8080", Some("gw.example:8080"), &[]));
+        assert!(origin_allowed("https://GW.example", Some("gw.example"), &[]));
+        assert!(origin_allowed("https://app.example.com", Some("gw.example"), &listed));
+        assert!(!origin_allowed("https://evil.example", Some("gw.example"), &listed));
+        assert!(!origin_allowed("https://gw.example.evil", Some("gw.example"), &[]));
+        assert!(!origin_allowed("null", Some("gw.example"), &[]));
+        assert!(!origin_allowed("https://gw.example", None, &[]));
+    }
 }

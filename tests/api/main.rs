@@ -3,6 +3,7 @@
 //!
 //! Database tests run on SQLite, PostgreSQL and MariaDB (see `helpers::Backend`).
 
+mod abuse;
 mod audit;
 mod deploy;
 mod grants;

@@ -1,0 +1,251 @@
+//! Holding under abuse: each bound on the WebSocket transport, tried as an
+//! attacker would, over real connections.
+
+use std::time::Duration;
+
+use kube_sim::Simulator;
+use osp_gateway::graphql::ws::{MAX_OPERATIONS_PER_SOCKET, MAX_SOCKETS_PER_CLIENT};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
+
+use crate::{
+    helpers::{Backend, TestApp, TestDb, test_config, wait_until_synced, write_kubeconfig},
+    live::{Socket, connect, next, send},
+};
+
+/// A gateway on SQLite, serving one simulated cluster `sim` from its cache.
+async fn gateway(
+    tweak: impl FnOnce(&mut osp_gateway::config::Config),
+) -> (TestDb, TestApp, Simulator) {
+    let sim = Simulator::builder()
+        .generated_pods(3)
+        .build_and_start()
+        .await
+        .expect("simulator starts");
+    let db = TestDb::create(Backend::Sqlite).await;
+    let mut config = test_config(&db);
+    config.kubeconfig_paths = vec![write_kubeconfig(&[("sim", &sim)])];
+    config.cluster_timeout = Duration::from_secs(2);
+    tweak(&mut config);
+    let app = TestApp::start(config).await;
+    (db, app, sim)
+}
+
+async fn stop(db: TestDb, app: TestApp) {
+    app.stop().await;
+    db.drop_database().await;
+}
+
+/// Opens `/graphql/ws` with the given `Origin` (none when `None`) and sends
+/// nothing on it: the socket, or the HTTP status of the refusal.
+async fn open(app: &TestApp, origin: Option<&str>) -> Result<Socket, u16> {
+    let mut request = format!("ws://{}/graphql/ws", app.addr)
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().expect("header"));
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => Ok(socket),
+        Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+        Err(other) => panic!("unexpected failure: {other}"),
+    }
+}
+
+/// The HTTP status of opening `/graphql/ws` with the given `Origin`: 101, or
+/// that of the refusal.
+async fn open_with_origin(app: &TestApp, origin: Option<&str>) -> u16 {
+    open(app, origin)
+        .await
+        .map_or_else(|status| status, |_| 101)
+}
+
+#[tokio::test]
+async fn a_page_of_another_site_cannot_open_a_graphql_socket() {
+    let (db, app, _sim) = gateway(|_| {}).await;
+    assert_eq!(
+        open_with_origin(&app, Some("https://evil.example")).await,
+        403
+    );
+    assert_eq!(
+        open_with_origin(
+            &app,
+            Some(&format!("http://{}.evil.example", app.addr.ip()))
+        )
+        .await,
+        403
+    );
+    stop(db, app).await;
+}
+
+#[tokio::test]
+async fn the_gateways_own_pages_listed_origins_and_non_browsers_may_open_a_socket() {
+    let (db, app, _sim) =
+        gateway(|config| config.cors_origins = vec!["https://app.example.com".to_owned()]).await;
+    let own = format!("http://{}", app.addr);
+    assert_eq!(open_with_origin(&app, Some(&own)).await, 101);
+    assert_eq!(
+        open_with_origin(&app, Some("https://app.example.com")).await,
+        101
+    );
+    assert_eq!(open_with_origin(&app, None).await, 101);
+    stop(db, app).await;
+}
+
+#[tokio::test]
+async fn a_client_address_holds_a_bounded_number_of_sockets() {
+    let (db, app, _sim) = gateway(|_| {}).await;
+    let mut held = Vec::new();
+    // Sockets that have not signed in yet (the 10 s deadline is far).
+    for _ in 0..MAX_SOCKETS_PER_CLIENT {
+        held.push(open(&app, None).await.expect("within the cap"));
+    }
+    assert_eq!(open_with_origin(&app, None).await, 429, "one past the cap");
+    // A closed socket gives its place back.
+    let mut first = held.remove(0);
+    first.close(None).await.expect("closed");
+    drop(first);
+    let mut reopened = false;
+    for _ in 0..50 {
+        if open_with_origin(&app, None).await == 101 {
+            reopened = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(reopened, "a place came free");
+    drop(held);
+    stop(db, app).await;
+}
+
+#[tokio::test]
+async fn a_huge_frame_is_refused_from_its_header_before_its_payload_arrives() {
+    let (db, app, _sim) = gateway(|_| {}).await;
+    let mut tcp = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connects");
+    let handshake = format!(
+        "GET /graphql/ws HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n",
+        app.addr
+    );
+    tcp.write_all(handshake.as_bytes()).await.expect("sent");
+    let mut response = Vec::new();
+    let mut byte = [0u8; 1];
+    while !response.ends_with(b"\r\n\r\n") {
+        tcp.read_exact(&mut byte).await.expect("handshake answer");
+        response.push(byte[0]);
+    }
+    assert!(
+        response.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&response)
+    );
+    // A masked text frame announcing 16 MiB, of which only 16 bytes follow.
+    let mut frame = vec![0x81, 0x80 | 127];
+    frame.extend_from_slice(&(16u64 * 1024 * 1024).to_be_bytes());
+    frame.extend_from_slice(&[1, 2, 3, 4]);
+    frame.extend_from_slice(&[b'x'; 16]);
+    tcp.write_all(&frame).await.expect("sent");
+    // The gateway gives up on the connection at once (without the frame cap
+    // it would wait for the rest, until the 10 s sign-in deadline).
+    let mut rest = Vec::new();
+    let ended = tokio::time::timeout(Duration::from_secs(3), tcp.read_to_end(&mut rest)).await;
+    assert!(ended.is_ok(), "the connection was still open after 3 s");
+    stop(db, app).await;
+}
+
+/// A signed-in socket.
+async fn signed_in(app: &TestApp) -> Socket {
+    let token = app.admin_token().await;
+    wait_until_synced(app, &token).await;
+    let mut socket = connect(app, json!({ "Authorization": format!("Bearer {token}") })).await;
+    assert_eq!(
+        next(&mut socket).await.expect("ack")["type"],
+        "connection_ack"
+    );
+    socket
+}
+
+fn subscribe(id: &str) -> Value {
+    json!({
+        "id": id,
+        "type": "subscribe",
+        "payload": {"query": "subscription { podEvents(cluster: \"sim\") { type } }"},
+    })
+}
+
+#[tokio::test]
+async fn a_second_operation_under_a_running_id_closes_the_socket_with_4409() {
+    let (db, app, _sim) = gateway(|_| {}).await;
+    let mut socket = signed_in(&app).await;
+    send(&mut socket, subscribe("a")).await;
+    send(&mut socket, subscribe("a")).await;
+    let closed = loop {
+        match next(&mut socket).await {
+            Ok(_) => continue,
+            Err(close) => break close,
+        }
+    };
+    assert_eq!(closed.0, 4409, "{closed:?}");
+    assert_eq!(closed.1, "Subscriber for a already exists");
+    stop(db, app).await;
+}
+
+#[tokio::test]
+async fn an_id_may_be_used_again_once_its_operation_completed() {
+    let (db, app, _sim) = gateway(|_| {}).await;
+    let mut socket = signed_in(&app).await;
+    for _ in 0..3 {
+        send(
+            &mut socket,
+            json!({"id": "q", "type": "subscribe", "payload": {"query": "{ __typename }"}}),
+        )
+        .await;
+        assert_eq!(next(&mut socket).await.expect("next")["type"], "next");
+        assert_eq!(
+            next(&mut socket).await.expect("complete")["type"],
+            "complete"
+        );
+    }
+    send(&mut socket, subscribe("s")).await;
+    send(&mut socket, json!({"id": "s", "type": "complete"})).await;
+    send(&mut socket, subscribe("s")).await;
+    send(
+        &mut socket,
+        json!({"id": "check", "type": "subscribe", "payload": {"query": "{ __typename }"}}),
+    )
+    .await;
+    loop {
+        let message = next(&mut socket).await.expect("the socket stays open");
+        if message["id"] == "check" && message["type"] == "complete" {
+            break;
+        }
+    }
+    stop(db, app).await;
+}
+
+#[tokio::test]
+async fn a_socket_holds_a_bounded_number_of_operations() {
+    let (db, app, _sim) = gateway(|_| {}).await;
+    let mut socket = signed_in(&app).await;
+    for id in 0..=MAX_OPERATIONS_PER_SOCKET {
+        send(&mut socket, subscribe(&id.to_string())).await;
+    }
+    let closed = loop {
+        match next(&mut socket).await {
+            Ok(_) => continue,
+            Err(close) => break close,
+        }
+    };
+    assert_eq!(closed.0, 4429, "{closed:?}");
+    stop(db, app).await;
+}
