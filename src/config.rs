@@ -158,6 +158,12 @@ pub struct Config {
     #[arg(long, env = "OSP_AUDIT_RETENTION", default_value = "90d", value_parser = parse_duration)]
     pub audit_retention: Duration,
 
+    /// GraphQL introspection (`__schema`, `__type`), which the playground uses
+    /// for its documentation and completion: true or false. Callers without a
+    /// valid token never get field suggestions ("Did you mean ...") either way.
+    #[arg(long, env = "OSP_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+
     /// Sign-in attempts allowed per user name and minute (0: no limit).
     #[arg(long, env = "OSP_LOGIN_LIMIT_PER_NAME", default_value_t = DEFAULT_LOGIN_LIMIT_PER_NAME)]
     pub login_limit_per_name: u32,
@@ -205,6 +211,7 @@ impl Config {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             ws_recheck: DEFAULT_WS_RECHECK,
             audit_retention: DEFAULT_AUDIT_RETENTION,
+            introspection: true,
             login_limit_per_name: DEFAULT_LOGIN_LIMIT_PER_NAME,
             login_limit_per_address: DEFAULT_LOGIN_LIMIT_PER_ADDRESS,
         }

@@ -127,18 +127,33 @@ pub fn sdl() -> String {
 /// Runs GraphQL requests against the schema for `/graphql` and the REST layer.
 #[derive(Clone)]
 pub struct Executor {
+    /// For signed-in callers.
     schema: AppSchema,
+    /// For callers without a valid token: no "Did you mean" suggestions, so
+    /// an anonymous caller learns no field names from its mistakes.
+    anonymous: AppSchema,
     state: AppState,
     listings: Arc<loaders::Listings>,
     sockets: Arc<ws::OpenSockets>,
 }
 
 impl Executor {
-    /// Builds the schema once, over the given state.
+    /// Builds the schema once, over the given state (twice: with and without
+    /// suggestions; both without introspection when it is switched off).
     pub fn new(state: AppState) -> Self {
-        let schema = schema_builder().data(state.clone()).finish();
+        let builder = || {
+            let builder = schema_builder().data(state.clone());
+            if state.config.introspection {
+                builder
+            } else {
+                builder.disable_introspection()
+            }
+        };
+        let schema = builder().finish();
+        let anonymous = builder().disable_suggestions().finish();
         Executor {
             schema,
+            anonymous,
             state,
             listings: Arc::default(),
             sockets: Arc::default(),
@@ -148,8 +163,11 @@ impl Executor {
     /// Executes one request as `auth` (from the request's token, see
     /// [`crate::auth::extractor`]), sent from `meta`.
     pub async fn execute(&self, meta: RequestMeta, auth: Auth, request: Request) -> Response {
-        let mut response = self
-            .schema
+        let schema = match auth {
+            Auth::Viewer(_) => &self.schema,
+            Auth::Anonymous | Auth::Rejected(_) => &self.anonymous,
+        };
+        let mut response = schema
             .execute(self.with_request_data(request, meta, auth))
             .await;
         error::fill_missing_codes(&mut response);
@@ -194,7 +212,8 @@ impl Executor {
         &self.sockets
     }
 
-    /// The schema (for the WebSocket transport).
+    /// The schema for signed-in callers (for the WebSocket transport, whose
+    /// operations all run after a token was accepted).
     pub(crate) fn schema(&self) -> &AppSchema {
         &self.schema
     }

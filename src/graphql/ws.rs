@@ -572,11 +572,31 @@ mod tests {
     #[test]
     fn origins_are_the_gateways_own_or_listed() {
         let listed = ["https://app.example.com".to_owned()];
-        assert!(origin_allowed("http://gw.example:8080", Some("gw.example:8080"), &[]));
-        assert!(origin_allowed("https://GW.example", Some("gw.example"), &[]));
-        assert!(origin_allowed("https://app.example.com", Some("gw.example"), &listed));
-        assert!(!origin_allowed("https://evil.example", Some("gw.example"), &listed));
-        assert!(!origin_allowed("https://gw.example.evil", Some("gw.example"), &[]));
+        assert!(origin_allowed(
+            "http://gw.example:8080",
+            Some("gw.example:8080"),
+            &[]
+        ));
+        assert!(origin_allowed(
+            "https://GW.example",
+            Some("gw.example"),
+            &[]
+        ));
+        assert!(origin_allowed(
+            "https://app.example.com",
+            Some("gw.example"),
+            &listed
+        ));
+        assert!(!origin_allowed(
+            "https://evil.example",
+            Some("gw.example"),
+            &listed
+        ));
+        assert!(!origin_allowed(
+            "https://gw.example.evil",
+            Some("gw.example"),
+            &[]
+        ));
         assert!(!origin_allowed("null", Some("gw.example"), &[]));
         assert!(!origin_allowed("https://gw.example", None, &[]));
     }

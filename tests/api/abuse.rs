@@ -1,5 +1,5 @@
-//! Holding under abuse: each bound on the WebSocket transport, tried as an
-//! attacker would, over real connections.
+//! Holding under abuse: each bound, tried as an attacker would, over real
+//! connections.
 
 use std::time::Duration;
 
@@ -247,5 +247,57 @@ async fn a_socket_holds_a_bounded_number_of_operations() {
         }
     };
     assert_eq!(closed.0, 4429, "{closed:?}");
+    stop(db, app).await;
+}
+
+const MISSPELT: &str = "{ userss { name } }";
+
+fn message(answer: &Value) -> String {
+    answer["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("an error in {answer}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn callers_without_a_valid_token_get_no_field_suggestions() {
+    let (db, app, _sim) = gateway(|_| {}).await;
+    let anonymous = app.graphql(None, MISSPELT, json!({})).await;
+    assert!(!message(&anonymous).contains("Did you mean"), "{anonymous}");
+    let forged = app.graphql(Some("not.a.token"), MISSPELT, json!({})).await;
+    assert!(!message(&forged).contains("Did you mean"), "{forged}");
+    let token = app.admin_token().await;
+    let signed_in = app.graphql(Some(&token), MISSPELT, json!({})).await;
+    assert!(message(&signed_in).contains("Did you mean"), "{signed_in}");
+    stop(db, app).await;
+}
+
+const INTROSPECT: &str = "{ __schema { queryType { name } } }";
+
+#[tokio::test]
+async fn introspection_can_be_switched_off() {
+    let (db, app, _sim) = gateway(|config| config.introspection = false).await;
+    let token = app.admin_token().await;
+    let answer = app.graphql(Some(&token), INTROSPECT, json!({})).await;
+    assert!(answer["data"]["__schema"].is_null(), "{answer}");
+    let by_name = app
+        .graphql(
+            Some(&token),
+            r#"{ __type(name: "QueryRoot") { name } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(by_name["data"]["__type"].is_null(), "{by_name}");
+    stop(db, app).await;
+}
+
+#[tokio::test]
+async fn introspection_is_on_by_default_for_the_playground() {
+    let (db, app, _sim) = gateway(|_| {}).await;
+    let answer = app.graphql(None, INTROSPECT, json!({})).await;
+    assert_eq!(
+        answer["data"]["__schema"]["queryType"]["name"], "QueryRoot",
+        "{answer}"
+    );
     stop(db, app).await;
 }
