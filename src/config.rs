@@ -17,6 +17,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://osp.db?mode=rwc";
 /// Default name of the bootstrapped admin.
 pub const DEFAULT_ADMIN_NAME: &str = "admin";
+/// Default file a generated admin password is written to.
+pub const DEFAULT_ADMIN_PASSWORD_FILE: &str = "osp-admin-password";
 /// Default token lifetime.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(30 * 60);
 /// The longest token lifetime accepted.
@@ -77,9 +79,14 @@ pub struct Config {
     pub admin_name: String,
 
     /// Password of that admin. When unset, a strong password is generated and
-    /// printed once to standard error.
+    /// written to --admin-password-file (never to the log).
     #[arg(long, env = "OSP_ADMIN_PASSWORD", hide_env_values = true, value_parser = parse_secret)]
     pub admin_password: Option<SecretString>,
+
+    /// Where a generated admin password is written, readable only by the
+    /// gateway's user (the file is replaced if it exists).
+    #[arg(long, env = "OSP_ADMIN_PASSWORD_FILE", default_value = DEFAULT_ADMIN_PASSWORD_FILE)]
+    pub admin_password_file: PathBuf,
 
     /// HMAC key that signs tokens (at least 32 bytes). When unset, a key is
     /// generated at first start and kept in the database, so restarts and
@@ -197,6 +204,7 @@ impl Config {
             database_url: SecretString::from(database_url.into()),
             admin_name: DEFAULT_ADMIN_NAME.to_owned(),
             admin_password: None,
+            admin_password_file: PathBuf::from(DEFAULT_ADMIN_PASSWORD_FILE),
             jwt_secret: None,
             token_ttl: DEFAULT_TOKEN_TTL,
             kubeconfig_paths: Vec::new(),

@@ -52,27 +52,32 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let db = db::connect(config.database_url.expose_secret()).await?;
         let passwords = Passwords::new();
-        if let Some(generated) = users::bootstrap_admin(
+        let password_file = &config.admin_password_file;
+        let created = users::bootstrap_admin(
             &db,
             &passwords,
             &config.admin_name,
             config.admin_password.as_ref().map(|p| p.expose_secret()),
+            |generated| write_private(password_file, generated),
         )
         .await
-        .map_err(|e| anyhow::anyhow!("cannot create the first admin: {e:?}"))?
-        {
-            // Shown once: it is stored only as a hash.
-            // Straight to the terminal, not through the log pipeline: log
-            // collectors keep what they see.
-            eprintln!(
-                "created the first admin {:?} with the generated password {generated}\n\
-                 (shown only this once; change it after signing in)",
-                config.admin_name
-            );
-            tracing::warn!(
+        .map_err(|e| anyhow::anyhow!("cannot create the first admin: {e:?}"))?;
+        match created {
+            // Never printed: standard error ends up in `kubectl logs` and log
+            // collectors. The file is readable by this user only.
+            Some(_) => tracing::warn!(
                 admin = %config.admin_name,
-                "created the first admin with a generated password, printed to standard error"
-            );
+                file = %password_file.display(),
+                "created the first admin with a generated password, written to the file \
+                 (readable only by this user); sign in, change it, and delete the file"
+            ),
+            // Another replica created the admin first: its password is the one.
+            None if config.admin_password.is_none() => {
+                if let Ok(true) = password_file.try_exists() {
+                    let _ = std::fs::remove_file(password_file);
+                }
+            }
+            None => {}
         }
         let secret = match &config.jwt_secret {
             Some(secret) => secret.expose_secret().to_owned(),
@@ -145,6 +150,22 @@ impl Application {
         self.state.db.close_by_ref().await.ok();
         Ok(())
     }
+}
+
+/// Writes `secret` to `path`, readable and writable by this user only (the
+/// file is replaced if it exists).
+fn write_private(path: &std::path::Path, secret: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    // An existing file keeps its mode on open: narrow it before writing.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    writeln!(file, "{secret}")?;
+    file.sync_all()
 }
 
 /// The whole HTTP surface over a state.

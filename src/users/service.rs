@@ -349,18 +349,27 @@ pub async fn authenticate_password(
     }
 }
 
-/// Creates the first admin when the user table is empty. Returns the generated
-/// password when none was given, so the caller can show it once.
+/// Creates the first admin when the user table is empty. When no password is
+/// given, one is generated and handed to `keep_generated` before the admin is
+/// created; it is returned too (`None`: no admin was created by this call).
 pub async fn bootstrap_admin(
     db: &DatabaseConnection,
     passwords: &Passwords,
     name: &str,
     password: Option<&str>,
+    keep_generated: impl FnOnce(&str) -> std::io::Result<()>,
 ) -> Result<Option<String>, AppError> {
     if user::Entity::find().count(db).await? > 0 {
         return Ok(None);
     }
     let generated = password.is_none().then(generate_password);
+    if let Some(generated) = &generated {
+        // Kept before the admin exists: a password nobody can read back is
+        // never set.
+        keep_generated(generated).map_err(|e| {
+            AppError::internal(anyhow::anyhow!("cannot keep the generated password: {e}"))
+        })?;
+    }
     let password = password.or(generated.as_deref()).unwrap_or_default();
     let new = NewUser {
         name: name.to_owned(),

@@ -301,3 +301,33 @@ async fn introspection_is_on_by_default_for_the_playground() {
     );
     stop(db, app).await;
 }
+
+#[tokio::test]
+async fn a_generated_admin_password_goes_to_a_private_file_never_to_the_log() {
+    let file = std::env::temp_dir().join(format!(
+        "osp-admin-password-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let kept = file.clone();
+    let (db, app, _sim) = gateway(move |config| {
+        config.admin_password = None;
+        config.admin_password_file = kept;
+    })
+    .await;
+    let written = std::fs::read_to_string(&file).expect("the password file was written");
+    let password = written.trim_end();
+    assert_eq!(password.len(), 24, "a generated password");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file)
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "readable by the gateway's user only");
+    }
+    let token = app.login(crate::helpers::ADMIN, password).await;
+    assert!(!token.is_empty());
+    let _ = std::fs::remove_file(&file);
+    stop(db, app).await;
+}

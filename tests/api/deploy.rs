@@ -198,6 +198,7 @@ fn the_deployment_runs_several_hardened_replicas_with_probes_and_secrets() {
     for (name, key) in [
         ("DATABASE_URL", "database-url"),
         ("OSP_JWT_SECRET", "jwt-secret"),
+        ("OSP_ADMIN_PASSWORD", "admin-password"),
     ] {
         let var = env
             .iter()
