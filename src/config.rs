@@ -263,12 +263,19 @@ impl Config {
         {
             problems.push(format!("OSP_ADMIN_PASSWORD: {reason}"));
         }
-        if let Some(secret) = &self.jwt_secret
-            && secret.expose_secret().len() < MIN_JWT_SECRET_LEN
-        {
-            problems.push(format!(
-                "OSP_JWT_SECRET must be at least {MIN_JWT_SECRET_LEN} bytes long"
-            ));
+        if let Some(secret) = &self.jwt_secret {
+            let secret = secret.expose_secret();
+            if secret.len() < MIN_JWT_SECRET_LEN {
+                problems.push(format!(
+                    "OSP_JWT_SECRET must be at least {MIN_JWT_SECRET_LEN} bytes long"
+                ));
+            } else if is_predictable(secret) {
+                problems.push(
+                    "OSP_JWT_SECRET is too predictable (few distinct characters, or one \
+                     repeated); use random bytes, e.g. $(head -c 48 /dev/urandom | base64)"
+                        .to_owned(),
+                );
+            }
         }
         if self.token_ttl.is_zero() || self.token_ttl > MAX_TOKEN_TTL {
             problems.push("OSP_TOKEN_TTL must be between 1s and 7 days".to_owned());
@@ -299,6 +306,28 @@ impl Config {
             Err(ConfigErrors(problems))
         }
     }
+}
+
+/// The fewest distinct bytes a token secret may have (a random hex string of
+/// 32 characters has about 14; base64 of 48 random bytes about 40).
+const MIN_DISTINCT_SECRET_BYTES: usize = 10;
+
+/// Whether a secret is plainly low-entropy: few distinct bytes, one byte making
+/// up half of it or more, or a short pattern repeated.
+fn is_predictable(secret: &str) -> bool {
+    let bytes = secret.as_bytes();
+    let repeats =
+        (1..=bytes.len() / 2).any(|period| bytes[period..] == bytes[..bytes.len() - period]);
+    if repeats {
+        return true;
+    }
+    let mut counts = [0usize; 256];
+    for byte in secret.bytes() {
+        counts[usize::from(byte)] += 1;
+    }
+    let distinct = counts.iter().filter(|&&n| n > 0).count();
+    let most = counts.iter().copied().max().unwrap_or(0);
+    distinct < MIN_DISTINCT_SECRET_BYTES || most * 2 >= secret.len()
 }
 
 /// The kubeconfig files to read without `--kubeconfig`: `$KUBECONFIG` (a path
@@ -431,6 +460,28 @@ mod tests {
             let errors = parsed.load().expect_err(origin);
             assert!(errors.0[0].contains("OSP_CORS_ORIGINS"), "{errors}");
         }
+    }
+
+    #[test]
+    fn plainly_predictable_token_secrets_are_refused() {
+        for weak in [
+            "a".repeat(40),
+            "ab".repeat(20),
+            "0123456789".repeat(4),
+            format!("{}{}", "x".repeat(20), "0123456789abcdef"),
+        ] {
+            let mut config = Config::new(DEFAULT_DATABASE_URL);
+            config.jwt_secret = Some(SecretString::from(weak.clone()));
+            let errors = config.validate().expect_err(&weak);
+            assert!(errors.0[0].contains("too predictable"), "{errors}");
+        }
+        let mut config = Config::new(DEFAULT_DATABASE_URL);
+        config.jwt_secret = Some(SecretString::from(
+            "h2Vq9ZkP7xW3mT0bR5nL8cJ1dF6gY4sAeU+/Qo==",
+        ));
+        config
+            .validate()
+            .expect("a random-looking secret is accepted");
     }
 
     #[test]

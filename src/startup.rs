@@ -83,7 +83,8 @@ impl Application {
             Some(secret) => secret.expose_secret().to_owned(),
             None => db::stored_jwt_secret(&db).await?,
         };
-        let jwt = JwtKeys::new(secret.as_bytes(), config.token_ttl);
+        let installation = db::installation_id(&db).await?;
+        let jwt = JwtKeys::new(secret.as_bytes(), config.token_ttl, &installation);
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;

@@ -2,8 +2,12 @@
 //!
 //! The algorithm is pinned: a token whose header names another algorithm (or
 //! `none`) is refused before its signature is looked at. Claims are `sub` (the
-//! user's immutable id), `iat`, `exp` and `gen`, the user's password generation,
-//! so a password change invalidates every token issued before it.
+//! user's immutable id), `iat`, `exp`, `gen` (the user's password generation, so
+//! a password change invalidates every token issued before it), and `iss` and
+//! `aud`, both naming this installation (its database's id), so two
+//! installations sharing a secret still refuse each other's tokens. A token
+//! issued in the future (beyond the clock leeway) or living longer than the
+//! configured lifetime is refused, whoever signed it.
 
 use std::time::Duration;
 
@@ -29,6 +33,10 @@ pub struct Claims {
     /// The user's password generation when the token was issued.
     #[serde(rename = "gen")]
     pub generation: i32,
+    /// The installation that issued it.
+    pub iss: String,
+    /// The installation it is for (the same).
+    pub aud: String,
 }
 
 /// Keys and rules for tokens.
@@ -37,20 +45,26 @@ pub struct JwtKeys {
     decoding: DecodingKey,
     validation: Validation,
     ttl: Duration,
+    installation: String,
 }
 
 impl JwtKeys {
-    /// Keys from a shared secret; tokens live for `ttl`.
-    pub fn new(secret: &[u8], ttl: Duration) -> Self {
+    /// Keys from a shared secret for the installation `installation`; tokens
+    /// live for `ttl`.
+    pub fn new(secret: &[u8], ttl: Duration, installation: &str) -> Self {
+        let installation = format!("osp-gateway:{installation}");
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = LEEWAY_SECS;
         validation.validate_exp = true;
-        validation.set_required_spec_claims(&["exp", "iat", "sub"]);
+        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
+        validation.set_issuer(&[&installation]);
+        validation.set_audience(&[&installation]);
         JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
             ttl,
+            installation,
         }
     }
 
@@ -73,6 +87,8 @@ impl JwtKeys {
             iat: now.timestamp(),
             exp: expires.timestamp(),
             generation,
+            iss: self.installation.clone(),
+            aud: self.installation.clone(),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(AppError::internal)?;
@@ -80,14 +96,22 @@ impl JwtKeys {
         Ok((token, expires))
     }
 
-    /// Checks a token's algorithm, signature and lifetime.
+    /// Checks a token's algorithm, signature, issuer, audience and lifetime.
     pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|err| match err.kind() {
                 ErrorKind::ExpiredSignature => AppError::TokenExpired,
                 _ => AppError::Unauthorized(BAD_TOKEN),
-            })
+            })?;
+        let leeway = i64::try_from(LEEWAY_SECS).unwrap_or(i64::MAX);
+        let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX);
+        let issued_in_the_future = claims.iat > Utc::now().timestamp().saturating_add(leeway);
+        let lives_too_long = claims.exp.saturating_sub(claims.iat) > ttl.saturating_add(leeway);
+        if issued_in_the_future || lives_too_long {
+            return Err(AppError::Unauthorized(BAD_TOKEN));
+        }
+        Ok(claims)
     }
 }
 
@@ -98,8 +122,10 @@ mod tests {
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 
+    const INSTALLATION: &str = "0123456789abcdef";
+
     fn keys() -> JwtKeys {
-        JwtKeys::new(SECRET, Duration::from_secs(60))
+        JwtKeys::new(SECRET, Duration::from_secs(60), INSTALLATION)
     }
 
     fn sign(claims: &Claims, alg: Algorithm, secret: &[u8]) -> String {
@@ -114,6 +140,8 @@ mod tests {
             iat: now,
             exp: now + exp_offset,
             generation: 0,
+            iss: format!("osp-gateway:{INSTALLATION}"),
+            aud: format!("osp-gateway:{INSTALLATION}"),
         }
     }
 
@@ -178,5 +206,56 @@ mod tests {
             keys().verify(&token).expect_err("alg none").code(),
             ErrorCode::Unauthorized
         );
+    }
+
+    fn refused(claims: &Claims) -> ErrorCode {
+        let token = sign(claims, Algorithm::HS256, SECRET);
+        keys().verify(&token).expect_err("refused").code()
+    }
+
+    #[test]
+    fn a_token_of_another_installation_with_the_same_secret_is_refused() {
+        let mut other = claims(60);
+        other.iss = "osp-gateway:another".into();
+        other.aud = "osp-gateway:another".into();
+        assert_eq!(refused(&other), ErrorCode::Unauthorized);
+        let mut wrong_audience = claims(60);
+        wrong_audience.aud = "osp-gateway:another".into();
+        assert_eq!(refused(&wrong_audience), ErrorCode::Unauthorized);
+    }
+
+    #[test]
+    fn a_token_without_issuer_or_audience_is_refused() {
+        let mut claims = serde_json::to_value(claims(60)).expect("json");
+        claims.as_object_mut().expect("object").remove("iss");
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(SECRET),
+        )
+        .expect("signs");
+        assert_eq!(
+            keys().verify(&token).expect_err("no iss").code(),
+            ErrorCode::Unauthorized
+        );
+    }
+
+    #[test]
+    fn a_token_issued_in_the_future_is_refused() {
+        let mut future = claims(60);
+        future.iat += 60;
+        future.exp += 60;
+        assert_eq!(refused(&future), ErrorCode::Unauthorized);
+        let mut within_leeway = claims(60);
+        within_leeway.iat += 2;
+        let token = sign(&within_leeway, Algorithm::HS256, SECRET);
+        keys().verify(&token).expect("clock skew within the leeway");
+    }
+
+    #[test]
+    fn a_token_living_longer_than_the_configured_lifetime_is_refused() {
+        // Valid signature and not expired, but issued for a day where the
+        // lifetime is a minute.
+        assert_eq!(refused(&claims(24 * 60 * 60)), ErrorCode::Unauthorized);
     }
 }

@@ -331,3 +331,27 @@ async fn a_generated_admin_password_goes_to_a_private_file_never_to_the_log() {
     let _ = std::fs::remove_file(&file);
     stop(db, app).await;
 }
+
+#[tokio::test]
+async fn two_installations_sharing_a_secret_refuse_each_others_tokens() {
+    let (db_a, a, _sim_a) = gateway(|_| {}).await;
+    let (db_b, b, _sim_b) = gateway(|_| {}).await;
+    let token_of_a = a.admin_token().await;
+    let claims = crate::helpers::claims_of(&token_of_a);
+    assert_eq!(claims["iss"], claims["aud"]);
+    assert!(
+        claims["iss"]
+            .as_str()
+            .is_some_and(|iss| iss.starts_with("osp-gateway:"))
+    );
+    let at_a = a
+        .graphql(Some(&token_of_a), "{ me { name } }", json!({}))
+        .await;
+    assert_eq!(at_a["data"]["me"]["name"], crate::helpers::ADMIN, "{at_a}");
+    let at_b = b
+        .graphql(Some(&token_of_a), "{ me { name } }", json!({}))
+        .await;
+    assert_eq!(crate::helpers::gql_code(&at_b), "Unauthorized", "{at_b}");
+    stop(db_a, a).await;
+    stop(db_b, b).await;
+}

@@ -27,7 +27,7 @@ pub const ADMIN: &str = "admin";
 /// That admin's password.
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
 /// The token key of every test gateway, so tests can forge tokens.
-pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret!";
+pub const JWT_SECRET: &str = "Yt4qN8vZ2kWm6Rp0Lx3Hc9Bf5Jd7Gs1T";
 
 /// A database server kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -542,4 +542,12 @@ pub fn assert_matches_committed(name: &str, printed: &str, update: &str, regener
         "{name} differs from what the code gives; regenerate it with\n  \
          {update}=1 {regenerate}\nand commit the result"
     );
+}
+
+/// The claims of a token, read without checking it.
+pub fn claims_of(token: &str) -> Value {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let payload = token.split('.').nth(1).expect("a JWT has a payload");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url"))
+        .expect("JSON claims")
 }

@@ -522,8 +522,10 @@ async fn tampered_foreign_and_unsigned_tokens_are_unauthorized() {
 async fn expired_token_is_rejected_as_expired() {
     let db = TestDb::create(crate::helpers::Backend::Sqlite).await;
     let app = TestApp::on(&db).await;
+    let issuer = crate::helpers::claims_of(&app.admin_token().await)["iss"].clone();
     let now = Utc::now().timestamp();
-    let claims = json!({"sub": "1", "iat": now - 3600, "exp": now - 30, "gen": 0});
+    let claims = json!({"sub": "1", "iat": now - 1200, "exp": now - 30, "gen": 0,
+        "iss": issuer, "aud": issuer});
     let expired = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims,
