@@ -48,6 +48,9 @@ pub enum ErrorCode {
     InternalError,
     /// The gateway gave up on the request after the request timeout.
     Timeout,
+    /// The gateway is saturated (e.g. its password-hashing queue is full);
+    /// retry after `Retry-After` seconds.
+    ServiceUnavailable,
 }
 
 impl ErrorCode {
@@ -83,6 +86,7 @@ impl ErrorCode {
             ErrorCode::ClusterUnavailable => StatusCode::BAD_GATEWAY,
             ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -160,6 +164,12 @@ pub enum AppError {
         /// Whole seconds until an attempt is allowed again (at least 1).
         retry_after: u64,
     },
+    /// The gateway is saturated; the client may retry after `retry_after` s.
+    #[error("the gateway is busy; try again in {retry_after} s")]
+    ServiceUnavailable {
+        /// Whole seconds until a retry is worth it (at least 1).
+        retry_after: u64,
+    },
     /// A `/graphql` request whose body is not declared `application/json`.
     #[error("a GraphQL request must be sent as application/json")]
     UnsupportedMediaType,
@@ -206,12 +216,22 @@ impl AppError {
             AppError::Internal(_) => ErrorCode::InternalError,
             AppError::TooManyRequests { .. } => ErrorCode::TooManyRequests,
             AppError::Timeout(_) => ErrorCode::Timeout,
+            AppError::ServiceUnavailable { .. } => ErrorCode::ServiceUnavailable,
         }
     }
 
     /// The HTTP status of this error.
     pub fn status(&self) -> StatusCode {
         self.code().status()
+    }
+
+    /// Seconds the client should wait before retrying, for the errors that say.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::TooManyRequests { retry_after }
+            | AppError::ServiceUnavailable { retry_after } => Some(*retry_after),
+            _ => None,
+        }
     }
 
     /// Logs the cause of an internal error (once, where it leaves the gateway).
@@ -315,6 +335,7 @@ mod tests {
             ("ClusterUnavailable", 502),
             ("InternalError", 500),
             ("Timeout", 504),
+            ("ServiceUnavailable", 503),
         ];
         for (code, status) in table {
             let parsed = ErrorCode::parse(code).expect("documented code exists");

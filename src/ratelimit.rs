@@ -43,7 +43,8 @@ impl LoginLimiter {
     /// how long to wait. Names are compared without regard to case, as user names are.
     pub fn check(&self, name: &str, address: Option<IpAddr>) -> Result<(), AppError> {
         if let (Some(limiter), Some(address)) = (&self.by_address, address) {
-            self.check_key(limiter, &address)?;
+            // An IPv6 client holds a whole /64: count it as one address.
+            self.check_key(limiter, &client_key(address))?;
         }
         if let Some(limiter) = &self.by_name {
             let key: String = name
@@ -74,6 +75,18 @@ impl LoginLimiter {
     }
 }
 
+/// The address a client is counted by: IPv4 as it is, IPv6 by its /64 (one
+/// subscriber usually holds a whole /64).
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        },
+    }
+}
+
 /// A limiter of `per_minute` attempts per key, or none for 0.
 fn keyed<K: Clone + std::hash::Hash + Eq>(per_minute: u32) -> Option<DefaultKeyedRateLimiter<K>> {
     NonZeroU32::new(per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n)))
@@ -82,6 +95,20 @@ fn keyed<K: Clone + std::hash::Hash + Eq>(per_minute: u32) -> Option<DefaultKeye
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_clients_count_by_their_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("ip");
+        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().expect("ip");
+        let other: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
+        assert_eq!(client_key(a), client_key(b));
+        assert_ne!(client_key(a), client_key(other));
+        let v4: IpAddr = "192.0.2.7".parse().expect("ip");
+        assert_eq!(client_key(v4), v4);
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().expect("ip");
+        assert_eq!(client_key(mapped), v4);
+    }
+
     use crate::error::ErrorCode;
 
     const HOME: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
@@ -101,6 +128,17 @@ mod tests {
             limiter.check("bob", HOME).is_ok(),
             "other names are not limited"
         );
+    }
+
+    #[test]
+    fn addresses_of_one_ipv6_64_share_one_address_limit() {
+        let limiter = LoginLimiter::new(0, 2);
+        let one = |last: &str| Some(format!("2001:db8:7:7::{last}").parse().expect("ip"));
+        assert!(limiter.check("a", one("1")).is_ok());
+        assert!(limiter.check("a", one("2")).is_ok());
+        assert!(limiter.check("a", one("3")).is_err(), "the same /64");
+        let elsewhere = Some("2001:db8:7:8::1".parse().expect("ip"));
+        assert!(limiter.check("a", elsewhere).is_ok(), "another /64");
     }
 
     #[test]

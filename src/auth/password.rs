@@ -7,6 +7,11 @@
 //! for every other request. Long-lived threads also keep memory flat: each
 //! reuses its 19 MiB, where short-lived blocking threads would each leave a
 //! freed block behind in the allocator.
+//!
+//! The queue is bounded ([`MAX_QUEUED`]): past it, work is refused at once with
+//! `ServiceUnavailable` (503, `Retry-After`) instead of waiting behind a flood,
+//! and a job whose request has gone (timed out, disconnected) is skipped rather
+//! than hashed for nobody.
 
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -17,10 +22,15 @@ use crate::error::AppError;
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// Password jobs waiting for a thread, at most; past it, work is refused.
+pub const MAX_QUEUED: usize = 32;
+/// Seconds a client refused for a full queue is told to wait.
+const RETRY_AFTER_SECS: u64 = 1;
+
 /// Hashes and checks passwords off the async workers.
 #[derive(Clone)]
 pub struct Passwords {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
     dummy: Arc<OnceCell<String>>,
 }
 
@@ -35,8 +45,12 @@ impl Passwords {
     /// end when the last clone of this handle is dropped.
     pub fn new() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        let workers = cores.saturating_sub(1).max(1);
-        let (jobs, queue) = mpsc::channel::<Job>();
+        Self::with_threads(cores.saturating_sub(1).max(1))
+    }
+
+    /// A hasher with `workers` threads.
+    fn with_threads(workers: usize) -> Self {
+        let (jobs, queue) = mpsc::sync_channel::<Job>(MAX_QUEUED);
         let queue = Arc::new(Mutex::new(queue));
         for _ in 0..workers {
             let queue = queue.clone();
@@ -105,11 +119,21 @@ impl Passwords {
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, AppError> {
         let (done, result) = oneshot::channel();
-        self.jobs
-            .send(Box::new(move || {
-                let _ = done.send(work());
-            }))
-            .map_err(|_| AppError::internal(anyhow::anyhow!("the password threads are gone")))?;
+        let job: Job = Box::new(move || {
+            // Nobody waits for it any more (the request timed out or went away).
+            if done.is_closed() {
+                return;
+            }
+            let _ = done.send(work());
+        });
+        self.jobs.try_send(job).map_err(|err| match err {
+            mpsc::TrySendError::Full(_) => AppError::ServiceUnavailable {
+                retry_after: RETRY_AFTER_SECS,
+            },
+            mpsc::TrySendError::Disconnected(_) => {
+                AppError::internal(anyhow::anyhow!("the password threads are gone"))
+            }
+        })?;
         result
             .await
             .map_err(|_| AppError::internal(anyhow::anyhow!("a password job was dropped")))
@@ -158,6 +182,87 @@ mod tests {
         let passwords = Passwords::new();
         let decoy = "not a real password, only a timing decoy".to_owned();
         assert!(!passwords.verify(decoy, None).await.expect("runs"));
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_work_at_once_with_service_unavailable() {
+        let passwords = Passwords::with_threads(1);
+        // Hold the only thread, then fill the queue behind it.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started) = oneshot::channel();
+        let blocker = tokio::spawn({
+            let passwords = passwords.clone();
+            async move {
+                passwords
+                    .run(move || {
+                        let _ = started_tx.send(());
+                        let _ = held.recv();
+                    })
+                    .await
+            }
+        });
+        started.await.expect("the thread took the blocker");
+        let queued: Vec<_> = (0..MAX_QUEUED)
+            .map(|_| {
+                tokio::spawn({
+                    let passwords = passwords.clone();
+                    async move { passwords.run(|| 1).await }
+                })
+            })
+            .collect();
+        // Let every queued job reach the queue.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let refused = tokio::time::timeout(std::time::Duration::from_secs(2), passwords.run(|| 1))
+            .await
+            .expect("refused at once, not queued")
+            .expect_err("the queue is full");
+        assert_eq!(refused.code(), crate::error::ErrorCode::ServiceUnavailable);
+        assert_eq!(refused.retry_after(), Some(RETRY_AFTER_SECS));
+        release.send(()).expect("released");
+        blocker.await.expect("joined").expect("ran");
+        for job in queued {
+            assert_eq!(job.await.expect("joined").expect("ran"), 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_job_nobody_waits_for_is_skipped() {
+        let passwords = Passwords::with_threads(1);
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started) = oneshot::channel();
+        let blocker = tokio::spawn({
+            let passwords = passwords.clone();
+            async move {
+                passwords
+                    .run(move || {
+                        let _ = started_tx.send(());
+                        let _ = held.recv();
+                    })
+                    .await
+            }
+        });
+        started.await.expect("the thread took the blocker");
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let abandoned = tokio::spawn({
+            let passwords = passwords.clone();
+            let ran = ran.clone();
+            async move {
+                passwords
+                    .run(move || ran.store(true, std::sync::atomic::Ordering::SeqCst))
+                    .await
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        abandoned.abort();
+        let _ = abandoned.await;
+        release.send(()).expect("released");
+        blocker.await.expect("joined").expect("ran");
+        // A job queued after the abandoned one runs, so the thread went past it.
+        assert_eq!(passwords.run(|| 2).await.expect("ran"), 2);
+        assert!(
+            !ran.load(std::sync::atomic::Ordering::SeqCst),
+            "the abandoned job was skipped"
+        );
     }
 
     #[tokio::test]

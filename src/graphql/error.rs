@@ -9,8 +9,8 @@ impl ErrorExtensions for AppError {
     fn extend(&self) -> async_graphql::Error {
         async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
             ext.set("code", self.code().as_str());
-            if let AppError::TooManyRequests { retry_after } = self {
-                ext.set("retryAfter", *retry_after);
+            if let Some(retry_after) = self.retry_after() {
+                ext.set("retryAfter", retry_after);
             }
         })
     }

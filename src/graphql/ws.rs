@@ -53,7 +53,10 @@ use super::{
     Executor, LiveViewer, RequestMeta, check_query_size,
     error::{error_only, fill_missing_codes},
 };
-use crate::auth::{Rejection, Viewer, bearer_token};
+use crate::{
+    auth::{Rejection, Viewer, bearer_token},
+    ratelimit::client_key,
+};
 
 /// Close code for a token that has expired.
 pub const CLOSE_TOKEN_EXPIRED: u16 = 4401;
@@ -133,18 +136,6 @@ impl Drop for SocketPlace {
                 by_client.remove(&client);
             }
         }
-    }
-}
-
-/// The address a client is counted by: IPv4 as it is, IPv6 by its /64 (one
-/// subscriber usually holds a whole /64).
-pub fn client_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
-        },
     }
 }
 
@@ -555,19 +546,6 @@ async fn close(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ipv6_clients_count_by_their_64() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("ip");
-        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().expect("ip");
-        let other: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
-        assert_eq!(client_key(a), client_key(b));
-        assert_ne!(client_key(a), client_key(other));
-        let v4: IpAddr = "192.0.2.7".parse().expect("ip");
-        assert_eq!(client_key(v4), v4);
-        let mapped: IpAddr = "::ffff:192.0.2.7".parse().expect("ip");
-        assert_eq!(client_key(mapped), v4);
-    }
 
     #[test]
     fn origins_are_the_gateways_own_or_listed() {

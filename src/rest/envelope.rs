@@ -111,7 +111,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log_if_internal();
         let mut response = ErrorEnvelope::response(self.code(), self.to_string());
-        if let AppError::TooManyRequests { retry_after } = self {
+        if let Some(retry_after) = self.retry_after() {
             set_retry_after(&mut response, retry_after);
         }
         response
@@ -143,7 +143,9 @@ pub fn from_graphql<G: DeserializeOwned, T: Serialize>(
                 async_graphql::Value::Number(n) => n.as_u64(),
                 _ => None,
             });
-        if let (ErrorCode::TooManyRequests, Some(seconds)) = (code, retry_after) {
+        if let (ErrorCode::TooManyRequests | ErrorCode::ServiceUnavailable, Some(seconds)) =
+            (code, retry_after)
+        {
             set_retry_after(&mut answer, seconds);
         }
         return answer;

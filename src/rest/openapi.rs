@@ -153,6 +153,9 @@ fn meaning(code: ErrorCode) -> &'static str {
             "the cluster is unreachable, timed out, answered 5xx or refused the gateway"
         }
         ErrorCode::Timeout => "the request took longer than the gateway's request timeout",
+        ErrorCode::ServiceUnavailable => {
+            "the gateway is saturated (sign-in queue full); retry after `Retry-After` seconds"
+        }
         ErrorCode::InternalError => "anything else; details go to the gateway's log only",
     }
 }
