@@ -3,8 +3,10 @@
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use entity::{grant, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait, sea_query::LikeExpr,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, SqlErr, TransactionTrait,
+    sea_query::{Expr, LikeExpr},
 };
 
 use super::validate::{
@@ -179,6 +181,18 @@ pub async fn update_user(
     if !viewer.can_update_user(current.id) {
         return Err(AppError::Forbidden("you may only change your own account"));
     }
+    // Hashing is slow: done before the transaction, so no lock waits on it.
+    let password_hash = match changes.password {
+        Some(password) => Some(passwords.hash(password).await?),
+        None => None,
+    };
+
+    let txn = db.begin().await?;
+    // What the decisions below rest on is read again under lock, so a change
+    // racing this one waits for it and then sees its result (see `lock_for_change`).
+    let Some((current, admins)) = lock_for_change(&txn, current.id).await? else {
+        return Err(AppError::UserNotFound(name.to_owned()));
+    };
     let current_role = Role::from_stored(&current.role);
     if let Some(role) = changes.role
         && role != current_role
@@ -186,7 +200,7 @@ pub async fn update_user(
         if !viewer.can_change_roles() {
             return Err(AppError::Forbidden("only an admin may change roles"));
         }
-        if current_role == Role::Admin && count_admins(db).await? <= 1 {
+        if current_role == Role::Admin && admins <= 1 {
             return Err(AppError::Forbidden("the last admin cannot be demoted"));
         }
     }
@@ -199,8 +213,8 @@ pub async fn update_user(
         row.email = Set(email);
         fields.push("email");
     }
-    if let Some(password) = changes.password {
-        row.password_hash = Set(passwords.hash(password).await?);
+    if let Some(hash) = password_hash {
+        row.password_hash = Set(hash);
         row.token_generation = Set(generation.wrapping_add(1));
         fields.push("password");
     }
@@ -211,7 +225,6 @@ pub async fn update_user(
     if row.is_changed() {
         row.update_time = Set(now());
     }
-    let txn = db.begin().await?;
     let updated = row.update(&txn).await?;
     let event = Event {
         origin: origin.clone(),
@@ -224,6 +237,46 @@ pub async fn update_user(
     audit::record(&txn, event).await?;
     txn.commit().await?;
     Ok(updated)
+}
+
+/// Locks what a change of user `id` decides on, inside `txn`, and reads it
+/// fresh: the user's row and the number of admins.
+///
+/// PostgreSQL and MariaDB lock the admins' rows and the user's row with one
+/// `SELECT ... FOR UPDATE` in id order (so two changes never lock in opposite
+/// orders); a concurrent change waits, and then reads the rows as the other
+/// left them (a locking read sees the latest committed rows). SQLite has no row
+/// locks: a write to the user's row first takes the database's write lock, so
+/// changes run one after the other.
+async fn lock_for_change(
+    txn: &DatabaseTransaction,
+    id: i64,
+) -> Result<Option<(user::Model, u64)>, AppError> {
+    if txn.get_database_backend() == DbBackend::Sqlite {
+        user::Entity::update_many()
+            .col_expr(user::Column::Id, Expr::col(user::Column::Id).into())
+            .filter(user::Column::Id.eq(id))
+            .exec(txn)
+            .await?;
+    }
+    let rows = user::Entity::find()
+        .filter(
+            Condition::any()
+                .add(user::Column::Role.eq(Role::Admin.as_str()))
+                .add(user::Column::Id.eq(id)),
+        )
+        .order_by_asc(user::Column::Id)
+        .lock_exclusive()
+        .all(txn)
+        .await?;
+    let admins = rows
+        .iter()
+        .filter(|row| Role::from_stored(&row.role) == Role::Admin)
+        .count() as u64;
+    Ok(rows
+        .into_iter()
+        .find(|row| row.id == id)
+        .map(|current| (current, admins)))
 }
 
 /// Replaces a user's grants (admins only), recording it in the same
@@ -313,13 +366,6 @@ fn validate_grant_cluster(cluster: &str) -> Result<(), AppError> {
             "must be * or 1-253 printable characters without spaces",
         ))
     }
-}
-
-async fn count_admins(db: &impl ConnectionTrait) -> Result<u64, AppError> {
-    Ok(user::Entity::find()
-        .filter(user::Column::Role.eq(Role::Admin.as_str()))
-        .count(db)
-        .await?)
 }
 
 /// Checks a name and password. Unknown names and wrong passwords get the same

@@ -355,3 +355,125 @@ async fn two_installations_sharing_a_secret_refuse_each_others_tokens() {
     stop(db_a, a).await;
     stop(db_b, b).await;
 }
+
+crate::db_tests!(
+    two_admins_demoting_each_other_at_once_leave_one_admin,
+    concurrent_password_changes_each_bump_the_token_generation,
+);
+
+/// The names of the admins, as an admin sees them.
+async fn admins(app: &TestApp, token: &str) -> Vec<String> {
+    let answer = app
+        .graphql(Some(token), "{ users { name role } }", json!({}))
+        .await;
+    answer["data"]["users"]
+        .as_array()
+        .unwrap_or_else(|| panic!("users: {answer}"))
+        .iter()
+        .filter(|user| user["role"] == "ADMIN")
+        .map(|user| user["name"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+async fn create_user(app: &TestApp, admin: &str, name: &str, role: &str) {
+    let answer = app
+        .send(
+            reqwest::Method::POST,
+            "/osp/api/users",
+            Some(admin),
+            Some(json!({"name": name, "email": format!("{name}@example.com"),
+                        "password": format!("{name}-password"), "role": role})),
+        )
+        .await;
+    assert_eq!(answer.status, reqwest::StatusCode::OK, "{:?}", answer.body);
+}
+
+async fn demote(app: &TestApp, token: &str, name: &str) -> reqwest::StatusCode {
+    app.send(
+        reqwest::Method::PUT,
+        &format!("/osp/api/users/{name}"),
+        Some(token),
+        Some(json!({"role": "user"})),
+    )
+    .await
+    .status
+}
+
+async fn two_admins_demoting_each_other_at_once_leave_one_admin(db: &TestDb) {
+    let app = TestApp::on(db).await;
+    let mut survivor = (crate::helpers::ADMIN.to_owned(), app.admin_token().await);
+    for round in 0..10 {
+        let peer = format!("peer{round}");
+        create_user(&app, &survivor.1, &peer, "admin").await;
+        let peer_token = app.login(&peer, &format!("{peer}-password")).await;
+        assert_eq!(admins(&app, &survivor.1).await.len(), 2);
+        let (by_survivor, by_peer) = tokio::join!(
+            demote(&app, &survivor.1, &peer),
+            demote(&app, &peer_token, &survivor.0),
+        );
+        let ok = [by_survivor, by_peer]
+            .iter()
+            .filter(|status| status.is_success())
+            .count();
+        assert_eq!(ok, 1, "round {round}: {by_survivor} and {by_peer}");
+        if by_peer.is_success() {
+            survivor = (peer, peer_token);
+        }
+        let left = admins(&app, &survivor.1).await;
+        assert_eq!(left, [survivor.0.clone()], "round {round}");
+    }
+    app.stop().await;
+}
+
+async fn concurrent_password_changes_each_bump_the_token_generation(db: &TestDb) {
+    let app = TestApp::on(db).await;
+    let admin = app.admin_token().await;
+    for round in 0..5 {
+        let name = format!("racer{round}");
+        create_user(&app, &admin, &name, "user").await;
+        let own = app.login(&name, &format!("{name}-password")).await;
+        let change = |token: String, password: String| {
+            let app = &app;
+            let path = format!("/osp/api/users/{name}");
+            async move {
+                app.send(
+                    reqwest::Method::PUT,
+                    &path,
+                    Some(&token),
+                    Some(json!({ "password": password })),
+                )
+                .await
+                .status
+            }
+        };
+        let (a, b) = tokio::join!(
+            change(admin.clone(), format!("{name}-by-admin")),
+            change(own.clone(), format!("{name}-by-self")),
+        );
+        // The user's own change may find its token revoked by the admin's.
+        assert!(a.is_success(), "{a}");
+        // Whichever password was written last signs in, with the generation
+        // bumped once per change that was written.
+        let mut signed_in = None;
+        for password in [format!("{name}-by-admin"), format!("{name}-by-self")] {
+            let answer = app
+                .send(
+                    reqwest::Method::POST,
+                    "/osp/api/login",
+                    None,
+                    Some(json!({ "name": name, "password": password })),
+                )
+                .await;
+            if answer.status.is_success() {
+                signed_in = answer.body["data"]["token"].as_str().map(str::to_owned);
+            }
+        }
+        let token = signed_in.expect("one of the passwords is current");
+        let generation = crate::helpers::claims_of(&token)["gen"]
+            .as_i64()
+            .expect("gen");
+        let written = 1 + i64::from(b.is_success());
+        assert_eq!(generation, written, "round {round}: admin {a}, self {b}");
+    }
+    app.stop().await;
+}
