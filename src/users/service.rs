@@ -254,7 +254,7 @@ async fn lock_for_change(
 ) -> Result<Option<(user::Model, u64)>, AppError> {
     if txn.get_database_backend() == DbBackend::Sqlite {
         user::Entity::update_many()
-            .col_expr(user::Column::Id, Expr::col(user::Column::Id).into())
+            .col_expr(user::Column::Id, Expr::col(user::Column::Id))
             .filter(user::Column::Id.eq(id))
             .exec(txn)
             .await?;
