@@ -33,6 +33,10 @@ pub const DEFAULT_CACHE_STALE_AFTER: Duration = Duration::from_secs(30);
 pub const MIN_JWT_SECRET_LEN: usize = 32;
 /// Default bound on answering one request.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default bound on receiving a request's headers.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default number of connections served at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 2048;
 /// Default period of re-checking the token of an open WebSocket connection.
 pub const DEFAULT_WS_RECHECK: Duration = Duration::from_secs(15);
 /// Default time audit events are kept.
@@ -155,6 +159,15 @@ pub struct Config {
     #[arg(long, env = "OSP_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
 
+    /// Longest time a client may take to send a request's headers, e.g. 10s;
+    /// slower connections are closed.
+    #[arg(long, env = "OSP_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+
+    /// Connections served at once; further ones wait until one closes.
+    #[arg(long, env = "OSP_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+
     /// How often an open WebSocket connection's token, role and grants are
     /// checked again, e.g. 15s: a revoked token closes the connection, and a
     /// subscription the user's grants no longer cover ends with Forbidden.
@@ -217,6 +230,8 @@ impl Config {
             log_format: LogFormat::Text,
             cors_origins: Vec::new(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
             ws_recheck: DEFAULT_WS_RECHECK,
             audit_retention: DEFAULT_AUDIT_RETENTION,
             introspection: true,
@@ -291,6 +306,12 @@ impl Config {
         }
         if self.audit_retention < Duration::from_secs(60 * 60) {
             problems.push("OSP_AUDIT_RETENTION must be at least 1h".to_owned());
+        }
+        if self.header_timeout.is_zero() {
+            problems.push("OSP_HEADER_TIMEOUT must be more than zero".to_owned());
+        }
+        if self.max_connections == 0 {
+            problems.push("OSP_MAX_CONNECTIONS must be at least 1".to_owned());
         }
         if self.ws_recheck.is_zero() {
             problems.push("OSP_WS_RECHECK must be more than zero".to_owned());

@@ -138,19 +138,94 @@ impl Application {
                 metrics.run_upkeep();
             }
         });
-        // The peer address feeds the per-address sign-in limit.
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let served = serve(self.listener, self.router, &self.state.config, shutdown).await;
         upkeep.abort();
         served?;
         self.state.db.close_by_ref().await.ok();
         Ok(())
     }
+}
+
+/// Serves HTTP/1.1 connections on `listener` until `shutdown` completes, then
+/// lets in-flight requests finish.
+///
+/// Served with hyper directly rather than `axum::serve`, for two bounds that
+/// does not offer: a client must send a request's headers within
+/// `OSP_HEADER_TIMEOUT` (a client sending a header line every few seconds
+/// would otherwise hold a connection forever), and at most
+/// `OSP_MAX_CONNECTIONS` connections are served at once (further ones wait in
+/// the listen backlog). A connection upgraded to a WebSocket leaves the count
+/// (sockets have their own caps, see `graphql::ws`).
+async fn serve(
+    listener: TcpListener,
+    router: Router,
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::{
+        rt::{TokioIo, TokioTimer},
+        service::TowerToHyperService,
+    };
+    use tower::ServiceExt;
+
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
+    // Every connection task holds a receiver: `true` asks it to finish its
+    // request in flight and close; the sender sees when all have gone.
+    let (stopping, stop) = tokio::sync::watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait, then go on.
+                    tracing::warn!("cannot accept a connection: {err}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        // The peer address feeds the per-address limits.
+        let service = router.clone().map_request(
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                request
+            },
+        );
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(config.header_timeout)
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+            .with_upgrades();
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = stop.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    drop(stop);
+    let _ = stopping.send(true);
+    stopping.closed().await;
+    Ok(())
 }
 
 /// Writes `secret` to `path`, readable and writable by this user only (the

@@ -477,3 +477,71 @@ async fn concurrent_password_changes_each_bump_the_token_generation(db: &TestDb)
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_client_sending_headers_slowly_is_cut_off() {
+    let (db, app, _sim) = gateway(|config| config.header_timeout = Duration::from_secs(1)).await;
+    let mut tcp = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connects");
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\n")
+        .await
+        .expect("sent");
+    let started = std::time::Instant::now();
+    let mut closed = false;
+    // One header line every 300 ms, never the blank line that ends them.
+    while started.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        if tcp.write_all(b"X-Slow: yes\r\n").await.is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 512];
+        // hyper may answer 408 before closing; a read of 0 bytes is the close.
+        if let Ok(Ok(0) | Err(_)) =
+            tokio::time::timeout(Duration::from_millis(10), tcp.read(&mut buf)).await
+        {
+            closed = true;
+            break;
+        }
+    }
+    assert!(
+        closed,
+        "the connection was still open after 5 s of slow headers"
+    );
+    assert!(started.elapsed() < Duration::from_secs(4));
+    stop(db, app).await;
+}
+
+#[tokio::test]
+async fn connections_past_the_cap_wait_until_one_closes() {
+    let (db, app, _sim) = gateway(|config| config.max_connections = 2).await;
+    let idle_a = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connects");
+    let _idle_b = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connects");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(800))
+        .build()
+        .expect("client");
+    let waiting = client.get(app.url("/healthz")).send().await;
+    assert!(
+        waiting.is_err(),
+        "a third connection was served: {waiting:?}"
+    );
+    drop(idle_a);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    let served = client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("served");
+    assert!(served.status().is_success());
+    stop(db, app).await;
+}
