@@ -18,6 +18,7 @@
 //! - [`ops`]: health, readiness and metrics routes; request metrics; timeout answers.
 //! - [`metrics`]: the Prometheus metrics of one gateway.
 //! - [`ratelimit`]: sign-in rate limits.
+//! - [`oversized`]: 413 answers a client can read.
 //! - [`logging`]: text or JSON log output.
 
 pub mod audit;
@@ -30,6 +31,7 @@ pub mod k8s;
 pub mod logging;
 pub mod metrics;
 pub mod ops;
+pub mod oversized;
 pub mod ratelimit;
 pub mod rest;
 pub mod startup;

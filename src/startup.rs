@@ -255,6 +255,17 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/graphql", post(graphql::handler::graphql_post))
         .layer(DefaultBodyLimit::max(graphql::handler::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            crate::oversized::Oversized {
+                limit: graphql::handler::MAX_BODY_BYTES,
+                refuse: |limit| {
+                    graphql::handler::error_response(&crate::error::AppError::PayloadTooLarge(
+                        limit,
+                    ))
+                },
+            },
+            crate::oversized::refuse_oversized,
+        ))
         // GET /graphql: the playground, from assets embedded in the binary.
         .merge(web::router())
         .nest("/osp/api", rest::router())

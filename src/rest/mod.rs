@@ -24,6 +24,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 pub use envelope::{Envelope, ErrorEnvelope, NoData};
 pub use openapi::PREFIX;
 
+use crate::oversized::{Oversized, refuse_oversized};
 use crate::{error::AppError, graphql::Executor};
 
 /// Largest REST request body accepted.
@@ -57,6 +58,15 @@ pub fn router() -> Router<Executor> {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            Oversized {
+                limit: MAX_BODY_BYTES,
+                refuse: |limit| {
+                    axum::response::IntoResponse::into_response(AppError::PayloadTooLarge(limit))
+                },
+            },
+            refuse_oversized,
+        ))
         .layer(Extension(Arc::new(conditional::RenderedBodies::default())))
 }
 

@@ -545,3 +545,62 @@ async fn connections_past_the_cap_wait_until_one_closes() {
     assert!(served.status().is_success());
     stop(db, app).await;
 }
+
+/// Posts a body of `size` bytes to `path` over a raw connection, writing it
+/// while reading the answer; the answer's status line, or the I/O error that
+/// ended the exchange.
+async fn post_big_body(app: &TestApp, path: &str, size: usize) -> Result<String, String> {
+    let tcp = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connects");
+    let (mut reader, mut writer) = tcp.into_split();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Content-Length: {size}\r\n\r\n",
+        app.addr
+    );
+    let writing = tokio::spawn(async move {
+        writer.write_all(head.as_bytes()).await?;
+        let chunk = vec![b' '; 64 * 1024];
+        let mut sent = 0;
+        while sent < size {
+            let n = chunk.len().min(size - sent);
+            writer.write_all(&chunk[..n]).await?;
+            sent += n;
+        }
+        std::io::Result::Ok(writer)
+    });
+    // Read only once the whole body was sent (or sending failed), as a client
+    // that writes before it reads does.
+    let writer = writing
+        .await
+        .expect("joined")
+        .map_err(|e| format!("write: {e}"))?;
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !answer.windows(2).any(|w| w == b"\r\n") {
+        match tokio::time::timeout(Duration::from_secs(10), reader.read(&mut buf)).await {
+            Ok(Ok(0)) => return Err("closed before an answer".to_owned()),
+            Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+            Ok(Err(e)) => return Err(format!("read: {e}")),
+            Err(_) => return Err("no answer in 10 s".to_owned()),
+        }
+    }
+    drop(writer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    Ok(text.lines().next().unwrap_or_default().to_owned())
+}
+
+#[tokio::test]
+async fn a_client_sending_a_body_over_the_limit_can_read_the_413() {
+    let (db, app, _sim) = gateway(|_| {}).await;
+    for path in ["/osp/api/login", "/graphql"] {
+        let status = post_big_body(&app, path, 4 * 1024 * 1024).await;
+        assert_eq!(
+            status.as_deref(),
+            Ok("HTTP/1.1 413 Payload Too Large"),
+            "{path}"
+        );
+    }
+    stop(db, app).await;
+}
