@@ -184,10 +184,13 @@ mod tests {
         assert!(!passwords.verify(decoy, None).await.expect("runs"));
     }
 
-    #[tokio::test]
-    async fn a_full_queue_refuses_work_at_once_with_service_unavailable() {
-        let passwords = Passwords::with_threads(1);
-        // Hold the only thread, then fill the queue behind it.
+    /// Occupies the only thread of `passwords` until the returned sender sends.
+    async fn hold_the_thread(
+        passwords: &Passwords,
+    ) -> (
+        std::sync::mpsc::Sender<()>,
+        tokio::task::JoinHandle<Result<(), AppError>>,
+    ) {
         let (release, held) = std::sync::mpsc::channel::<()>();
         let (started_tx, started) = oneshot::channel();
         let blocker = tokio::spawn({
@@ -202,6 +205,14 @@ mod tests {
             }
         });
         started.await.expect("the thread took the blocker");
+        (release, blocker)
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_work_at_once_with_service_unavailable() {
+        let passwords = Passwords::with_threads(1);
+        // Hold the only thread, then fill the queue behind it.
+        let (release, blocker) = hold_the_thread(&passwords).await;
         let queued: Vec<_> = (0..MAX_QUEUED)
             .map(|_| {
                 tokio::spawn({
@@ -228,20 +239,7 @@ mod tests {
     #[tokio::test]
     async fn a_job_nobody_waits_for_is_skipped() {
         let passwords = Passwords::with_threads(1);
-        let (release, held) = std::sync::mpsc::channel::<()>();
-        let (started_tx, started) = oneshot::channel();
-        let blocker = tokio::spawn({
-            let passwords = passwords.clone();
-            async move {
-                passwords
-                    .run(move || {
-                        let _ = started_tx.send(());
-                        let _ = held.recv();
-                    })
-                    .await
-            }
-        });
-        started.await.expect("the thread took the blocker");
+        let (release, blocker) = hold_the_thread(&passwords).await;
         let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let abandoned = tokio::spawn({
             let passwords = passwords.clone();

@@ -7,11 +7,11 @@ use kube_sim::Simulator;
 use osp_gateway::graphql::ws::{MAX_OPERATIONS_PER_SOCKET, MAX_SOCKETS_PER_CLIENT};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
+use tokio_tungstenite::tungstenite;
 
 use crate::{
     helpers::{Backend, TestApp, TestDb, test_config, wait_until_synced, write_kubeconfig},
-    live::{Socket, connect, next, send},
+    live::{Socket, connect, next, send, ws_request},
 };
 
 /// A gateway on SQLite, serving one simulated cluster `sim` from its cache.
@@ -40,13 +40,7 @@ async fn stop(db: TestDb, app: TestApp) {
 /// Opens `/graphql/ws` with the given `Origin` (none when `None`) and sends
 /// nothing on it: the socket, or the HTTP status of the refusal.
 async fn open(app: &TestApp, origin: Option<&str>) -> Result<Socket, u16> {
-    let mut request = format!("ws://{}/graphql/ws", app.addr)
-        .into_client_request()
-        .expect("request");
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
+    let mut request = ws_request(app);
     if let Some(origin) = origin {
         request
             .headers_mut()

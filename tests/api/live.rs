@@ -85,8 +85,10 @@ impl Live {
 pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// A graphql-transport-ws client.
-pub(crate) async fn connect(app: &TestApp, payload: Value) -> Socket {
+/// An upgrade request to `/graphql/ws` offering graphql-transport-ws.
+pub(crate) fn ws_request(
+    app: &TestApp,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
     let mut request = format!("ws://{}/graphql/ws", app.addr)
         .into_client_request()
         .expect("request");
@@ -94,7 +96,12 @@ pub(crate) async fn connect(app: &TestApp, payload: Value) -> Socket {
         "sec-websocket-protocol",
         "graphql-transport-ws".parse().expect("header"),
     );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+    request
+}
+
+/// A graphql-transport-ws client.
+pub(crate) async fn connect(app: &TestApp, payload: Value) -> Socket {
+    let (mut socket, _) = tokio_tungstenite::connect_async(ws_request(app))
         .await
         .expect("websocket connects");
     send(
