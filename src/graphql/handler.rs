@@ -78,15 +78,8 @@ fn parse_request(body: &[u8]) -> Result<async_graphql::Request, AppError> {
 pub fn error_response(err: &AppError) -> Response {
     // Before execution only input errors, oversized bodies, unsupported media
     // types and timeouts occur; each has its own status.
-    let body = match serde_json::to_value(super::error::error_only(err)) {
-        Ok(serde_json::Value::Object(mut fields)) => {
-            fields.remove("data");
-            serde_json::to_vec(&fields)
-        }
-        Ok(other) => serde_json::to_vec(&other),
-        Err(e) => Err(e),
-    };
-    match body {
+    let errors = super::error::error_only(err).errors;
+    match serde_json::to_vec(&serde_json::json!({ "errors": errors })) {
         Ok(body) => (
             err.status(),
             [(header::CONTENT_TYPE, "application/json")],

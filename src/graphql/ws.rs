@@ -210,39 +210,32 @@ pub async fn graphql_ws(
         })
 }
 
-/// The operations a socket is running, by id, and the first breach of the
-/// protocol's rules on them.
+/// The operations a socket is running, by id.
 #[derive(Default)]
 struct Operations {
     running: HashSet<String>,
-    breach: Option<(u16, String)>,
 }
 
 impl Operations {
-    /// Looks at one message from the client; `false` when it breaks a rule
-    /// (and must not reach the protocol handler).
-    fn incoming(&mut self, bytes: &[u8]) -> bool {
-        if self.breach.is_some() {
-            return false;
-        }
+    /// Looks at one message from the client: the close code and reason when it
+    /// breaks a rule (it must then not reach the protocol handler).
+    fn incoming(&mut self, bytes: &[u8]) -> Result<(), (u16, String)> {
         let Some((kind, id)) = kind_and_id(bytes) else {
-            return true;
+            return Ok(());
         };
         match kind.as_str() {
             "subscribe" | "start" => {
                 if self.running.contains(&id) {
-                    self.breach = Some((
+                    return Err((
                         CLOSE_DUPLICATE_ID,
                         format!("Subscriber for {id} already exists"),
                     ));
-                    return false;
                 }
                 if self.running.len() >= MAX_OPERATIONS_PER_SOCKET {
-                    self.breach = Some((
+                    return Err((
                         CLOSE_TOO_MANY_OPERATIONS,
                         format!("at most {MAX_OPERATIONS_PER_SOCKET} operations per socket"),
                     ));
-                    return false;
                 }
                 self.running.insert(id);
             }
@@ -251,7 +244,7 @@ impl Operations {
             }
             _ => {}
         }
-        true
+        Ok(())
     }
 
     /// Looks at one message to the client: an operation that completed or
@@ -365,7 +358,8 @@ async fn serve(
 ) {
     let (mut sink, incoming) = socket.split();
     let operations: Arc<Mutex<Operations>> = Arc::default();
-    let (breach_tx, mut breach_rx) = watch::channel(false);
+    // The first message that breaks a rule; the socket is then closed with it.
+    let (breach_tx, mut breach_rx) = watch::channel::<Option<(u16, String)>>(None);
     let incoming = {
         let operations = operations.clone();
         incoming
@@ -377,14 +371,16 @@ async fn serve(
                     _ => None,
                 };
                 let bytes = bytes.filter(|bytes| {
-                    let mut operations = operations
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    let allowed = operations.incoming(bytes);
-                    if !allowed {
-                        breach_tx.send_replace(true);
+                    if breach_tx.borrow().is_some() {
+                        return false;
                     }
-                    allowed
+                    let checked = operations
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .incoming(bytes);
+                    checked
+                        .map_err(|breach| breach_tx.send_replace(Some(breach)))
+                        .is_ok()
                 });
                 future::ready(bytes)
             })
@@ -492,11 +488,7 @@ async fn serve(
                 None => return,
             },
             Ok(()) = breach_rx.changed() => {
-                let breach = operations
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .breach
-                    .clone();
+                let breach = breach_rx.borrow_and_update().clone();
                 if let Some((code, reason)) = breach {
                     close(&mut sink, code, reason).await;
                     return;
