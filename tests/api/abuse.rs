@@ -598,3 +598,20 @@ async fn a_client_sending_a_body_over_the_limit_can_read_the_413() {
     }
     stop(db, app).await;
 }
+
+#[tokio::test]
+async fn an_upgraded_websocket_leaves_the_connection_count() {
+    let (db, app, _sim) = gateway(|config| config.max_connections = 1).await;
+    let _socket = open(&app, None).await.expect("the one connection upgrades");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    let served = client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("served");
+    assert!(served.status().is_success());
+    stop(db, app).await;
+}
