@@ -2,14 +2,29 @@
 //!
 //! Every attempt counts, successful or not, and is counted before the password
 //! is checked, so guessing costs the gateway no hashing once the limit is hit.
-//! Limits are per gateway process (each replica keeps its own counts). This
-//! module knows nothing of HTTP or GraphQL; it answers with an [`AppError`].
+//!
+//! Where the counts live follows the database. On PostgreSQL and MariaDB/MySQL
+//! (what replicas share) attempts are counted in the `login_attempts` table,
+//! one statement per attempt, so three replicas do not give three times the
+//! attempts; the limit then holds per clock minute. SQLite serves one process,
+//! which counts in memory (a burst of the limit, refilled evenly over the
+//! minute). This module knows nothing of HTTP or GraphQL; it answers with an
+//! [`AppError`].
 
-use std::{net::IpAddr, num::NonZeroU32};
+use std::{
+    net::IpAddr,
+    num::NonZeroU32,
+    sync::atomic::{AtomicI64, Ordering},
+};
 
+use entity::login_attempt;
 use governor::{
     DefaultKeyedRateLimiter, Quota, RateLimiter,
     clock::{Clock, DefaultClock},
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    Statement, Value,
 };
 
 use crate::error::AppError;
@@ -19,60 +34,217 @@ use crate::error::AppError;
 const PRUNE_ABOVE_KEYS: usize = 10_000;
 /// Longest name kept as a key (valid names are at most 64 bytes).
 const MAX_NAME_KEY_BYTES: usize = 128;
+/// The window of the shared counts.
+const WINDOW_SECS: i64 = 60;
 
 /// The sign-in limits of one gateway.
 pub struct LoginLimiter {
-    by_name: Option<DefaultKeyedRateLimiter<String>>,
-    by_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
-    clock: DefaultClock,
+    per_name: u32,
+    per_address: u32,
+    counts: Counts,
+}
+
+/// Where attempts are counted.
+enum Counts {
+    /// In this process.
+    Memory {
+        by_name: Option<DefaultKeyedRateLimiter<String>>,
+        by_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
+        clock: DefaultClock,
+    },
+    /// In the database every replica uses.
+    Shared {
+        db: DatabaseConnection,
+        /// The last window whose predecessors were deleted by this replica.
+        pruned: AtomicI64,
+    },
 }
 
 impl LoginLimiter {
     /// Allows `per_name` attempts per user name and `per_address` attempts per
     /// client address each minute (as a burst, then refilled evenly over the
-    /// minute); 0 turns a limit off.
+    /// minute), counted in this process; 0 turns a limit off.
     pub fn new(per_name: u32, per_address: u32) -> Self {
         LoginLimiter {
-            by_name: keyed(per_name),
-            by_address: keyed(per_address),
-            clock: DefaultClock::default(),
+            per_name,
+            per_address,
+            counts: Counts::Memory {
+                by_name: keyed(per_name),
+                by_address: keyed(per_address),
+                clock: DefaultClock::default(),
+            },
+        }
+    }
+
+    /// The limits of [`LoginLimiter::new`], counted in `db` when it is shared
+    /// by replicas (PostgreSQL, MariaDB/MySQL) and in this process on SQLite.
+    pub fn on_database(db: &DatabaseConnection, per_name: u32, per_address: u32) -> Self {
+        match db.get_database_backend() {
+            DbBackend::Sqlite => Self::new(per_name, per_address),
+            _ => LoginLimiter {
+                per_name,
+                per_address,
+                counts: Counts::Shared {
+                    db: db.clone(),
+                    pruned: AtomicI64::new(0),
+                },
+            },
         }
     }
 
     /// Counts one sign-in attempt as `name` from `address` (when known), or says
     /// how long to wait. Names are compared without regard to case, as user names are.
-    pub fn check(&self, name: &str, address: Option<IpAddr>) -> Result<(), AppError> {
-        if let (Some(limiter), Some(address)) = (&self.by_address, address) {
-            // An IPv6 client holds a whole /64: count it as one address.
-            self.check_key(limiter, &client_key(address))?;
-        }
-        if let Some(limiter) = &self.by_name {
-            let key: String = name
-                .chars()
-                .flat_map(char::to_lowercase)
-                .take(MAX_NAME_KEY_BYTES)
-                .collect();
-            self.check_key(limiter, &key)?;
-        }
-        Ok(())
-    }
-
-    fn check_key<K>(&self, limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> Result<(), AppError>
-    where
-        K: Clone + std::hash::Hash + Eq,
-    {
-        if limiter.len() > PRUNE_ABOVE_KEYS {
-            limiter.retain_recent();
-        }
-        limiter.check_key(key).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.clock.now());
-            // Round up: retrying after a rounded-down wait would be refused again.
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            AppError::TooManyRequests {
-                retry_after: secs.max(1),
+    pub async fn check(&self, name: &str, address: Option<IpAddr>) -> Result<(), AppError> {
+        // An IPv6 client holds a whole /64: it is counted as one address.
+        let address = address.filter(|_| self.per_address > 0).map(client_key);
+        let name = (self.per_name > 0).then(|| name_key(name));
+        match &self.counts {
+            Counts::Memory {
+                by_name,
+                by_address,
+                clock,
+            } => {
+                if let (Some(limiter), Some(address)) = (by_address, address) {
+                    check_key(limiter, clock, &address)?;
+                }
+                if let (Some(limiter), Some(name)) = (by_name, name) {
+                    check_key(limiter, clock, &name)?;
+                }
+                Ok(())
             }
-        })
+            Counts::Shared { db, pruned } => {
+                let mut subjects = Vec::with_capacity(2);
+                if let Some(address) = address {
+                    subjects.push((format!("a:{address}"), self.per_address));
+                }
+                if let Some(name) = name {
+                    subjects.push((format!("n:{name}"), self.per_name));
+                }
+                if subjects.is_empty() {
+                    return Ok(());
+                }
+                let now = chrono::Utc::now().timestamp();
+                let window = now.div_euclid(WINDOW_SECS);
+                prune_before(db, pruned, window);
+                let counted = count_attempts(db, &subjects, window).await?;
+                let over = subjects.iter().any(|(subject, limit)| {
+                    counted
+                        .iter()
+                        .any(|(s, attempts)| s == subject && *attempts > i64::from(*limit))
+                });
+                if over {
+                    let retry_after = WINDOW_SECS - now.rem_euclid(WINDOW_SECS);
+                    return Err(AppError::TooManyRequests {
+                        retry_after: u64::try_from(retry_after).unwrap_or(1).max(1),
+                    });
+                }
+                Ok(())
+            }
+        }
     }
+}
+
+/// The key of a name: in lower case, cut short.
+fn name_key(name: &str) -> String {
+    name.chars()
+        .flat_map(char::to_lowercase)
+        .take(MAX_NAME_KEY_BYTES)
+        .collect()
+}
+
+fn check_key<K>(
+    limiter: &DefaultKeyedRateLimiter<K>,
+    clock: &DefaultClock,
+    key: &K,
+) -> Result<(), AppError>
+where
+    K: Clone + std::hash::Hash + Eq,
+{
+    if limiter.len() > PRUNE_ABOVE_KEYS {
+        limiter.retain_recent();
+    }
+    limiter.check_key(key).map_err(|not_until| {
+        let wait = not_until.wait_time_from(clock.now());
+        // Round up: retrying after a rounded-down wait would be refused again.
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        AppError::TooManyRequests {
+            retry_after: secs.max(1),
+        }
+    })
+}
+
+/// Adds one attempt to each subject's count in `window` (a count of an earlier
+/// window starts again at one), in one statement, and reads the counts back.
+async fn count_attempts(
+    db: &DatabaseConnection,
+    subjects: &[(String, u32)],
+    window: i64,
+) -> Result<Vec<(String, i64)>, AppError> {
+    let backend = db.get_database_backend();
+    let mut values: Vec<Value> = Vec::with_capacity(subjects.len() * 2);
+    let mut rows = Vec::with_capacity(subjects.len());
+    for (i, (subject, _)) in subjects.iter().enumerate() {
+        values.push(subject.clone().into());
+        values.push(window.into());
+        rows.push(match backend {
+            DbBackend::Postgres => format!("(${}, ${}, 1)", 2 * i + 1, 2 * i + 2),
+            _ => "(?, ?, 1)".to_owned(),
+        });
+    }
+    let rows = rows.join(", ");
+    let sql = match backend {
+        DbBackend::Postgres => format!(
+            "INSERT INTO login_attempts (subject, window_start, attempts) VALUES {rows} \
+             ON CONFLICT (subject) DO UPDATE SET attempts = CASE \
+             WHEN login_attempts.window_start = EXCLUDED.window_start \
+             THEN login_attempts.attempts + 1 ELSE 1 END, \
+             window_start = EXCLUDED.window_start \
+             RETURNING subject, attempts"
+        ),
+        // MariaDB assigns left to right: `attempts` still sees the old window.
+        _ => format!(
+            "INSERT INTO login_attempts (subject, window_start, attempts) VALUES {rows} \
+             ON DUPLICATE KEY UPDATE \
+             attempts = IF(window_start = VALUES(window_start), attempts + 1, 1), \
+             window_start = VALUES(window_start) \
+             RETURNING subject, attempts"
+        ),
+    };
+    let counted = db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    counted
+        .iter()
+        .map(|row| {
+            let subject: String = row.try_get("", "subject")?;
+            let attempts: i32 = row.try_get("", "attempts")?;
+            Ok((subject, i64::from(attempts)))
+        })
+        .collect()
+}
+
+/// Once per window and replica, deletes the counts of earlier windows in the
+/// background (they would start again at one anyway), so made-up names do not
+/// pile up.
+fn prune_before(db: &DatabaseConnection, pruned: &AtomicI64, window: i64) {
+    let last = pruned.load(Ordering::Relaxed);
+    if last >= window
+        || pruned
+            .compare_exchange(last, window, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
+        return;
+    }
+    let db = db.clone();
+    tokio::spawn(async move {
+        let deleted = login_attempt::Entity::delete_many()
+            .filter(login_attempt::Column::WindowStart.lt(window))
+            .exec(&db)
+            .await;
+        if let Err(err) = deleted {
+            tracing::warn!("cannot delete old sign-in counts: {err}");
+        }
+    });
 }
 
 /// The address a client is counted by: IPv4 as it is, IPv6 by its /64 (one
@@ -113,51 +285,54 @@ mod tests {
 
     const HOME: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
 
-    #[test]
-    fn attempts_past_the_name_limit_are_refused_with_a_wait() {
+    #[tokio::test]
+    async fn attempts_past_the_name_limit_are_refused_with_a_wait() {
         let limiter = LoginLimiter::new(2, 0);
-        assert!(limiter.check("alice", HOME).is_ok());
-        assert!(limiter.check("ALICE", HOME).is_ok());
-        let err = limiter.check("Alice", HOME).expect_err("third attempt");
+        assert!(limiter.check("alice", HOME).await.is_ok());
+        assert!(limiter.check("ALICE", HOME).await.is_ok());
+        let err = limiter
+            .check("Alice", HOME)
+            .await
+            .expect_err("third attempt");
         assert_eq!(err.code(), ErrorCode::TooManyRequests);
         let AppError::TooManyRequests { retry_after } = err else {
             panic!("not a rate limit error");
         };
         assert!((1..=30).contains(&retry_after), "{retry_after}");
         assert!(
-            limiter.check("bob", HOME).is_ok(),
+            limiter.check("bob", HOME).await.is_ok(),
             "other names are not limited"
         );
     }
 
-    #[test]
-    fn addresses_of_one_ipv6_64_share_one_address_limit() {
+    #[tokio::test]
+    async fn addresses_of_one_ipv6_64_share_one_address_limit() {
         let limiter = LoginLimiter::new(0, 2);
         let one = |last: &str| Some(format!("2001:db8:7:7::{last}").parse().expect("ip"));
-        assert!(limiter.check("a", one("1")).is_ok());
-        assert!(limiter.check("a", one("2")).is_ok());
-        assert!(limiter.check("a", one("3")).is_err(), "the same /64");
+        assert!(limiter.check("a", one("1")).await.is_ok());
+        assert!(limiter.check("a", one("2")).await.is_ok());
+        assert!(limiter.check("a", one("3")).await.is_err(), "the same /64");
         let elsewhere = Some("2001:db8:7:8::1".parse().expect("ip"));
-        assert!(limiter.check("a", elsewhere).is_ok(), "another /64");
+        assert!(limiter.check("a", elsewhere).await.is_ok(), "another /64");
     }
 
-    #[test]
-    fn attempts_past_the_address_limit_are_refused_whatever_the_name() {
+    #[tokio::test]
+    async fn attempts_past_the_address_limit_are_refused_whatever_the_name() {
         let limiter = LoginLimiter::new(0, 2);
-        assert!(limiter.check("a", HOME).is_ok());
-        assert!(limiter.check("b", HOME).is_ok());
-        assert!(limiter.check("c", HOME).is_err());
+        assert!(limiter.check("a", HOME).await.is_ok());
+        assert!(limiter.check("b", HOME).await.is_ok());
+        assert!(limiter.check("c", HOME).await.is_err());
         assert!(
-            limiter.check("c", None).is_ok(),
+            limiter.check("c", None).await.is_ok(),
             "unknown address: name limit only"
         );
     }
 
-    #[test]
-    fn zero_turns_the_limits_off() {
+    #[tokio::test]
+    async fn zero_turns_the_limits_off() {
         let limiter = LoginLimiter::new(0, 0);
         for _ in 0..100 {
-            assert!(limiter.check("alice", HOME).is_ok());
+            assert!(limiter.check("alice", HOME).await.is_ok());
         }
     }
 }

@@ -91,8 +91,11 @@ impl Application {
         let clusters = ClusterRegistry::from_config(&config).await;
         let metrics = Metrics::new();
         clusters.observe(&metrics);
-        let login_limiter =
-            LoginLimiter::new(config.login_limit_per_name, config.login_limit_per_address);
+        let login_limiter = LoginLimiter::on_database(
+            &db,
+            config.login_limit_per_name,
+            config.login_limit_per_address,
+        );
         let auth = Authenticator::new(Arc::new(jwt), db.clone());
         let audit = AuditLog::start(db.clone(), config.audit_retention);
         let state = AppState {

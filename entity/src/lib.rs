@@ -5,5 +5,6 @@
 
 pub mod audit_event;
 pub mod grant;
+pub mod login_attempt;
 pub mod setting;
 pub mod user;

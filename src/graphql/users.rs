@@ -189,7 +189,7 @@ impl UserMutation {
     ) -> async_graphql::Result<LoginPayload> {
         let state = app(ctx);
         let client = ctx.data_opt::<RequestMeta>().and_then(|meta| meta.client);
-        let signed_in = match state.login_limiter.check(&name, client) {
+        let signed_in = match state.login_limiter.check(&name, client).await {
             Err(err) => {
                 state.metrics.login_failure(LoginFailure::RateLimited);
                 // Quoted and cut short: the name is whatever the client typed.

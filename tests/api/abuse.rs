@@ -615,3 +615,81 @@ async fn an_upgraded_websocket_leaves_the_connection_count() {
     assert!(served.status().is_success());
     stop(db, app).await;
 }
+
+crate::db_tests!(sign_in_attempts_on_one_gateway_count_on_another_on_a_shared_database);
+
+/// Waits, when the clock minute is about to end, until the next one begins:
+/// counts shared through the database hold per clock minute.
+async fn away_from_a_minute_boundary() {
+    let into_minute = chrono::Utc::now().timestamp().rem_euclid(60);
+    if into_minute >= 45 {
+        tokio::time::sleep(Duration::from_secs(61 - into_minute as u64)).await;
+    }
+}
+
+/// A wrong sign-in of `name` on `app`: its GraphQL error code.
+async fn wrong_sign_in(app: &TestApp, name: &str) -> String {
+    let answer = app
+        .graphql(
+            None,
+            "mutation($n: String!) { login(name: $n, password: \"wrong-password\") { token } }",
+            json!({"n": name}),
+        )
+        .await;
+    crate::helpers::gql_code(&answer).to_owned()
+}
+
+/// Replicas on PostgreSQL or MariaDB share one count per name and per address;
+/// on SQLite (one process) each gateway counts its own.
+async fn sign_in_attempts_on_one_gateway_count_on_another_on_a_shared_database(db: &TestDb) {
+    let start = |per_name, per_address| {
+        let mut config = test_config(db);
+        config.login_limit_per_name = per_name;
+        config.login_limit_per_address = per_address;
+        TestApp::start(config)
+    };
+    let shared = db.backend != Backend::Sqlite;
+    let (one, two) = (start(3, 0).await, start(3, 0).await);
+    away_from_a_minute_boundary().await;
+
+    for app in [&one, &two, &one] {
+        assert_eq!(wrong_sign_in(app, "Alice").await, "Unauthorized");
+    }
+    let fourth = wrong_sign_in(&two, "ALICE").await;
+
+    if shared {
+        assert_eq!(fourth, "TooManyRequests", "the name's fourth attempt");
+        assert_eq!(wrong_sign_in(&one, "bob").await, "Unauthorized");
+        // A count of an earlier minute starts again at one.
+        let store = sea_orm::Database::connect(&db.url).await.expect("connect");
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &store,
+            "UPDATE login_attempts SET window_start = window_start - 1",
+        )
+        .await
+        .expect("age the counts");
+        store.close().await.ok();
+        assert_eq!(wrong_sign_in(&two, "alice").await, "Unauthorized");
+    } else {
+        assert_eq!(fourth, "Unauthorized", "SQLite counts per process");
+    }
+    one.stop().await;
+    two.stop().await;
+
+    let (one, two) = (start(0, 2).await, start(0, 2).await);
+    away_from_a_minute_boundary().await;
+    assert_eq!(wrong_sign_in(&one, "carol").await, "Unauthorized");
+    assert_eq!(wrong_sign_in(&two, "dave").await, "Unauthorized");
+    let third = wrong_sign_in(&one, "erin").await;
+    assert_eq!(
+        third,
+        if shared {
+            "TooManyRequests"
+        } else {
+            "Unauthorized"
+        },
+        "the address's third attempt"
+    );
+    one.stop().await;
+    two.stop().await;
+}
