@@ -37,6 +37,10 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default number of connections served at once.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 2048;
+/// Default cap on the bytes of one answer.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+/// The smallest answer cap accepted (the playground's introspection answer fits).
+pub const MIN_MAX_RESPONSE_BYTES: u64 = 256 * 1024;
 /// Default period of re-checking the token of an open WebSocket connection.
 pub const DEFAULT_WS_RECHECK: Duration = Duration::from_secs(15);
 /// Default time audit events are kept.
@@ -164,6 +168,13 @@ pub struct Config {
     #[arg(long, env = "OSP_HEADER_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub header_timeout: Duration,
 
+    /// Largest answer the gateway sends, in bytes (a GraphQL answer, or a REST
+    /// answer of the same data). Estimated before an answer is built, so an
+    /// over-large request is refused (ResponseTooLarge) before it costs memory;
+    /// a user's requests over a quarter of it run two at a time.
+    #[arg(long, env = "OSP_MAX_RESPONSE_BYTES", default_value_t = DEFAULT_MAX_RESPONSE_BYTES)]
+    pub max_response_bytes: u64,
+
     /// Connections served at once; further ones wait until one closes.
     #[arg(long, env = "OSP_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
@@ -233,6 +244,7 @@ impl Config {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             ws_recheck: DEFAULT_WS_RECHECK,
             audit_retention: DEFAULT_AUDIT_RETENTION,
             introspection: true,
@@ -310,6 +322,11 @@ impl Config {
         }
         if self.header_timeout.is_zero() {
             problems.push("OSP_HEADER_TIMEOUT must be more than zero".to_owned());
+        }
+        if self.max_response_bytes < MIN_MAX_RESPONSE_BYTES {
+            problems.push(format!(
+                "OSP_MAX_RESPONSE_BYTES must be at least {MIN_MAX_RESPONSE_BYTES}"
+            ));
         }
         if self.max_connections == 0 {
             problems.push("OSP_MAX_CONNECTIONS must be at least 1".to_owned());

@@ -30,6 +30,8 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// The request body is larger than the gateway accepts.
     PayloadTooLarge,
+    /// The answer would be larger than `OSP_MAX_RESPONSE_BYTES`.
+    ResponseTooLarge,
     /// `/graphql` takes only `application/json` bodies.
     UnsupportedMediaType,
     /// No user of that name.
@@ -80,6 +82,7 @@ impl ErrorCode {
             | ErrorCode::PodNotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::ResponseTooLarge => StatusCode::BAD_REQUEST,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::UserAlreadyExists => StatusCode::CONFLICT,
             ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -127,6 +130,20 @@ pub enum AppError {
     /// Body over the size limit.
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// The answer would hold more than the gateway sends in one answer.
+    #[error(
+        "the answer would be about {} KiB, more than the {} KiB this gateway sends at once \
+         (OSP_MAX_RESPONSE_BYTES): select fewer fields (json and yaml are large), narrow the \
+         list by namespace or name, or page through it",
+        estimate.div_ceil(1024),
+        limit / 1024
+    )]
+    ResponseTooLarge {
+        /// The estimated (or measured) bytes of the answer.
+        estimate: u64,
+        /// The cap.
+        limit: u64,
+    },
     /// No user of that name.
     #[error("user {0} not found")]
     UserNotFound(String),
@@ -207,6 +224,7 @@ impl AppError {
             AppError::NotFound(_) => ErrorCode::NotFound,
             AppError::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             AppError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            AppError::ResponseTooLarge { .. } => ErrorCode::ResponseTooLarge,
             AppError::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             AppError::UserNotFound(_) => ErrorCode::UserNotFound,
             AppError::UserAlreadyExists(_) => ErrorCode::UserAlreadyExists,

@@ -8,7 +8,6 @@
 //! uploads are refused, and mutations never run from GET (GET does not execute
 //! at all). The body is read with a size cap before parsing.
 
-use async_graphql::Response as GqlResponse;
 use axum::{
     body::Bytes,
     extract::{State, rejection::BytesRejection},
@@ -44,7 +43,22 @@ pub async fn graphql_post(
         },
     };
     let response = executor.execute(meta, auth, request).await;
-    json_response(StatusCode::OK, &response)
+    let limit = executor.state().config.max_response_bytes;
+    match serde_json::to_vec(&response) {
+        // Fields that return pods were refused before they were built when
+        // their estimate was over the cap; this holds any answer to it.
+        Ok(body) if body.len() as u64 > limit => error_response(&AppError::ResponseTooLarge {
+            estimate: body.len() as u64,
+            limit,
+        }),
+        Ok(body) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
 
 /// Whether the request's `Content-Type` is `application/json` (any case,
@@ -86,13 +100,6 @@ pub fn error_response(err: &AppError) -> Response {
             body,
         )
             .into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
-}
-
-fn json_response(status: StatusCode, response: &GqlResponse) -> Response {
-    match serde_json::to_vec(response) {
-        Ok(body) => (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }

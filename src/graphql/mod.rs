@@ -6,6 +6,7 @@
 //! used by `/graphql` and by every REST route alike.
 
 mod audit;
+pub mod budget;
 mod error;
 pub mod handler;
 mod loaders;
@@ -135,6 +136,7 @@ pub struct Executor {
     state: AppState,
     listings: Arc<loaders::Listings>,
     sockets: Arc<ws::OpenSockets>,
+    heavy: Arc<budget::HeavyOps>,
 }
 
 impl Executor {
@@ -157,6 +159,7 @@ impl Executor {
             state,
             listings: Arc::default(),
             sockets: Arc::default(),
+            heavy: Arc::default(),
         }
     }
 
@@ -175,7 +178,7 @@ impl Executor {
     }
 
     /// Attaches what one operation needs besides its text: who is asking,
-    /// from where, and fresh DataLoaders.
+    /// from where, fresh DataLoaders and the budget of its answer.
     pub(crate) fn with_request_data(
         &self,
         request: Request,
@@ -183,7 +186,19 @@ impl Executor {
         auth: Auth,
     ) -> Request {
         let (nodes, workloads) = self.loaders();
-        request.data(meta).data(auth).data(nodes).data(workloads)
+        let config = &self.state.config;
+        let budget = budget::AnswerBudget::new(
+            config.max_response_bytes,
+            auth.viewer().ok().map(|viewer| viewer.id),
+            self.heavy.clone(),
+            config.request_timeout,
+        );
+        request
+            .data(meta)
+            .data(auth)
+            .data(nodes)
+            .data(workloads)
+            .data(budget)
     }
 
     /// Fresh DataLoaders for one operation (their batches and answers never

@@ -13,6 +13,7 @@ use futures_util::{StreamExt, future::join_all, stream, stream::BoxStream};
 
 use super::{
     GqlResultExt, LiveViewer, RequestMeta, app,
+    budget::{AnswerBudget, PodShape},
     loaders::{NodeKey, NodeLoader, ReplicaSetKey, WorkloadLoader},
     users::origin,
     viewer,
@@ -269,6 +270,12 @@ impl Pod {
     }
 }
 
+/// The operation's answer budget (attached by `Executor` to every operation).
+fn budget<'a>(ctx: &Context<'a>) -> Result<&'a AnswerBudget, AppError> {
+    ctx.data_opt::<AnswerBudget>()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no answer budget attached")))
+}
+
 /// The operation's DataLoader of kind `L`. Every operation gets its loaders
 /// from `Executor`; one missing is a fault of the gateway, not of the request.
 fn loader<'a, L: Send + Sync + 'static>(
@@ -326,7 +333,8 @@ impl PodQuery {
         namespace: Option<String>,
         name: Option<String>,
     ) -> async_graphql::Result<Vec<Pod>> {
-        Ok(list(ctx, cluster, namespace, name).await?.items)
+        let shape = PodShape::of(ctx.field().selection_set());
+        Ok(list(ctx, shape, cluster, namespace, name).await?.items)
     }
 
     /// Like `pods`, with the cache version the list reflects: give it to
@@ -339,7 +347,13 @@ impl PodQuery {
         namespace: Option<String>,
         name: Option<String>,
     ) -> async_graphql::Result<PodList> {
-        list(ctx, cluster, namespace, name).await
+        let field = ctx.field();
+        let items: Vec<_> = field
+            .selection_set()
+            .filter(|field| field.name() == "items")
+            .collect();
+        let shape = PodShape::of(items.iter().flat_map(|items| items.selection_set()));
+        list(ctx, shape, cluster, namespace, name).await
     }
 
     /// The version a pod list of the cluster would reflect now (null when it
@@ -366,7 +380,10 @@ impl PodQuery {
         let viewer = viewer(ctx).gql()?;
         let read = async {
             let (found, _) = readable(ctx, viewer, &cluster, Some(&namespace))?;
-            pods::get_pod(&found, &namespace, &name).await
+            let pod = pods::get_pod(&found, &namespace, &name).await?;
+            let shape = PodShape::of(ctx.field().selection_set());
+            budget(ctx)?.charge(shape.estimate(&pod)).await?;
+            Ok(pod)
         };
         let read = read.await;
         let meta = ctx.data_opt::<RequestMeta>();
@@ -424,8 +441,11 @@ pub struct PodList {
     pub items: Vec<Pod>,
 }
 
+/// The pods of a list field whose items select `shape`, once the answer's
+/// budget allows them.
 async fn list(
     ctx: &Context<'_>,
+    shape: PodShape,
     cluster: String,
     namespace: Option<String>,
     name: Option<String>,
@@ -433,6 +453,10 @@ async fn list(
     let (found, scope) = readable_cluster(ctx, &cluster, namespace.as_deref())?;
     let visible = |ns: &str| scope.covers(ns);
     let list = pods::list_pods(&found, namespace.as_deref(), name.as_deref(), &visible)
+        .await
+        .gql()?;
+    budget(ctx)?
+        .charge(shape.estimate_all(&list.items))
         .await
         .gql()?;
     Ok(PodList {

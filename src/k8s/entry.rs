@@ -50,6 +50,11 @@ impl PodEntry {
         serde_json::from_str(&self.json).map_err(AppError::internal)
     }
 
+    /// The length of the object's JSON text, in bytes.
+    pub fn json_len(&self) -> usize {
+        self.json.len()
+    }
+
     /// The object's uid.
     pub fn uid(&self) -> Option<&str> {
         self.uid.as_deref()

@@ -141,6 +141,9 @@ fn meaning(code: ErrorCode) -> &'static str {
         ErrorCode::NotFound => "no such API path",
         ErrorCode::MethodNotAllowed => "method not served on this path",
         ErrorCode::PayloadTooLarge => "body over 64 KiB",
+        ErrorCode::ResponseTooLarge => {
+            "the answer would exceed the gateway's answer cap (OSP_MAX_RESPONSE_BYTES); narrow the request"
+        }
         ErrorCode::UnsupportedMediaType => {
             "a `/graphql` body not declared application/json (never a REST answer)"
         }
@@ -235,12 +238,12 @@ errors!(
 errors!(
     /// Errors of `GET /osp/api/pods/{cluster}`.
     ListPodsErrors: InvalidParameter, Unauthorized, TokenExpired, Forbidden, ClusterNotFound,
-    TooManyRequests, ClusterUnavailable, Timeout, InternalError
+    ResponseTooLarge, TooManyRequests, ClusterUnavailable, Timeout, InternalError
 );
 errors!(
     /// Errors of `GET /osp/api/pods/{cluster}/{namespace}/{name}`.
     PodErrors: InvalidParameter, Unauthorized, TokenExpired, Forbidden, ClusterNotFound,
-    PodNotFound, TooManyRequests, ClusterUnavailable, Timeout, InternalError
+    PodNotFound, ResponseTooLarge, TooManyRequests, ClusterUnavailable, Timeout, InternalError
 );
 errors!(
     /// Errors of `GET /osp/api/openapi.json`.

@@ -693,3 +693,122 @@ async fn sign_in_attempts_on_one_gateway_count_on_another_on_a_shared_database(d
     one.stop().await;
     two.stop().await;
 }
+
+/// A gateway answering at most 256 KiB, over a cluster of 400 pods.
+async fn capped_gateway() -> (TestDb, TestApp, Simulator, String) {
+    let sim = Simulator::builder()
+        .generated_pods(400)
+        .build_and_start()
+        .await
+        .expect("simulator starts");
+    let db = TestDb::create(Backend::Sqlite).await;
+    let mut config = test_config(&db);
+    config.kubeconfig_paths = vec![write_kubeconfig(&[("sim", &sim)])];
+    config.cluster_timeout = Duration::from_secs(2);
+    config.max_response_bytes = 256 * 1024;
+    let app = TestApp::start(config).await;
+    let token = app.admin_token().await;
+    wait_until_synced(&app, &token).await;
+    (db, app, sim, token)
+}
+
+fn is_too_large_field(answer: &Value, field: &str) -> bool {
+    answer["errors"].as_array().is_some_and(|errors| {
+        errors.iter().any(|error| {
+            error["extensions"]["code"] == "ResponseTooLarge" && error["path"] == json!([field])
+        })
+    })
+}
+
+#[tokio::test]
+async fn lists_cost_their_size_and_are_refused_before_they_are_built() {
+    let (db, app, _sim, token) = capped_gateway().await;
+
+    let names = app
+        .graphql(
+            Some(&token),
+            r#"{ pods(cluster: "sim") { name } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        names["data"]["pods"].as_array().map(Vec::len),
+        Some(400),
+        "{names}"
+    );
+
+    // Each pod's object is a few KiB: 400 of them are over the cap. The field
+    // is refused (its path named) before a single object is parsed.
+    let objects = app
+        .graphql(
+            Some(&token),
+            r#"{ all: pods(cluster: "sim") { json } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(is_too_large_field(&objects, "all"), "{objects}");
+    let message = objects["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("OSP_MAX_RESPONSE_BYTES"), "{message}");
+
+    // Small lists, repeated under a dozen aliases, add up.
+    let aliases: String = (0..12)
+        .map(|i| {
+            format!(r#"a{i}: pods(cluster: "sim") {{ name namespace status ready restarts }} "#)
+        })
+        .collect();
+    let repeated = app
+        .graphql(Some(&token), &format!("{{ {aliases} }}"), json!({}))
+        .await;
+    assert!(
+        (0..12).any(|i| is_too_large_field(&repeated, &format!("a{i}"))),
+        "{repeated}"
+    );
+
+    // The same list through REST: an envelope saying so.
+    let pod = &names["data"]["pods"][0]["name"];
+    let rest = app
+        .send(
+            reqwest::Method::GET,
+            "/osp/api/pods/sim",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(rest.status, reqwest::StatusCode::OK, "{:?}", rest.body);
+    let one = app
+        .graphql(
+            Some(&token),
+            r#"query($n: String!) { pods(cluster: "sim", name: $n) { json yaml } }"#,
+            json!({"n": pod}),
+        )
+        .await;
+    assert!(one["errors"].is_null(), "one pod's object fits: {one}");
+    stop(db, app).await;
+}
+
+#[tokio::test]
+async fn any_graphql_answer_over_the_cap_is_replaced_by_an_error() {
+    let (db, app, _sim, token) = capped_gateway().await;
+    // Introspection is not priced by size; the answer as sent is still capped.
+    let schema = "__schema { types { name description fields { name description \
+                  args { name description } type { name kind } } } }";
+    let aliases: String = (0..12).map(|i| format!("s{i}: {schema} ")).collect();
+
+    let answer = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&token)
+        .json(&json!({ "query": format!("{{ {aliases} }}") }))
+        .send()
+        .await
+        .expect("answered");
+
+    assert_eq!(answer.status(), reqwest::StatusCode::BAD_REQUEST);
+    let body: Value = answer.json().await.expect("json");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "ResponseTooLarge",
+        "{body}"
+    );
+    assert!(body.get("data").is_none(), "{body}");
+    stop(db, app).await;
+}

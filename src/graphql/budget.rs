@@ -1,0 +1,225 @@
+//! What one operation may cost: the size of its answer, known before the
+//! answer is built.
+//!
+//! Query complexity is checked before execution and cannot know how many pods
+//! a list will hold. So every field that returns pods charges the operation's
+//! [`AnswerBudget`] with an estimate of the bytes it is about to produce (its
+//! item count, from the cache, times what each item's selection costs, with
+//! `json` and `yaml` priced by the size of the pod's object), before it builds
+//! anything. Past `OSP_MAX_RESPONSE_BYTES` in all, the field fails with
+//! `ResponseTooLarge`; so a dozen aliases of a whole cluster's `json` are
+//! refused instead of built. An operation whose answer grows past a quarter of
+//! the cap is heavy: each user runs at most [`HEAVY_PER_USER`] of those at
+//! once, and further ones wait for a turn (within the request timeout).
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use async_graphql::SelectionField;
+use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
+
+use crate::{error::AppError, k8s::entry::PodEntry};
+
+/// Heavy operations one user runs at once, at most.
+pub const HEAVY_PER_USER: usize = 2;
+/// What one scalar field of an item is taken to cost in the answer: its name,
+/// quotes, punctuation and a typical value.
+const FIELD_BYTES: u64 = 24;
+
+/// The heavy operations running, per user.
+#[derive(Default)]
+pub struct HeavyOps {
+    users: Mutex<HashMap<i64, Arc<Semaphore>>>,
+}
+
+impl HeavyOps {
+    /// Waits (at most `wait`) for a turn of `user` among its heavy operations.
+    async fn turn(&self, user: i64, wait: Duration) -> Result<OwnedSemaphorePermit, AppError> {
+        let slots = {
+            let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+            // One entry per user that ever ran a heavy operation: users are few.
+            users
+                .entry(user)
+                .or_insert_with(|| Arc::new(Semaphore::new(HEAVY_PER_USER)))
+                .clone()
+        };
+        match tokio::time::timeout(wait, slots.acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(AppError::TooManyRequests { retry_after: 1 }),
+        }
+    }
+}
+
+/// One operation's budget: request data, charged by the fields that return pods.
+pub struct AnswerBudget {
+    limit: u64,
+    spent: AtomicU64,
+    user: Option<i64>,
+    heavy: Arc<HeavyOps>,
+    turn: OnceCell<OwnedSemaphorePermit>,
+    wait: Duration,
+}
+
+impl AnswerBudget {
+    /// A budget of `limit` bytes for an operation of `user`, whose turn among
+    /// the user's heavy operations is waited for at most `wait`.
+    pub fn new(limit: u64, user: Option<i64>, heavy: Arc<HeavyOps>, wait: Duration) -> Self {
+        AnswerBudget {
+            limit,
+            spent: AtomicU64::new(0),
+            user,
+            heavy,
+            turn: OnceCell::new(),
+            wait,
+        }
+    }
+
+    /// Adds `bytes` to what the answer is estimated to hold: refused past the
+    /// limit; past a quarter of it, the operation first waits for its turn
+    /// among the user's heavy operations (and keeps it until it ends).
+    pub async fn charge(&self, bytes: u64) -> Result<(), AppError> {
+        let spent = self
+            .spent
+            .fetch_add(bytes, Ordering::Relaxed)
+            .saturating_add(bytes);
+        if spent > self.limit {
+            return Err(AppError::ResponseTooLarge {
+                estimate: spent,
+                limit: self.limit,
+            });
+        }
+        if let Some(user) = self.user
+            && spent > self.limit / 4
+        {
+            self.turn
+                .get_or_try_init(|| self.heavy.turn(user, self.wait))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// What a pod's selection costs, read once per field from its selection set:
+/// the estimate of one pod is then a few multiplications.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PodShape {
+    /// Scalar fields, and the fields of `node` and `workload`.
+    fields: u64,
+    /// Fields selected per container (app and init containers alike).
+    per_container: u64,
+    /// `json` selections.
+    json: u64,
+    /// `yaml` selections.
+    yaml: u64,
+}
+
+impl PodShape {
+    /// The shape of a selection of `Pod` fields.
+    pub fn of<'a>(selection: impl Iterator<Item = SelectionField<'a>>) -> Self {
+        let mut shape = PodShape::default();
+        for field in selection {
+            match field.name() {
+                "json" => shape.json += 1,
+                "yaml" => shape.yaml += 1,
+                "containers" | "initContainers" => {
+                    shape.per_container += leaves(field.selection_set());
+                }
+                _ => shape.fields += leaves(field.selection_set()).max(1),
+            }
+        }
+        shape
+    }
+
+    /// The estimated bytes of one pod of this shape in an answer.
+    pub fn estimate(&self, pod: &PodEntry) -> u64 {
+        let containers = (pod.summary.containers.len() + pod.summary.init_containers.len()) as u64;
+        // YAML of a pod is about as long as its JSON.
+        (self.fields + self.per_container * containers) * FIELD_BYTES
+            + (self.json + self.yaml) * pod.json_len() as u64
+    }
+
+    /// The estimated bytes of `pods` in an answer.
+    pub fn estimate_all<'p>(&self, pods: impl IntoIterator<Item = &'p Arc<PodEntry>>) -> u64 {
+        pods.into_iter().map(|pod| self.estimate(pod)).sum()
+    }
+}
+
+/// The leaf fields under a selection (at least one per field).
+fn leaves<'a>(selection: impl Iterator<Item = SelectionField<'a>>) -> u64 {
+    selection
+        .map(|field| leaves(field.selection_set()).max(1))
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn budget(limit: u64, user: Option<i64>, heavy: &Arc<HeavyOps>) -> AnswerBudget {
+        AnswerBudget::new(limit, user, heavy.clone(), Duration::from_millis(50))
+    }
+
+    #[tokio::test]
+    async fn charges_past_the_limit_are_refused_with_the_estimate() {
+        let heavy = Arc::default();
+        let budget = budget(1000, None, &heavy);
+        assert!(budget.charge(600).await.is_ok());
+        let err = budget.charge(600).await.expect_err("over the limit");
+        assert!(
+            matches!(
+                err,
+                AppError::ResponseTooLarge {
+                    estimate: 1200,
+                    limit: 1000
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_user_runs_two_heavy_operations_at_once_and_the_third_waits() {
+        let heavy = Arc::default();
+        let (one, two, three) = (
+            budget(1000, Some(7), &heavy),
+            budget(1000, Some(7), &heavy),
+            budget(1000, Some(7), &heavy),
+        );
+        one.charge(300).await.expect("first heavy");
+        two.charge(300).await.expect("second heavy");
+        let err = three.charge(300).await.expect_err("no third turn");
+        assert!(matches!(err, AppError::TooManyRequests { .. }), "{err:?}");
+        assert!(
+            budget(1000, Some(8), &heavy).charge(300).await.is_ok(),
+            "other users have their own turns"
+        );
+        assert!(
+            budget(1000, Some(7), &heavy).charge(200).await.is_ok(),
+            "light operations need no turn"
+        );
+        drop(one);
+        three
+            .charge(0)
+            .await
+            .expect("a turn freed by an ended operation");
+    }
+
+    #[tokio::test]
+    async fn one_operation_takes_one_turn_however_many_fields_charge_it() {
+        let heavy = Arc::default();
+        let one = budget(1000, Some(7), &heavy);
+        for _ in 0..3 {
+            one.charge(300).await.expect("same operation");
+        }
+        budget(1000, Some(7), &heavy)
+            .charge(300)
+            .await
+            .expect("the second turn is still free");
+    }
+}
