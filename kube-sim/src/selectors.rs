@@ -5,115 +5,17 @@ use serde_json::Value;
 
 use crate::model::ResourceKind;
 
-/// One requirement of a label selector.
-#[derive(Debug, Clone, PartialEq)]
-enum LabelReq {
-    Eq(String, String),
-    NotEq(String, String),
-    In(String, Vec<String>),
-    NotIn(String, Vec<String>),
-    Exists(String),
-    NotExists(String),
-    Gt(String, i64),
-    Lt(String, i64),
-}
-
-/// A parsed label selector; all requirements must match.
+/// A parsed label selector (the syntax is `label_selector`'s); all
+/// requirements must match.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct LabelSelector(Vec<LabelReq>);
-
-/// Splits on commas that are not inside parentheses.
-fn split_top_level(s: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut depth, mut start) = (0usize, 0usize);
-    for (i, c) in s.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => {
-                parts.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&s[start..]);
-    parts
-}
-
-fn valid_key(k: &str) -> bool {
-    !k.is_empty()
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
-}
-
-fn parse_set(rest: &str) -> Result<Vec<String>, String> {
-    let rest = rest.trim();
-    let inner = rest
-        .strip_prefix('(')
-        .and_then(|r| r.strip_suffix(')'))
-        .ok_or_else(|| format!("expected '(...)' but found '{rest}'"))?;
-    Ok(inner
-        .split(',')
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-        .collect())
-}
+pub(crate) struct LabelSelector(label_selector::Selector);
 
 impl LabelSelector {
     /// Parses the selector syntax (`a=b,c!=d,e in (f,g),h notin (i),j,!k`).
     pub(crate) fn parse(s: &str) -> Result<Self, String> {
-        let mut reqs = Vec::new();
-        for part in split_top_level(s) {
-            let part = part.trim();
-            if part.is_empty() {
-                continue;
-            }
-            let req = if let Some(key) = part.strip_prefix('!') {
-                LabelReq::NotExists(key.trim().to_string())
-            } else if let Some((k, v)) = part.split_once("!=") {
-                LabelReq::NotEq(k.trim().into(), v.trim().into())
-            } else if let Some((k, v)) = part.split_once("==") {
-                LabelReq::Eq(k.trim().into(), v.trim().into())
-            } else if let Some((k, v)) = part.split_once('=') {
-                LabelReq::Eq(k.trim().into(), v.trim().into())
-            } else if let Some((k, rest)) = part.split_once(" notin ") {
-                LabelReq::NotIn(k.trim().into(), parse_set(rest)?)
-            } else if let Some((k, rest)) = part.split_once(" in ") {
-                LabelReq::In(k.trim().into(), parse_set(rest)?)
-            } else if let Some((k, v)) = part.split_once('>') {
-                let n = v
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("invalid number in '{part}'"))?;
-                LabelReq::Gt(k.trim().into(), n)
-            } else if let Some((k, v)) = part.split_once('<') {
-                let n = v
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("invalid number in '{part}'"))?;
-                LabelReq::Lt(k.trim().into(), n)
-            } else {
-                LabelReq::Exists(part.to_string())
-            };
-            let key = match &req {
-                LabelReq::Eq(k, _)
-                | LabelReq::NotEq(k, _)
-                | LabelReq::In(k, _)
-                | LabelReq::NotIn(k, _)
-                | LabelReq::Exists(k)
-                | LabelReq::NotExists(k)
-                | LabelReq::Gt(k, _)
-                | LabelReq::Lt(k, _) => k,
-            };
-            if !valid_key(key) {
-                return Err(format!(
-                    "unable to parse requirement: invalid label key \"{key}\""
-                ));
-            }
-            reqs.push(req);
-        }
-        Ok(Self(reqs))
+        label_selector::Selector::parse(s)
+            .map(Self)
+            .map_err(|e| format!("unable to parse requirement: {e}"))
     }
 
     /// Whether the selector is empty (matches everything).
@@ -124,21 +26,8 @@ impl LabelSelector {
     /// Whether `obj`'s `metadata.labels` satisfy every requirement.
     pub(crate) fn matches(&self, obj: &Value) -> bool {
         let labels = obj.pointer("/metadata/labels").and_then(Value::as_object);
-        let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
-        self.0.iter().all(|req| match req {
-            LabelReq::Eq(k, v) => get(k) == Some(v.as_str()),
-            LabelReq::NotEq(k, v) => get(k) != Some(v.as_str()),
-            LabelReq::In(k, vs) => get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
-            LabelReq::NotIn(k, vs) => get(k).is_none_or(|x| vs.iter().all(|v| v != x)),
-            LabelReq::Exists(k) => get(k).is_some(),
-            LabelReq::NotExists(k) => get(k).is_none(),
-            LabelReq::Gt(k, n) => get(k)
-                .and_then(|x| x.parse::<i64>().ok())
-                .is_some_and(|x| x > *n),
-            LabelReq::Lt(k, n) => get(k)
-                .and_then(|x| x.parse::<i64>().ok())
-                .is_some_and(|x| x < *n),
-        })
+        self.0
+            .matches(|k| labels.and_then(|l| l.get(k)).and_then(Value::as_str))
     }
 }
 

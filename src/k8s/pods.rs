@@ -1,7 +1,14 @@
 //! Reading pods, nodes and ReplicaSets from a cluster: from its watch cache
 //! once that has synced and is fresh, else from the API server.
 //!
-//! Names are checked before anything is sent; lists are read in pages.
+//! A read that arrives while a cache is making its first list waits for that
+//! list (within the cluster timeout) and is answered from memory: requests
+//! arriving during a sync cost no upstream list of their own, so a restart
+//! under load does not multiply the sync's cost by the number of clients.
+//! When the cache is off, or stale after its watch kept failing, lists are read
+//! from the API server in pages, each page summarised before the next is read.
+//!
+//! Names are checked before anything is sent.
 
 use std::sync::Arc;
 
@@ -14,7 +21,7 @@ use serde::de::DeserializeOwned;
 
 use super::{
     Cluster,
-    cache::CacheVersion,
+    cache::{CacheVersion, Cached, ObjectCache},
     entry::{NodeEntry, PodEntry, ReplicaSetEntry},
     names::{validate_name_filter, validate_namespace, validate_pod_name},
 };
@@ -54,9 +61,8 @@ pub async fn list_pods(
             && visible(ns)
             && filter.is_none_or(|f| name.contains(f))
     };
-    if let Some(snapshot) = cluster
-        .cache()
-        .and_then(|cache| cache.pods.snapshot(|(ns, name), _| keep(ns, name)))
+    if let Some(pods) = ready(cluster, |cache| &cache.pods).await?
+        && let Some(snapshot) = pods.snapshot(|(ns, name), _| keep(ns, name))
     {
         return Ok(PodList {
             version: Some(snapshot.version),
@@ -67,23 +73,47 @@ pub async fn list_pods(
         Some(namespace) => Api::namespaced(cluster.client(), namespace),
         None => Api::all(cluster.client()),
     };
-    let mut pods = list_all(cluster, &api).await?;
-    pods.retain(|pod| {
+    let mut pods = list_all(cluster, &api, |pod| {
         keep(
             pod.metadata.namespace.as_deref().unwrap_or_default(),
             pod.metadata.name.as_deref().unwrap_or_default(),
         )
-    });
+        .then(|| Arc::new(PodEntry::new(pod)))
+    })
+    .await?;
     pods.sort_by(|a, b| {
-        (&a.metadata.namespace, &a.metadata.name).cmp(&(&b.metadata.namespace, &b.metadata.name))
+        (&a.summary.namespace, &a.summary.name).cmp(&(&b.summary.namespace, &b.summary.name))
     });
     Ok(PodList {
         version: None,
-        items: pods
-            .into_iter()
-            .map(|pod| Arc::new(PodEntry::new(pod)))
-            .collect(),
+        items: pods,
     })
+}
+
+/// The cluster's cache of one kind (`kind` picks it) once it may answer:
+/// `None` when the cache is off or stale (read the API server instead). A
+/// cache still making its first list is waited for, within the cluster
+/// timeout; one that has not finished by then makes the cluster unavailable
+/// for this request.
+pub(crate) async fn ready<K: Cached>(
+    cluster: &Cluster,
+    kind: impl FnOnce(&super::cache::ClusterCache) -> &Arc<ObjectCache<K>>,
+) -> Result<Option<&ObjectCache<K>>, AppError> {
+    let Some(cache) = cluster.cache() else {
+        return Ok(None);
+    };
+    let objects = kind(cache).as_ref();
+    if objects.synced() {
+        return Ok(objects.fresh().then_some(objects));
+    }
+    if objects.wait_until_fresh(cluster.timeout()).await {
+        Ok(Some(objects))
+    } else {
+        Err(AppError::ClusterUnavailable {
+            cluster: cluster.name.clone(),
+            reason: crate::error::TIMED_OUT,
+        })
+    }
 }
 
 /// The version a pod list of this cluster would reflect now, when it would be
@@ -105,9 +135,9 @@ pub async fn get_pod(
         namespace: namespace.to_owned(),
         name: name.to_owned(),
     };
-    if let Some(cached) = cluster
-        .cache()
-        .and_then(|cache| cache.pods.get(namespace, name))
+    if let Some(cached) = ready(cluster, |cache| &cache.pods)
+        .await?
+        .and_then(|pods| pods.get(namespace, name))
     {
         return cached.ok_or_else(not_found);
     }
@@ -121,17 +151,14 @@ pub async fn get_pod(
 
 /// Every node of the cluster.
 pub async fn list_nodes(cluster: &Cluster) -> Result<Vec<Arc<NodeEntry>>, AppError> {
-    if let Some(snapshot) = cluster
-        .cache()
-        .and_then(|cache| cache.nodes.snapshot(|_, _| true))
+    if let Some(snapshot) = ready(cluster, |cache| &cache.nodes)
+        .await?
+        .and_then(|nodes| nodes.snapshot(|_, _| true))
     {
         return Ok(snapshot.objects);
     }
-    let nodes = list_all(cluster, &Api::<Node>::all(cluster.client())).await?;
-    Ok(nodes
-        .into_iter()
-        .map(|node| Arc::new(NodeEntry::new(node)))
-        .collect())
+    let api = Api::<Node>::all(cluster.client());
+    list_all(cluster, &api, |node| Some(Arc::new(NodeEntry::new(node)))).await
 }
 
 /// Every ReplicaSet of a namespace.
@@ -140,24 +167,27 @@ pub async fn list_replicasets(
     namespace: &str,
 ) -> Result<Vec<Arc<ReplicaSetEntry>>, AppError> {
     validate_namespace("namespace", namespace)?;
-    if let Some(snapshot) = cluster
-        .cache()
-        .and_then(|cache| cache.replicasets.snapshot(|(ns, _), _| ns == namespace))
+    if let Some(snapshot) = ready(cluster, |cache| &cache.replicasets)
+        .await?
+        .and_then(|sets| sets.snapshot(|(ns, _), _| ns == namespace))
     {
         return Ok(snapshot.objects);
     }
-    let sets = list_all(
-        cluster,
-        &Api::<ReplicaSet>::namespaced(cluster.client(), namespace),
-    )
-    .await?;
-    Ok(sets
-        .into_iter()
-        .map(|set| Arc::new(ReplicaSetEntry::new(set)))
-        .collect())
+    let api = Api::<ReplicaSet>::namespaced(cluster.client(), namespace);
+    list_all(cluster, &api, |set| {
+        Some(Arc::new(ReplicaSetEntry::new(set)))
+    })
+    .await
 }
 
-async fn list_all<K>(cluster: &Cluster, api: &Api<K>) -> Result<Vec<K>, AppError>
+/// Every object of `api`, read in pages of [`PAGE_SIZE`]; each object is
+/// turned into what the gateway keeps (or dropped) by `keep` as its page
+/// arrives, so a whole list is never held as typed objects.
+async fn list_all<K, T>(
+    cluster: &Cluster,
+    api: &Api<K>,
+    keep: impl Fn(K) -> Option<T>,
+) -> Result<Vec<T>, AppError>
 where
     K: Clone + DeserializeOwned + std::fmt::Debug,
 {
@@ -165,7 +195,7 @@ where
     let mut params = ListParams::default().limit(PAGE_SIZE);
     loop {
         let page = cluster.call(api.list(&params)).await?;
-        items.extend(page.items);
+        items.extend(page.items.into_iter().filter_map(&keep));
         match page.metadata.continue_.filter(|c| !c.is_empty()) {
             Some(token) => params = params.continue_token(&token),
             None => return Ok(items),

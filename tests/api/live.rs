@@ -652,3 +652,56 @@ async fn a_cluster_whose_watch_cannot_be_kept_is_not_served_stale() {
     live.finish().await;
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn requests_during_the_first_sync_wait_for_it_and_cost_no_list_of_their_own() {
+    let sim = Simulator::builder()
+        .generated_pods(60)
+        .build_and_start()
+        .await
+        .expect("starts");
+    // The cache's first list of pods takes a while to arrive.
+    sim.add_fault(
+        FaultRule::new(Fault::Latency(Duration::from_millis(1200)))
+            .path_prefix("/api/v1/pods")
+            .times(1),
+    );
+    let db = TestDb::create(Backend::Sqlite).await;
+    let app = TestApp::with_clusters(&db, &[("sim", &sim)], CacheMode::On).await;
+    let token = app.admin_token().await;
+
+    let rest = (0..8).map(|_| app.send(Method::GET, "/osp/api/pods/sim", Some(&token), None));
+    let graphql = (0..4).map(|_| {
+        app.graphql(
+            Some(&token),
+            r#"{ pods(cluster: "sim") { name node { name } } }"#,
+            json!({}),
+        )
+    });
+    let (rest, graphql) = tokio::join!(
+        futures_util::future::join_all(rest),
+        futures_util::future::join_all(graphql)
+    );
+
+    for answer in rest {
+        assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+        assert_eq!(answer.body["data"].as_array().map(Vec::len), Some(60));
+    }
+    for answer in graphql {
+        assert_eq!(
+            answer["data"]["pods"].as_array().map(Vec::len),
+            Some(60),
+            "{answer}"
+        );
+    }
+    let counters = sim.counters();
+    assert_eq!(
+        counters.get("list pods"),
+        1,
+        "the cache's own list only: {counters}"
+    );
+    assert!(counters.get("list nodes") <= 1, "{counters}");
+    app.stop().await;
+    db.drop_database().await;
+    sim.shutdown().await;
+}

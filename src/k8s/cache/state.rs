@@ -193,6 +193,11 @@ where
                 .is_none_or(|since| since.elapsed() < self.stale_after)
     }
 
+    /// Whether the first list has completed (the cache may be stale since).
+    pub fn synced(&self) -> bool {
+        self.read().synced
+    }
+
     /// Whether reads may be answered from this cache.
     pub fn fresh(&self) -> bool {
         self.is_fresh(&self.read())
