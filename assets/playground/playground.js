@@ -9,8 +9,19 @@
   var LOGIN = 'mutation Login($name: String!, $password: String!) {\n' +
     '  login(name: $name, password: $password) { token expiresAt }\n}';
   var DEFAULT_QUERY = '# Sign in above (or set the Authorization header below), then run:\n' +
-    '# who you are, and which clusters and namespaces you may read\n' +
-    'query Me {\n  me { name role grants { cluster namespace } }\n  clusters { name }\n}\n';
+    '# who you are, which clusters and namespaces you may read, and the newest\n' +
+    '# pods across all of them. Next page: after: "<pageInfo.endCursor>".\n' +
+    '# Filters: filter: { status: ["CrashLoopBackOff"], labelSelector: "app=web",\n' +
+    '#   node: "...", qos: "BestEffort", name: "..." }, namespace: "..."\n' +
+    'query Start {\n' +
+    '  me { name role grants { cluster namespace } }\n' +
+    '  podConnection(first: 20, orderBy: { field: CREATED, direction: DESC }) {\n' +
+    '    totalCount\n' +
+    '    pageInfo { hasNextPage endCursor }\n' +
+    '    clusters { name state code }\n' +
+    '    edges { node { cluster namespace name ready status restarts created } }\n' +
+    '  }\n' +
+    '}\n';
 
   var origin = window.location.origin;
   var fetcher = GraphiQL.createFetcher({

@@ -105,6 +105,12 @@ impl AnswerBudget {
     }
 }
 
+/// The operation's budget (attached by `Executor` to every operation).
+pub(crate) fn of<'a>(ctx: &async_graphql::Context<'a>) -> Result<&'a AnswerBudget, AppError> {
+    ctx.data_opt::<AnswerBudget>()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no answer budget attached")))
+}
+
 /// What a pod's selection costs, read once per field from its selection set:
 /// the estimate of one pod is then a few multiplications.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

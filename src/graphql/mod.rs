@@ -7,6 +7,7 @@
 
 mod audit;
 pub mod budget;
+mod connection;
 mod error;
 pub mod handler;
 mod loaders;
@@ -36,7 +37,12 @@ use crate::{
 
 /// Root of all queries.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(users::UserQuery, pods::PodQuery, audit::AuditQuery);
+pub struct QueryRoot(
+    users::UserQuery,
+    pods::PodQuery,
+    connection::ConnectionQuery,
+    audit::AuditQuery,
+);
 
 /// Root of all mutations.
 #[derive(MergedObject, Default)]

@@ -13,7 +13,7 @@ use futures_util::{StreamExt, future::join_all, stream, stream::BoxStream};
 
 use super::{
     GqlResultExt, LiveViewer, RequestMeta, app,
-    budget::{AnswerBudget, PodShape},
+    budget::{self, PodShape},
     loaders::{NodeKey, NodeLoader, ReplicaSetKey, WorkloadLoader},
     users::origin,
     viewer,
@@ -270,12 +270,6 @@ impl Pod {
     }
 }
 
-/// The operation's answer budget (attached by `Executor` to every operation).
-fn budget<'a>(ctx: &Context<'a>) -> Result<&'a AnswerBudget, AppError> {
-    ctx.data_opt::<AnswerBudget>()
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no answer budget attached")))
-}
-
 /// The operation's DataLoader of kind `L`. Every operation gets its loaders
 /// from `Executor`; one missing is a fault of the gateway, not of the request.
 fn loader<'a, L: Send + Sync + 'static>(
@@ -382,7 +376,7 @@ impl PodQuery {
             let (found, _) = readable(ctx, viewer, &cluster, Some(&namespace))?;
             let pod = pods::get_pod(&found, &namespace, &name).await?;
             let shape = PodShape::of(ctx.field().selection_set());
-            budget(ctx)?.charge(shape.estimate(&pod)).await?;
+            budget::of(ctx)?.charge(shape.estimate(&pod)).await?;
             Ok(pod)
         };
         let read = read.await;
@@ -455,7 +449,7 @@ async fn list(
     let list = pods::list_pods(&found, namespace.as_deref(), name.as_deref(), &visible)
         .await
         .gql()?;
-    budget(ctx)?
+    budget::of(ctx)?
         .charge(shape.estimate_all(&list.items))
         .await
         .gql()?;

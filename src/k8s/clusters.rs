@@ -64,6 +64,8 @@ pub struct Cluster {
     probe: moka::future::Cache<(), bool>,
     /// Where calls are counted; attached once by [`ClusterRegistry::observe`].
     metrics: OnceLock<Metrics>,
+    /// The cached pods, sorted per order (for `podConnection`).
+    pub(crate) sorted: super::order::SortedPods,
 }
 
 impl Cluster {
@@ -98,6 +100,7 @@ impl Cluster {
                 .time_to_live(PROBE_TTL)
                 .build(),
             metrics: OnceLock::new(),
+            sorted: Default::default(),
         })
     }
 

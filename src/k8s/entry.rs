@@ -22,6 +22,8 @@ pub struct PodEntry {
     /// The v1.Pod as clients get it: apiVersion and kind always set (list items
     /// lack them), managedFields dropped as kubectl does.
     json: Box<str>,
+    /// The pod's labels (for label selectors).
+    labels: Box<[(Box<str>, Box<str>)]>,
     uid: Option<String>,
     resource_version: Option<String>,
 }
@@ -33,6 +35,13 @@ impl PodEntry {
         let summary = summary::summarize(&pod);
         let uid = pod.metadata.uid.clone();
         let resource_version = pod.metadata.resource_version.clone();
+        let labels = pod
+            .metadata
+            .labels
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str().into(), v.as_str().into()))
+            .collect();
         // k8s-openapi writes apiVersion and kind for every Pod it serialises.
         let json = serde_json::to_string(&pod)
             .unwrap_or_default()
@@ -40,6 +49,7 @@ impl PodEntry {
         PodEntry {
             summary,
             json,
+            labels,
             uid,
             resource_version,
         }
@@ -48,6 +58,15 @@ impl PodEntry {
     /// The object as JSON.
     pub fn object(&self) -> Result<serde_json::Value, AppError> {
         serde_json::from_str(&self.json).map_err(AppError::internal)
+    }
+
+    /// The value of the label `key`, if the pod has it.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        // Labels come from a BTreeMap: sorted by key.
+        self.labels
+            .binary_search_by(|(k, _)| k.as_ref().cmp(key))
+            .ok()
+            .map(|i| self.labels[i].1.as_ref())
     }
 
     /// The length of the object's JSON text, in bytes.

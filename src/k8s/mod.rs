@@ -9,6 +9,7 @@ pub mod clusters;
 pub mod entry;
 pub mod events;
 pub mod names;
+pub mod order;
 pub mod pods;
 pub mod summary;
 pub mod yaml;

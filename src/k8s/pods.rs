@@ -24,6 +24,7 @@ use super::{
     cache::{CacheVersion, Cached, ObjectCache},
     entry::{NodeEntry, PodEntry, ReplicaSetEntry},
     names::{validate_name_filter, validate_namespace, validate_pod_name},
+    order::Order,
 };
 use crate::error::AppError;
 
@@ -114,6 +115,39 @@ pub(crate) async fn ready<K: Cached>(
             reason: crate::error::TIMED_OUT,
         })
     }
+}
+
+/// Every pod of the cluster (of one namespace, when given) in `order`, and the
+/// cache version they reflect (`None` when read from the API server). From
+/// the cache, the sorted list is shared until the next change.
+pub async fn sorted_pods(
+    cluster: &Cluster,
+    namespace: Option<&str>,
+    order: Order,
+) -> Result<(Option<CacheVersion>, Arc<Vec<Arc<PodEntry>>>), AppError> {
+    if let Some(namespace) = namespace {
+        validate_namespace("namespace", namespace)?;
+    }
+    if let Some(pods) = ready(cluster, |cache| &cache.pods).await?
+        && let Some(version) = pods.version()
+    {
+        let mut read = None;
+        let sorted = cluster.sorted.get(&cluster.name, order, version, || {
+            let snapshot = pods.snapshot(|_, _| true)?;
+            read = Some(snapshot.version);
+            Some((snapshot.version, snapshot.objects))
+        });
+        if let Some(sorted) = sorted {
+            return Ok((Some(read.unwrap_or(version)), sorted));
+        }
+    }
+    let api: Api<Pod> = match namespace {
+        Some(namespace) => Api::namespaced(cluster.client(), namespace),
+        None => Api::all(cluster.client()),
+    };
+    let mut pods = list_all(cluster, &api, |pod| Some(Arc::new(PodEntry::new(pod)))).await?;
+    super::order::sort(&cluster.name, order, &mut pods);
+    Ok((None, Arc::new(pods)))
 }
 
 /// The version a pod list of this cluster would reflect now, when it would be

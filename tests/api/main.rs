@@ -5,6 +5,7 @@
 
 mod abuse;
 mod audit;
+mod connection;
 mod deploy;
 mod grants;
 mod graphql;

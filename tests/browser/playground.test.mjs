@@ -176,13 +176,25 @@ async function main() {
         `header editor holds a bearer token: ${headers}`);
     });
 
+    await check('the default tab shows who is signed in and the newest pods', async () => {
+      await page.click('.graphiql-execute-button');
+      const result = page.locator('.graphiql-response .CodeMirror');
+      await result.filter({ hasText: '"totalCount"' }).waitFor();
+      const text = await page.evaluate(() =>
+        document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue());
+      const body = JSON.parse(text);
+      assert(!body.errors, `no errors: ${text}`);
+      assert(body.data.me.name === ADMIN, `me: ${text}`);
+      assert(body.data.podConnection.edges.length > 0, `pods listed: ${text}`);
+    });
+
     await check('a users query shows the admin in the result pane', async () => {
       await page.evaluate(() => {
         document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror
           .setValue('query Users {\n  users { name email role }\n}\n');
       });
       // GraphiQL picks the operation name up from the editor after a debounce;
-      // executing before then would send the default tab's name (`Me`).
+      // executing before then would send the default tab's name (`Start`).
       await page.waitForTimeout(1000);
       await page.click('.graphiql-execute-button');
       const result = page.locator('.graphiql-response .CodeMirror');

@@ -1,0 +1,388 @@
+//! `podConnection`: one paginated, sorted, filtered pod list across clusters.
+//!
+//! The resolver reads its arguments, asks each cluster for its pods in the
+//! requested order (in parallel, each within the cluster timeout), and hands
+//! the sorted runs to [`crate::k8s::order::page`]. A cluster that cannot be
+//! read costs its own `ClusterPart` and one error naming it, never the answer.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use async_graphql::{
+    Context, Enum, InputObject, Object, ServerError, SimpleObject, connection::PageInfo,
+};
+use futures_util::future::join_all;
+use label_selector::Selector;
+
+use super::{
+    GqlResultExt, app,
+    budget::{self, PodShape},
+    pods::Pod,
+    viewer,
+};
+use crate::{
+    auth::NamespaceScope,
+    error::{AppError, ErrorCode},
+    k8s::{
+        names::{validate_name_filter, validate_namespace},
+        order::{self, Direction, Order, Run, SortField},
+        pods,
+    },
+};
+
+/// Pods per page when `first` is not given.
+pub const DEFAULT_PAGE: i32 = 100;
+/// Most pods per page.
+pub const MAX_PAGE: i32 = 500;
+
+/// Which pods a connection keeps; every part given must hold.
+#[derive(InputObject, Default, Debug)]
+pub struct PodFilter {
+    /// Names containing this.
+    pub name: Option<String>,
+    /// The STATUS column equal to any of these (as kubectl prints it, e.g.
+    /// Running, CrashLoopBackOff, Completed).
+    pub status: Option<Vec<String>>,
+    /// Exactly this node.
+    pub node: Option<String>,
+    /// A Kubernetes label selector, e.g. `app=web,tier!=db,env in (a,b),!canary`.
+    pub label_selector: Option<String>,
+    /// Exactly this QoS class: Guaranteed, Burstable or BestEffort.
+    pub qos: Option<String>,
+}
+
+/// What pods are ordered by.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum PodOrderField {
+    /// Cluster name.
+    Cluster,
+    /// Namespace.
+    Namespace,
+    /// Pod name.
+    #[default]
+    Name,
+    /// Creation time.
+    Created,
+    /// The RESTARTS column.
+    Restarts,
+    /// The STATUS column (alphabetically).
+    Status,
+}
+
+/// Ascending or descending.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum OrderDirection {
+    /// Smallest first.
+    #[default]
+    Asc,
+    /// Largest first.
+    Desc,
+}
+
+/// A connection's order: a field in a direction; ties are broken by
+/// (cluster, namespace, name), ascending, so the order is total.
+#[derive(InputObject, Debug, Default)]
+pub struct PodOrder {
+    /// The field.
+    #[graphql(default)]
+    pub field: PodOrderField,
+    /// The field's direction.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+impl From<&PodOrder> for Order {
+    fn from(order: &PodOrder) -> Self {
+        Order {
+            field: match order.field {
+                PodOrderField::Cluster => SortField::Cluster,
+                PodOrderField::Namespace => SortField::Namespace,
+                PodOrderField::Name => SortField::Name,
+                PodOrderField::Created => SortField::Created,
+                PodOrderField::Restarts => SortField::Restarts,
+                PodOrderField::Status => SortField::Status,
+            },
+            direction: match order.direction {
+                OrderDirection::Asc => Direction::Asc,
+                OrderDirection::Desc => Direction::Desc,
+            },
+        }
+    }
+}
+
+/// How a cluster took part in a connection.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ClusterPartState {
+    /// Its pods are in the list.
+    Ok,
+    /// It could not be read (see `code`, and the error naming it).
+    Unavailable,
+    /// The signed-in user holds no grant there (for the namespace asked).
+    Forbidden,
+}
+
+/// One cluster's part in a connection.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ClusterPart {
+    /// The cluster.
+    pub name: String,
+    /// Whether its pods are in the list.
+    pub state: ClusterPartState,
+    /// The error code when it is not.
+    pub code: Option<String>,
+    /// The cache version its pods reflect (null when read from the API
+    /// server, or not read).
+    pub version: Option<String>,
+}
+
+/// One pod of a page and its cursor.
+#[derive(SimpleObject, Clone)]
+pub struct PodEdge {
+    /// Give it to `after` to read the pods that follow this one.
+    pub cursor: String,
+    /// The pod.
+    pub node: Pod,
+}
+
+/// A page of pods across clusters.
+#[derive(SimpleObject)]
+pub struct PodConnection {
+    /// The page's pods, in order.
+    pub edges: Vec<PodEdge>,
+    /// Where the page lies.
+    pub page_info: PageInfo,
+    /// Pods that match, across the clusters read.
+    pub total_count: i32,
+    /// Each cluster asked for, and how it took part.
+    pub clusters: Vec<ClusterPart>,
+}
+
+/// The pod list across clusters.
+#[derive(Default)]
+pub struct ConnectionQuery;
+
+#[Object]
+impl ConnectionQuery {
+    /// Pods of many clusters (default: every cluster the signed-in user may
+    /// read) merged into one order, a page at a time. `first` is 100 by
+    /// default and at most 500; `after` takes an `endCursor`. A cluster that
+    /// cannot be read is reported in `clusters` and in `errors` (with
+    /// `extensions.cluster`), and the others are still served.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn pod_connection(
+        &self,
+        ctx: &Context<'_>,
+        clusters: Option<Vec<String>>,
+        namespace: Option<String>,
+        filter: Option<PodFilter>,
+        order_by: Option<PodOrder>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<PodConnection> {
+        let viewer = viewer(ctx).gql()?;
+        let first = first.unwrap_or(DEFAULT_PAGE);
+        if !(0..=MAX_PAGE).contains(&first) {
+            return Err(AppError::invalid(
+                "first",
+                format!("must be between 0 and {MAX_PAGE}"),
+            ))
+            .gql();
+        }
+        let order = Order::from(&order_by.unwrap_or_default());
+        let after = after
+            .as_deref()
+            .map(|cursor| order::decode_cursor("after", order, cursor))
+            .transpose()
+            .gql()?;
+        let filter = read_filter(namespace, filter.unwrap_or_default()).gql()?;
+
+        let registry = &app(ctx).clusters;
+        let names: Vec<String> = match clusters {
+            Some(mut names) => {
+                names.sort();
+                names.dedup();
+                names
+            }
+            None => registry
+                .all()
+                .filter(|cluster| viewer.scope(&cluster.name).is_some())
+                .map(|cluster| cluster.name.clone())
+                .collect(),
+        };
+        let namespace = filter.namespace.clone();
+        let reads = names.iter().map(|name| {
+            let namespace = namespace.clone();
+            async move {
+                let scope = viewer
+                    .scope(name)
+                    .filter(|scope| namespace.as_deref().is_none_or(|ns| scope.covers(ns)));
+                let Some(scope) = scope else {
+                    return Err(AppError::Forbidden("you hold no grant there"));
+                };
+                let cluster = registry.get(name)?;
+                let read = pods::sorted_pods(&cluster, namespace.as_deref(), order);
+                // Waiting for a sync and each upstream call are bounded by the
+                // cluster timeout already; this bounds the whole read too.
+                let bound = cluster.timeout() + Duration::from_secs(1);
+                let (version, pods) = tokio::time::timeout(bound, read).await.map_err(|_| {
+                    AppError::ClusterUnavailable {
+                        cluster: name.clone(),
+                        reason: crate::error::TIMED_OUT,
+                    }
+                })??;
+                Ok((scope, version, pods))
+            }
+        });
+        let read = join_all(reads).await;
+
+        let mut parts = Vec::with_capacity(names.len());
+        let mut runs = Vec::new();
+        let mut scopes: HashMap<Arc<str>, NamespaceScope> = HashMap::new();
+        for (name, result) in names.into_iter().zip(read) {
+            match result {
+                Ok((scope, version, pods)) => {
+                    let cluster: Arc<str> = name.as_str().into();
+                    scopes.insert(cluster.clone(), scope);
+                    runs.push(Run { cluster, pods });
+                    parts.push(ClusterPart {
+                        name,
+                        state: ClusterPartState::Ok,
+                        code: None,
+                        version: version.map(|v| v.to_string()),
+                    });
+                }
+                Err(err) => {
+                    err.log_if_internal();
+                    let state = if err.code() == ErrorCode::Forbidden {
+                        ClusterPartState::Forbidden
+                    } else {
+                        ClusterPartState::Unavailable
+                    };
+                    ctx.add_error(cluster_error(ctx, &name, &err));
+                    parts.push(ClusterPart {
+                        name,
+                        state,
+                        code: Some(err.code().as_str().to_owned()),
+                        version: None,
+                    });
+                }
+            }
+        }
+
+        let keep = |cluster: &str, pod: &crate::k8s::entry::PodEntry| {
+            filter.matches(pod)
+                && scopes
+                    .get(cluster)
+                    .is_some_and(|scope| scope.covers(&pod.summary.namespace))
+        };
+        let page = order::page(
+            &runs,
+            order,
+            after.as_ref(),
+            usize::try_from(first).unwrap_or_default(),
+            &keep,
+        );
+        let field = ctx.field();
+        let edges: Vec<_> = field
+            .selection_set()
+            .filter(|f| f.name() == "edges")
+            .collect();
+        let nodes: Vec<_> = edges
+            .iter()
+            .flat_map(|edge| edge.selection_set())
+            .filter(|f| f.name() == "node")
+            .collect();
+        let shape = PodShape::of(nodes.iter().flat_map(|node| node.selection_set()));
+        budget::of(ctx)
+            .gql()?
+            .charge(shape.estimate_all(page.items.iter().map(|(_, pod)| pod)))
+            .await
+            .gql()?;
+
+        let edges: Vec<PodEdge> = page
+            .items
+            .into_iter()
+            .map(|(cluster, pod)| PodEdge {
+                cursor: order::encode_cursor(order, order.position(&cluster, &pod)),
+                node: Pod::new(&cluster, pod),
+            })
+            .collect();
+        Ok(PodConnection {
+            page_info: PageInfo {
+                has_next_page: page.has_next,
+                end_cursor: edges.last().map(|edge| edge.cursor.clone()),
+                has_previous_page: page.before > 0,
+                start_cursor: edges.first().map(|edge| edge.cursor.clone()),
+            },
+            edges,
+            total_count: i32::try_from(page.total).unwrap_or(i32::MAX),
+            clusters: parts,
+        })
+    }
+}
+
+/// A page's complexity: its children's, once per ten pods asked for.
+fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let first = usize::try_from(first.unwrap_or(DEFAULT_PAGE)).unwrap_or_default();
+    first.div_ceil(10).max(1).saturating_mul(child_complexity)
+}
+
+/// The error of one cluster of a connection: its code, and the cluster named
+/// in `extensions.cluster`.
+fn cluster_error(ctx: &Context<'_>, cluster: &str, err: &AppError) -> ServerError {
+    let mut error = ctx.set_error_path(ServerError::new(err.to_string(), None));
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    extensions.set("code", err.code().as_str());
+    extensions.set("cluster", cluster);
+    error
+}
+
+/// The QoS classes a filter may name.
+const QOS_CLASSES: [&str; 3] = ["Guaranteed", "Burstable", "BestEffort"];
+
+/// Checks a filter and reads its selector.
+fn read_filter(namespace: Option<String>, filter: PodFilter) -> Result<order::PodFilter, AppError> {
+    if let Some(namespace) = &namespace {
+        validate_namespace("namespace", namespace)?;
+    }
+    if let Some(name) = &filter.name {
+        validate_name_filter("filter.name", name)?;
+    }
+    if let Some(qos) = &filter.qos
+        && !QOS_CLASSES.contains(&qos.as_str())
+    {
+        return Err(AppError::invalid(
+            "filter.qos",
+            format!("must be one of {}", QOS_CLASSES.join(", ")),
+        ));
+    }
+    if let Some(statuses) = &filter.status
+        && let Some(bad) = statuses
+            .iter()
+            .find(|s| s.is_empty() || s.len() > 128 || s.chars().any(char::is_control))
+    {
+        return Err(AppError::invalid(
+            "filter.status",
+            format!("{bad:?} is not a STATUS value"),
+        ));
+    }
+    if let Some(node) = &filter.node
+        && (node.is_empty() || node.len() > 253)
+    {
+        return Err(AppError::invalid("filter.node", "not a node name"));
+    }
+    let labels = filter
+        .label_selector
+        .as_deref()
+        .map(Selector::parse)
+        .transpose()
+        .map_err(|reason| AppError::invalid("filter.labelSelector", reason))?;
+    Ok(order::PodFilter {
+        namespace,
+        name: filter.name.filter(|n| !n.is_empty()),
+        status: filter.status,
+        node: filter.node,
+        labels: labels.filter(|selector| !selector.is_empty()),
+        qos: filter.qos,
+    })
+}
