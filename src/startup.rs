@@ -256,7 +256,10 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(graphql::ws::graphql_ws))
         .with_state(executor.clone());
     let api = Router::new()
-        .route("/graphql", post(graphql::handler::graphql_post))
+        .route(
+            "/graphql",
+            post(graphql::handler::graphql_post).get(graphql::handler::graphql_get),
+        )
         .layer(DefaultBodyLimit::max(graphql::handler::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             crate::oversized::Oversized {

@@ -11,6 +11,7 @@ mod connection;
 mod error;
 pub mod handler;
 mod loaders;
+mod persisted;
 mod pods;
 mod users;
 pub mod ws;
@@ -143,6 +144,7 @@ pub struct Executor {
     listings: Arc<loaders::Listings>,
     sockets: Arc<ws::OpenSockets>,
     heavy: Arc<budget::HeavyOps>,
+    persisted: Arc<persisted::PersistedQueries>,
 }
 
 impl Executor {
@@ -166,6 +168,7 @@ impl Executor {
             listings: Arc::default(),
             sockets: Arc::default(),
             heavy: Arc::default(),
+            persisted: Arc::default(),
         }
     }
 
@@ -226,6 +229,11 @@ impl Executor {
                 tokio::spawn,
             ),
         )
+    }
+
+    /// The registered persisted queries.
+    pub(crate) fn persisted(&self) -> &persisted::PersistedQueries {
+        &self.persisted
     }
 
     /// The gateway's open WebSocket connections.

@@ -4,4 +4,4 @@
 
 mod playground;
 
-pub use playground::{ASSET_PREFIX, Asset, assets, router};
+pub use playground::{ASSET_PREFIX, Asset, assets, page, router};

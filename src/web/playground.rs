@@ -114,15 +114,24 @@ fn content_hash(bytes: &[u8]) -> String {
     format!("{hash:016x}")
 }
 
-/// `GET /graphql` (the page) and `GET /graphql/assets/{file}`.
+/// `GET /graphql/assets/{file}` (the page itself is answered by the GraphQL
+/// GET handler, through [`page`], when the request carries no operation).
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
-        .route("/graphql", get(page))
         .route("/graphql/assets/{file}", get(file))
-        .with_state(Arc::new(Playground::new()))
+        .with_state(playground())
 }
 
-async fn page(State(playground): State<Arc<Playground>>) -> Response {
+/// The page and files, prepared on first use.
+fn playground() -> Arc<Playground> {
+    static PLAYGROUND: std::sync::LazyLock<Arc<Playground>> =
+        std::sync::LazyLock::new(|| Arc::new(Playground::new()));
+    PLAYGROUND.clone()
+}
+
+/// The playground's page.
+pub fn page() -> Response {
+    let playground = playground();
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),

@@ -287,12 +287,7 @@ async fn every_filter_keeps_what_the_reference_keeps() {
     for (filter, namespace, keep) in cases {
         let expected: Vec<_> = sorted(reference.clone(), "NAME", false)
             .into_iter()
-            .filter(|id| {
-                reference
-                    .iter()
-                    .find(|r| r.id() == *id)
-                    .is_some_and(&keep)
-            })
+            .filter(|id| reference.iter().find(|r| r.id() == *id).is_some_and(&keep))
             .collect();
         assert!(!expected.is_empty(), "the case selects something: {filter}");
         let answer = clusters

@@ -105,20 +105,23 @@ async fn playground_introspection_and_request_shapes() {
         "{too_deep}"
     );
 
-    // A mutation sent with GET is never executed: GET only serves the playground.
+    // A mutation sent with GET is never executed.
     let get_mutation = app
         .client
         .get(app.url("/graphql?query=mutation%7BcreateUser%7D"))
         .send()
         .await
         .expect("answered");
-    assert!(
-        get_mutation
-            .text()
-            .await
-            .expect("text")
-            .contains("graphiql")
-    );
+    assert_eq!(get_mutation.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(get_mutation.headers()["allow"], "POST");
+    // Without an operation, GET serves the playground.
+    let page = app
+        .client
+        .get(app.url("/graphql"))
+        .send()
+        .await
+        .expect("answered");
+    assert!(page.text().await.expect("text").contains("graphiql"));
     app.stop().await;
     db.drop_database().await;
 }
@@ -242,4 +245,231 @@ async fn a_graphql_body_declared_json_with_a_charset_is_executed() {
     }
     app.stop().await;
     db.drop_database().await;
+}
+
+/// POSTs `body` to /graphql with `accept`; status, content type and body.
+async fn post_accepting(app: &TestApp, accept: &str, body: Value) -> (StatusCode, String, Value) {
+    let answer = app
+        .client
+        .post(app.url("/graphql"))
+        .header("accept", accept)
+        .json(&body)
+        .send()
+        .await
+        .expect("answered");
+    let status = answer.status();
+    let media = answer.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    (status, media, answer.json().await.expect("json"))
+}
+
+#[tokio::test]
+async fn answers_follow_graphql_over_http_media_types() {
+    let db = TestDb::create(Backend::Sqlite).await;
+    let app = TestApp::on(&db).await;
+    let grj = "application/graphql-response+json";
+    let ok = json!({"query": "{ __typename }"});
+
+    let (status, media, body) = post_accepting(&app, grj, ok.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(media.starts_with(grj), "{media}");
+    assert!(body.get("errors").is_none(), "{body}");
+    for accept in [
+        "application/json",
+        "*/*",
+        "application/graphql-response+json;q=0, application/json",
+    ] {
+        let (status, media, _) = post_accepting(&app, accept, ok.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{accept}");
+        assert!(media.starts_with("application/json"), "{accept}: {media}");
+    }
+
+    // Requests that never execute: errors only; 400 under the GraphQL media type.
+    for query in ["{", "{ noSuchField }", "query($id: ID!) { __typename }"] {
+        let (status, media, body) = post_accepting(&app, grj, json!({"query": query})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert!(media.starts_with(grj));
+        assert!(body.get("data").is_none(), "{query}: {body}");
+        assert_eq!(gql_code(&body), "InvalidParameter");
+        let (status, _, body) =
+            post_accepting(&app, "application/json", json!({"query": query})).await;
+        assert_eq!(status, StatusCode::OK, "{query}");
+        assert!(body.get("data").is_none(), "{query}: {body}");
+    }
+    // An executed request with a field error keeps its data entry and 200.
+    let (status, _, body) = post_accepting(&app, grj, json!({"query": "{ me { name } }"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.get("data").is_some(), "{body}");
+    app.stop().await;
+    db.drop_database().await;
+}
+
+fn persisted(hash: &str) -> Value {
+    json!({"persistedQuery": {"version": 1, "sha256Hash": hash}})
+}
+
+fn sha256(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn persisted_queries_register_by_hash_and_run_by_get_with_an_etag() {
+    let db = TestDb::create(Backend::Sqlite).await;
+    let app = TestApp::on(&db).await;
+    let admin = app.admin_token().await;
+    let query = "query Me { me { name role } }";
+    let hash = sha256(query);
+
+    // Miss: the client is asked for the text.
+    let miss = app
+        .send(
+            Method::POST,
+            "/graphql",
+            Some(&admin),
+            Some(json!({"extensions": persisted(&hash)})),
+        )
+        .await;
+    assert_eq!(miss.status, StatusCode::OK);
+    assert_eq!(miss.body["errors"][0]["message"], "PersistedQueryNotFound");
+    assert_eq!(
+        miss.body["errors"][0]["extensions"]["code"],
+        "PERSISTED_QUERY_NOT_FOUND"
+    );
+
+    // A hash that is not the text's: refused, nothing registered.
+    let wrong = sha256("{ users { name } }");
+    let forged = app
+        .send(
+            Method::POST,
+            "/graphql",
+            Some(&admin),
+            Some(json!({"query": "{ users { name email } }", "extensions": persisted(&wrong)})),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+    assert_eq!(gql_code(&forged.body), "InvalidParameter");
+    let still = app
+        .send(
+            Method::POST,
+            "/graphql",
+            Some(&admin),
+            Some(json!({"extensions": persisted(&wrong)})),
+        )
+        .await;
+    assert_eq!(still.body["errors"][0]["message"], "PersistedQueryNotFound");
+
+    // Register with the text, then run by hash alone.
+    let registered = app
+        .send(
+            Method::POST,
+            "/graphql",
+            Some(&admin),
+            Some(json!({"query": query, "extensions": persisted(&hash)})),
+        )
+        .await;
+    assert_eq!(registered.body["data"]["me"]["name"], crate::helpers::ADMIN);
+    let hit = app
+        .send(
+            Method::POST,
+            "/graphql",
+            Some(&admin),
+            Some(json!({"extensions": persisted(&hash)})),
+        )
+        .await;
+    assert_eq!(hit.body, registered.body);
+
+    // By GET, with an ETag and 304 on If-None-Match.
+    let extensions = persisted(&hash).to_string();
+    let url = format!(
+        "/graphql?operationName=Me&extensions={}",
+        urlencode(&extensions)
+    );
+    let first = app
+        .client
+        .get(app.url(&url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(first.status(), StatusCode::OK);
+    let etag = first.headers()["etag"].to_str().expect("ascii").to_owned();
+    assert_eq!(first.headers()["cache-control"], "private, no-cache");
+    let body: Value = first.json().await.expect("json");
+    assert_eq!(body, registered.body);
+    let again = app
+        .client
+        .get(app.url(&url))
+        .bearer_auth(&admin)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(again.headers()["etag"], etag.as_str());
+
+    // Another viewer's answer differs, and so does its ETag.
+    let other = app.user_with_token(&admin, "kim").await;
+    let theirs = app
+        .client
+        .get(app.url(&url))
+        .bearer_auth(&other)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(theirs.status(), StatusCode::OK);
+    assert_ne!(theirs.headers()["etag"], etag.as_str());
+
+    // A persisted mutation never runs by GET.
+    let mutation = "mutation M { login(name: \"admin\", password: \"x\") { token } }";
+    let mutation_hash = sha256(mutation);
+    app.send(
+        Method::POST,
+        "/graphql",
+        None,
+        Some(json!({"query": mutation, "extensions": persisted(&mutation_hash)})),
+    )
+    .await;
+    let by_get = app
+        .client
+        .get(app.url(&format!(
+            "/graphql?extensions={}",
+            urlencode(&persisted(&mutation_hash).to_string())
+        )))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(by_get.status(), StatusCode::METHOD_NOT_ALLOWED);
+
+    // Plain queries run by GET too, variables as JSON, `+` as a space.
+    let plain = app
+        .client
+        .get(app.url(
+            "/graphql?query=query+Type%28%24name%3A+String%21%29+%7B+__type%28name%3A+%24name%29+%7B+name+%7D+%7D&variables=%7B%22name%22%3A%22Pod%22%7D",
+        ))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(plain.status(), StatusCode::OK);
+    let plain: Value = plain.json().await.expect("json");
+    assert_eq!(plain["data"]["__type"]["name"], "Pod", "{plain}");
+    app.stop().await;
+    db.drop_database().await;
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
