@@ -28,6 +28,7 @@ const UPSTREAM_REQUESTS: &str = "osp_upstream_requests_total";
 const UPSTREAM_DURATION: &str = "osp_upstream_request_duration_seconds";
 const LOGIN_FAILURES: &str = "osp_login_failures_total";
 const CACHE_OBJECTS: &str = "osp_cache_objects";
+const GRAPHQL_REUSED: &str = "osp_graphql_reused_answers_total";
 
 /// Histogram buckets in seconds: from a cache hit to a cluster near its timeout.
 const LATENCY_BUCKETS: [f64; 12] = [
@@ -172,6 +173,11 @@ impl Metrics {
     pub fn login_failure(&self, reason: LoginFailure) {
         self.counter(LOGIN_FAILURES, vec![Label::new("reason", reason.as_str())])
             .increment(1);
+    }
+
+    /// Counts one GraphQL request answered with the bytes of an earlier one.
+    pub fn graphql_answer_reused(&self) {
+        self.counter(GRAPHQL_REUSED, Vec::new()).increment(1);
     }
 
     /// Records how many objects of `kind` (e.g. `pods`) a cluster's watch cache

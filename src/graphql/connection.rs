@@ -17,6 +17,7 @@ use super::{
     GqlResultExt, app,
     budget::{self, PodShape},
     pods::Pod,
+    reuse::{self, Kind},
     viewer,
 };
 use crate::{
@@ -220,6 +221,7 @@ impl ConnectionQuery {
                     return Err(AppError::Forbidden("you hold no grant there"));
                 };
                 let cluster = registry.get(name)?;
+                reuse::reading(ctx, name, Kind::Pods, namespace.as_deref(), &scope);
                 let read = pods::sorted_pods(&cluster, namespace.as_deref(), order);
                 // Waiting for a sync and each upstream call are bounded by the
                 // cluster timeout already; this bounds the whole read too.
@@ -241,6 +243,9 @@ impl ConnectionQuery {
         for (name, result) in names.into_iter().zip(read) {
             match result {
                 Ok((scope, version, pods)) => {
+                    if version.is_none() {
+                        reuse::unversioned(ctx);
+                    }
                     let cluster: Arc<str> = name.as_str().into();
                     scopes.insert(cluster.clone(), scope);
                     runs.push(Run { cluster, pods });

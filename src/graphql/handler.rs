@@ -24,7 +24,11 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{Executor, RequestMeta, check_query_size, persisted::Persisted};
+use super::{
+    Executor, RequestMeta, check_query_size,
+    persisted::Persisted,
+    reuse::{self, Answers, Dependencies},
+};
 use crate::{auth::Auth, error::AppError};
 
 /// Largest GraphQL request body accepted.
@@ -108,8 +112,56 @@ pub async fn graphql_post(
     if let Err(err) = check_query_size(&request) {
         return error_answer(media, &err);
     }
-    let response = executor.execute(meta, auth, request).await;
-    answer(&executor, media, &response).0
+    run(&executor, media, meta, auth, &headers, request).await.0
+}
+
+/// Executes `request`, or answers it with the bytes of an identical earlier
+/// request when nothing it read has changed since (see [`super::reuse`]).
+/// Returns the answer and, for a normal answer, its body.
+async fn run(
+    executor: &Executor,
+    media: Media,
+    meta: RequestMeta,
+    auth: Auth,
+    headers: &HeaderMap,
+    request: Request,
+) -> (Response, Option<Bytes>) {
+    let no_cache = headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.to_ascii_lowercase().contains("no-cache"));
+    let key = auth
+        .viewer()
+        .ok()
+        .filter(|_| !no_cache)
+        .and_then(|viewer| Answers::key(&request, &viewer.scope_key(), media.content_type()));
+    let clusters = &executor.state().clusters;
+    if let Some(body) = key
+        .as_deref()
+        .and_then(|key| executor.answers().get(key, clusters))
+    {
+        executor.state().metrics.graphql_answer_reused();
+        let response = (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, media.content_type())],
+            body.clone(),
+        )
+            .into_response();
+        return (response, Some(body));
+    }
+    let keep = key.filter(|_| reuse::reads_caches_only(&request));
+    let read = Dependencies::default();
+    let response = executor
+        .execute_recording(meta, auth, request, read.clone())
+        .await;
+    let (answer, body) = answer(executor, media, &response);
+    if let (Some(key), Some(body)) = (keep, &body)
+        && response.errors.is_empty()
+    {
+        executor.answers().put(key, &read, body.clone());
+    }
+    (answer, body)
 }
 
 /// The query string of a GraphQL GET request.
@@ -161,8 +213,7 @@ pub async fn graphql_get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return refused;
     }
-    let response = executor.execute(meta, auth, request).await;
-    let (mut answer, body) = answer(&executor, media, &response);
+    let (mut answer, body) = run(&executor, media, meta, auth, &headers, request).await;
     let Some(body) = body else {
         return answer;
     };

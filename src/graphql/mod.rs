@@ -13,6 +13,7 @@ pub mod handler;
 mod loaders;
 mod persisted;
 mod pods;
+mod reuse;
 mod users;
 pub mod ws;
 
@@ -145,6 +146,7 @@ pub struct Executor {
     sockets: Arc<ws::OpenSockets>,
     heavy: Arc<budget::HeavyOps>,
     persisted: Arc<persisted::PersistedQueries>,
+    answers: Arc<reuse::Answers>,
 }
 
 impl Executor {
@@ -169,19 +171,32 @@ impl Executor {
             sockets: Arc::default(),
             heavy: Arc::default(),
             persisted: Arc::default(),
+            answers: Arc::default(),
         }
     }
 
     /// Executes one request as `auth` (from the request's token, see
     /// [`crate::auth::extractor`]), sent from `meta`.
     pub async fn execute(&self, meta: RequestMeta, auth: Auth, request: Request) -> Response {
+        self.execute_recording(meta, auth, request, reuse::Dependencies::default())
+            .await
+    }
+
+    /// [`Executor::execute`], recording into `read` which cache versions the
+    /// operation read.
+    pub(crate) async fn execute_recording(
+        &self,
+        meta: RequestMeta,
+        auth: Auth,
+        request: Request,
+        read: reuse::Dependencies,
+    ) -> Response {
         let schema = match auth {
             Auth::Viewer(_) => &self.schema,
             Auth::Anonymous | Auth::Rejected(_) => &self.anonymous,
         };
-        let mut response = schema
-            .execute(self.with_request_data(request, meta, auth))
-            .await;
+        let request = self.with_request_data(request, meta, auth).data(read);
+        let mut response = schema.execute(request).await;
         error::fill_missing_codes(&mut response);
         response
     }
@@ -229,6 +244,11 @@ impl Executor {
                 tokio::spawn,
             ),
         )
+    }
+
+    /// The kept GraphQL answers.
+    pub(crate) fn answers(&self) -> &reuse::Answers {
+        &self.answers
     }
 
     /// The registered persisted queries.

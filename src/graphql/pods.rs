@@ -15,6 +15,7 @@ use super::{
     GqlResultExt, LiveViewer, RequestMeta, app,
     budget::{self, PodShape},
     loaders::{NodeKey, NodeLoader, ReplicaSetKey, WorkloadLoader},
+    reuse::{self, Kind},
     users::origin,
     viewer,
 };
@@ -228,6 +229,8 @@ impl Pod {
         if summary.node_name.is_empty() {
             return Ok(None);
         }
+        let every = NamespaceScope::All;
+        reuse::reading(ctx, &self.cluster, Kind::Nodes, None, &every);
         loader::<NodeLoader>(ctx)?
             .load_one(NodeKey {
                 cluster: self.cluster.to_string(),
@@ -242,6 +245,9 @@ impl Pod {
         match summary.controlled.as_str() {
             "" => Ok(None),
             "ReplicaSet" => {
+                let scope = NamespaceScope::All;
+                let namespace = Some(summary.namespace.as_str());
+                reuse::reading(ctx, &self.cluster, Kind::ReplicaSets, namespace, &scope);
                 loader::<WorkloadLoader>(ctx)?
                     .load_one(ReplicaSetKey {
                         cluster: self.cluster.to_string(),
@@ -359,7 +365,8 @@ impl PodQuery {
         cluster: String,
         namespace: Option<String>,
     ) -> async_graphql::Result<Option<String>> {
-        let (found, _) = readable_cluster(ctx, &cluster, namespace.as_deref())?;
+        let (found, scope) = readable_cluster(ctx, &cluster, namespace.as_deref())?;
+        reuse::reading(ctx, &cluster, Kind::Pods, namespace.as_deref(), &scope);
         Ok(pods::pods_version(&found).map(|v| v.to_string()))
     }
 
@@ -445,10 +452,14 @@ async fn list(
     name: Option<String>,
 ) -> async_graphql::Result<PodList> {
     let (found, scope) = readable_cluster(ctx, &cluster, namespace.as_deref())?;
+    reuse::reading(ctx, &cluster, Kind::Pods, namespace.as_deref(), &scope);
     let visible = |ns: &str| scope.covers(ns);
     let list = pods::list_pods(&found, namespace.as_deref(), name.as_deref(), &visible)
         .await
         .gql()?;
+    if list.version.is_none() {
+        reuse::unversioned(ctx);
+    }
     budget::of(ctx)?
         .charge(shape.estimate_all(&list.items))
         .await

@@ -17,6 +17,7 @@ mod ops;
 mod playground;
 mod pods;
 mod rest;
+mod reuse;
 mod schema;
 mod summary;
 mod users;

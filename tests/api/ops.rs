@@ -34,7 +34,7 @@ fn with_clusters(db: &TestDb, clusters: &[(&str, &Simulator)]) -> Config {
     config
 }
 
-async fn metrics_text(app: &TestApp) -> String {
+pub(crate) async fn metrics_text(app: &TestApp) -> String {
     let response = app
         .client
         .get(app.url("/metrics"))
@@ -51,7 +51,7 @@ async fn metrics_text(app: &TestApp) -> String {
 }
 
 /// The value of the sample with exactly this name and these labels, if any.
-fn sample(text: &str, series: &str) -> Option<f64> {
+pub(crate) fn sample(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }

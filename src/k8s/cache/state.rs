@@ -11,7 +11,7 @@
 //! Locks are `std::sync::RwLock`s and are never held across an `.await`.
 
 use std::{
-    collections::{BTreeMap, VecDeque},
+    collections::{BTreeMap, HashMap, VecDeque},
     fmt::Debug,
     sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard},
     time::{Duration, Instant},
@@ -93,6 +93,9 @@ struct State<K> {
     /// Objects of a list in progress (a watch (re)start), swapped in when done.
     relist: Option<BTreeMap<ObjectKey, Arc<K>>>,
     seq: u64,
+    /// The last change's `seq` per namespace (for answers that depend on a
+    /// few namespaces only).
+    namespace_seq: HashMap<String, u64>,
     log: VecDeque<Arc<Change<K>>>,
     last_event: Option<DateTime<Utc>>,
     failing_since: Option<Instant>,
@@ -162,6 +165,7 @@ where
                 objects: BTreeMap::new(),
                 relist: None,
                 seq: 0,
+                namespace_seq: HashMap::new(),
                 log: VecDeque::new(),
                 last_event: None,
                 failing_since: None,
@@ -260,6 +264,28 @@ where
         })
     }
 
+    /// The version of what these namespaces hold (`None`: of the whole
+    /// cache): it changes whenever an object of one of them changes, and not
+    /// for changes elsewhere. `None` when the cache may not answer.
+    pub fn namespaces_version(&self, namespaces: Option<&[String]>) -> Option<CacheVersion> {
+        let state = self.read();
+        if !self.is_fresh(&state) {
+            return None;
+        }
+        let seq = match namespaces {
+            None => state.seq,
+            Some(namespaces) => namespaces
+                .iter()
+                .filter_map(|ns| state.namespace_seq.get(ns).copied())
+                .max()
+                .unwrap_or(0),
+        };
+        Some(CacheVersion {
+            epoch: self.epoch,
+            seq,
+        })
+    }
+
     /// Counts and times.
     pub fn stats(&self) -> CacheStats {
         let state = self.read();
@@ -318,6 +344,9 @@ where
 
     fn record(&self, state: &mut State<K>, kind: ChangeKind, object: Arc<K>) {
         state.seq += 1;
+        let (namespace, _) = object.key();
+        let seq = state.seq;
+        state.namespace_seq.insert(namespace, seq);
         let change = Arc::new(Change {
             seq: state.seq,
             kind,

@@ -1,0 +1,206 @@
+//! Rendered GraphQL answers reused while the cache versions they read are
+//! unchanged: per namespace, keyed by the viewer's grants.
+
+use std::time::Duration;
+
+use kube_sim::Simulator;
+use osp_gateway::config::CacheMode;
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{Backend, TestApp, TestDb, wait_until_synced},
+    ops::{metrics_text, sample},
+};
+
+const LIST: &str = "query($ns: String) { podList(cluster: \"sim\", namespace: $ns) { version items { namespace name status restarts } } }";
+
+async fn reused(app: &TestApp) -> f64 {
+    sample(&metrics_text(app).await, "osp_graphql_reused_answers_total").unwrap_or(0.0)
+}
+
+/// POSTs `query` as `token` (with `Cache-Control` when given); the body.
+async fn post(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    variables: Value,
+    cache: Option<&str>,
+) -> Value {
+    let mut request = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(cache) = cache {
+        request = request.header("cache-control", cache);
+    }
+    let answer = request.send().await.expect("answered");
+    assert_eq!(answer.status(), reqwest::StatusCode::OK);
+    answer.json().await.expect("json")
+}
+
+/// Waits until the cache's version moves past `version`.
+async fn changed(app: &TestApp, token: &str, version: &Value) {
+    for _ in 0..200 {
+        let now = post(
+            app,
+            token,
+            "{ podsVersion(cluster: \"sim\") }",
+            json!({}),
+            Some("no-cache"),
+        )
+        .await;
+        if now["data"]["podsVersion"] != *version {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the cache never changed");
+}
+
+#[tokio::test]
+async fn answers_are_reused_until_what_they_read_changes_and_only_there() {
+    let sim = Simulator::builder()
+        .generated_pods(24)
+        .namespaces(2)
+        .build_and_start()
+        .await
+        .expect("starts");
+    let db = TestDb::create(Backend::Sqlite).await;
+    let app = TestApp::with_clusters(&db, &[("sim", &sim)], CacheMode::On).await;
+    let admin = app.admin_token().await;
+    wait_until_synced(&app, &admin).await;
+    let all = post(&app, &admin, LIST, json!({}), None).await;
+    let items = all["data"]["podList"]["items"]
+        .as_array()
+        .expect("items")
+        .clone();
+    let (a, b) = (
+        text(&items[0]["namespace"]),
+        text(&items[items.len() - 1]["namespace"]),
+    );
+    assert_ne!(a, b, "two namespaces");
+
+    let first_a = post(&app, &admin, LIST, json!({ "ns": a }), None).await;
+    let first_b = post(&app, &admin, LIST, json!({ "ns": b }), None).await;
+    let before = reused(&app).await;
+    assert_eq!(
+        post(&app, &admin, LIST, json!({ "ns": a }), None).await,
+        first_a
+    );
+    assert_eq!(
+        post(&app, &admin, LIST, json!({ "ns": b }), None).await,
+        first_b
+    );
+    assert_eq!(
+        reused(&app).await,
+        before + 2.0,
+        "both answered from kept bytes"
+    );
+
+    // A client asking for a fresh answer gets one executed.
+    post(&app, &admin, LIST, json!({ "ns": a }), Some("no-cache")).await;
+    assert_eq!(reused(&app).await, before + 2.0);
+
+    // A pod of namespace `a` changes: `a` is read again, `b` is still reused.
+    let version = first_a["data"]["podList"]["version"].clone();
+    let mut pod = sim
+        .pods()
+        .into_iter()
+        .find(|p| p["metadata"]["namespace"] == a.as_str())
+        .expect("a pod of a");
+    let name = text(&pod["metadata"]["name"]);
+    pod["metadata"]["labels"]["touched"] = json!("yes");
+    pod["status"]["containerStatuses"][0]["restartCount"] = json!(41);
+    sim.upsert_pod(pod);
+    changed(&app, &admin, &version).await;
+    let before = reused(&app).await;
+    let again_a = post(&app, &admin, LIST, json!({ "ns": a }), None).await;
+    assert_ne!(again_a, first_a, "the change is seen");
+    let restarted = again_a["data"]["podList"]["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|p| p["name"] == name.as_str())
+        .expect("the pod");
+    assert_eq!(restarted["restarts"], 41);
+    assert_eq!(reused(&app).await, before, "a's answer was executed again");
+    assert_eq!(
+        post(&app, &admin, LIST, json!({ "ns": b }), None).await,
+        first_b
+    );
+    assert_eq!(
+        reused(&app).await,
+        before + 1.0,
+        "b's answer is still reused"
+    );
+
+    // Documents that read more than the caches are never reused.
+    let before = reused(&app).await;
+    for _ in 0..2 {
+        post(
+            &app,
+            &admin,
+            "{ me { name } podsVersion(cluster: \"sim\") }",
+            json!({}),
+            None,
+        )
+        .await;
+    }
+    assert_eq!(reused(&app).await, before);
+    app.stop().await;
+    db.drop_database().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn viewers_share_answers_only_with_equal_grants() {
+    let sim = Simulator::builder()
+        .generated_pods(24)
+        .namespaces(2)
+        .build_and_start()
+        .await
+        .expect("starts");
+    let db = TestDb::create(Backend::Sqlite).await;
+    let app = TestApp::with_clusters(&db, &[("sim", &sim)], CacheMode::On).await;
+    let admin = app.admin_token().await;
+    wait_until_synced(&app, &admin).await;
+    let namespace = text(&sim.pods()[0]["metadata"]["namespace"]);
+    let grant = json!([{ "cluster": "sim", "namespace": namespace }]);
+    let one = app.user_with_grants(&admin, "one", grant.clone()).await;
+    let two = app.user_with_grants(&admin, "two", grant).await;
+    let whole = app
+        .user_with_grants(&admin, "whole", json!([{ "cluster": "sim" }]))
+        .await;
+
+    let of_one = post(&app, &one, LIST, json!({}), None).await;
+    let before = reused(&app).await;
+    let of_two = post(&app, &two, LIST, json!({}), None).await;
+    assert_eq!(of_two, of_one);
+    assert_eq!(
+        reused(&app).await,
+        before + 1.0,
+        "equal grants share the answer"
+    );
+
+    let of_whole = post(&app, &whole, LIST, json!({}), None).await;
+    assert_eq!(reused(&app).await, before + 1.0, "other grants: executed");
+    assert_ne!(of_whole, of_one);
+    let names = |answer: &Value| {
+        answer["data"]["podList"]["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|p| text(&p["namespace"]))
+            .collect::<Vec<_>>()
+    };
+    assert!(names(&of_one).iter().all(|ns| *ns == namespace));
+    assert!(names(&of_whole).iter().any(|ns| *ns != namespace));
+    app.stop().await;
+    db.drop_database().await;
+    sim.shutdown().await;
+}
+
+fn text(value: &Value) -> String {
+    value.as_str().unwrap_or_default().to_owned()
+}
