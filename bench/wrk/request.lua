@@ -3,6 +3,8 @@
 --   BENCH_BODY_FILE      request body (sent as application/json)
 --   BENCH_TOKEN          bearer token for the Authorization header
 --   BENCH_IF_NONE_MATCH  an ETag to send as If-None-Match
+--   BENCH_NO_CACHE       if set, sends Cache-Control: no-cache (a GraphQL
+--                        answer is then executed, never reused)
 --   BENCH_EXPECT_STATUS  if set, every response's status is checked in the
 --                        `response` hook and counted as matching or not.
 --                        Leave it unset for large bodies: with the hook, wrk
@@ -29,6 +31,11 @@ end
 local etag = os.getenv("BENCH_IF_NONE_MATCH")
 if etag and etag ~= "" then
    wrk.headers["If-None-Match"] = etag
+end
+
+local no_cache = os.getenv("BENCH_NO_CACHE")
+if no_cache and no_cache ~= "" then
+   wrk.headers["Cache-Control"] = "no-cache"
 end
 
 local threads = {}

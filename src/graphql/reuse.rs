@@ -239,6 +239,12 @@ pub fn reads_caches_only(request: &Request) -> bool {
             Some(operation) => operation,
             None => return false,
         },
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            match operations.values().next() {
+                Some(operation) => operation,
+                None => return false,
+            }
+        }
         (DocumentOperations::Multiple(_), None) => return false,
     };
     operation.node.ty == OperationType::Query
