@@ -3,12 +3,14 @@
 //! Every attempt counts, successful or not, and is counted before the password
 //! is checked, so guessing costs the gateway no hashing once the limit is hit.
 //!
-//! Where the counts live follows the database. On PostgreSQL and MariaDB/MySQL
+//! Where the counts live follows the database. On PostgreSQL and MariaDB
 //! (what replicas share) attempts are counted in the `login_attempts` table,
 //! one statement per attempt, so three replicas do not give three times the
-//! attempts; the limit then holds per clock minute. SQLite serves one process,
-//! which counts in memory (a burst of the limit, refilled evenly over the
-//! minute). This module knows nothing of HTTP or GraphQL; it answers with an
+//! attempts; the limit then holds per minute of the database's clock (so
+//! replicas whose clocks differ still count in one window). SQLite serves one
+//! process, which counts in memory (a burst of the limit, refilled evenly over
+//! the minute); so does MySQL, which lacks the `INSERT ... RETURNING` the
+//! shared count needs (a warning says so at start-up). This module knows nothing of HTTP or GraphQL; it answers with an
 //! [`AppError`].
 
 use std::{
@@ -77,17 +79,42 @@ impl LoginLimiter {
     }
 
     /// The limits of [`LoginLimiter::new`], counted in `db` when it is shared
-    /// by replicas (PostgreSQL, MariaDB/MySQL) and in this process on SQLite.
-    pub fn on_database(db: &DatabaseConnection, per_name: u32, per_address: u32) -> Self {
-        match db.get_database_backend() {
-            DbBackend::Sqlite => Self::new(per_name, per_address),
-            _ => LoginLimiter {
-                per_name,
-                per_address,
-                counts: Counts::Shared {
-                    db: db.clone(),
-                    pruned: AtomicI64::new(0),
-                },
+    /// by replicas (PostgreSQL, MariaDB) and in this process on SQLite and
+    /// MySQL.
+    pub async fn on_database(db: &DatabaseConnection, per_name: u32, per_address: u32) -> Self {
+        let shared = match db.get_database_backend() {
+            DbBackend::Postgres => true,
+            DbBackend::MySql => {
+                let version = db
+                    .query_one_raw(Statement::from_string(
+                        DbBackend::MySql,
+                        "SELECT VERSION() AS v",
+                    ))
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|row| row.try_get::<String>("", "v").ok())
+                    .unwrap_or_default();
+                let mariadb = version.contains("MariaDB");
+                if !mariadb {
+                    tracing::warn!(
+                        version,
+                        "MySQL lacks INSERT ... RETURNING: sign-in attempts are counted per replica"
+                    );
+                }
+                mariadb
+            }
+            _ => false,
+        };
+        if !shared {
+            return Self::new(per_name, per_address);
+        }
+        LoginLimiter {
+            per_name,
+            per_address,
+            counts: Counts::Shared {
+                db: db.clone(),
+                pruned: AtomicI64::new(0),
             },
         }
     }
@@ -124,9 +151,10 @@ impl LoginLimiter {
                     return Ok(());
                 }
                 let now = chrono::Utc::now().timestamp();
-                let window = now.div_euclid(WINDOW_SECS);
-                prune_before(db, pruned, window);
-                let counted = count_attempts(db, &subjects, window).await?;
+                // Clocks of replicas may differ by a little: only windows
+                // older than the one before this replica's are deleted.
+                prune_before(db, pruned, now.div_euclid(WINDOW_SECS) - 1);
+                let counted = count_attempts(db, &subjects).await?;
                 let over = subjects.iter().any(|(subject, limit)| {
                     counted
                         .iter()
@@ -173,22 +201,24 @@ where
     })
 }
 
-/// Adds one attempt to each subject's count in `window` (a count of an earlier
-/// window starts again at one), in one statement, and reads the counts back.
+/// Adds one attempt to each subject's count in the database clock's current
+/// minute (a count of an earlier minute starts again at one), in one
+/// statement, and reads the counts back.
 async fn count_attempts(
     db: &DatabaseConnection,
     subjects: &[(String, u32)],
-    window: i64,
 ) -> Result<Vec<(String, i64)>, AppError> {
     let backend = db.get_database_backend();
-    let mut values: Vec<Value> = Vec::with_capacity(subjects.len() * 2);
+    let mut values: Vec<Value> = Vec::with_capacity(subjects.len());
     let mut rows = Vec::with_capacity(subjects.len());
     for (i, (subject, _)) in subjects.iter().enumerate() {
         values.push(subject.clone().into());
-        values.push(window.into());
         rows.push(match backend {
-            DbBackend::Postgres => format!("(${}, ${}, 1)", 2 * i + 1, 2 * i + 2),
-            _ => "(?, ?, 1)".to_owned(),
+            DbBackend::Postgres => format!(
+                "(${}, CAST(FLOOR(EXTRACT(EPOCH FROM now()) / {WINDOW_SECS}) AS BIGINT), 1)",
+                i + 1
+            ),
+            _ => format!("(?, FLOOR(UNIX_TIMESTAMP() / {WINDOW_SECS}), 1)"),
         });
     }
     let rows = rows.join(", ");
@@ -223,9 +253,9 @@ async fn count_attempts(
         .collect()
 }
 
-/// Once per window and replica, deletes the counts of earlier windows in the
-/// background (they would start again at one anyway), so made-up names do not
-/// pile up.
+/// Once per window and replica, deletes the counts of windows before
+/// `window` in the background (they would start again at one anyway), so
+/// made-up names do not pile up.
 fn prune_before(db: &DatabaseConnection, pruned: &AtomicI64, window: i64) {
     let last = pruned.load(Ordering::Relaxed);
     if last >= window

@@ -95,7 +95,8 @@ impl Application {
             &db,
             config.login_limit_per_name,
             config.login_limit_per_address,
-        );
+        )
+        .await;
         let auth = Authenticator::new(Arc::new(jwt), db.clone());
         let audit = AuditLog::start(db.clone(), config.audit_retention);
         let state = AppState {

@@ -211,6 +211,7 @@ impl ConnectionQuery {
                 .collect(),
         };
         let namespace = filter.namespace.clone();
+        let versions_asked = ctx.look_ahead().field("clusters").field("version").exists();
         let reads = names.iter().map(|name| {
             let namespace = namespace.clone();
             async move {
@@ -222,6 +223,11 @@ impl ConnectionQuery {
                 };
                 let cluster = registry.get(name)?;
                 reuse::reading(ctx, name, Kind::Pods, namespace.as_deref(), &scope);
+                if versions_asked {
+                    // A part's version is the whole cluster's.
+                    let every = NamespaceScope::All;
+                    reuse::reading(ctx, name, Kind::Pods, None, &every);
+                }
                 let read = pods::sorted_pods(&cluster, namespace.as_deref(), order);
                 // Waiting for a sync and each upstream call are bounded by the
                 // cluster timeout already; this bounds the whole read too.
@@ -247,8 +253,13 @@ impl ConnectionQuery {
                         reuse::unversioned(ctx);
                     }
                     let cluster: Arc<str> = name.as_str().into();
+                    let all_kept = filter.is_empty() && scope == NamespaceScope::All;
                     scopes.insert(cluster.clone(), scope);
-                    runs.push(Run { cluster, pods });
+                    runs.push(Run {
+                        cluster,
+                        pods,
+                        all_kept,
+                    });
                     parts.push(ClusterPart {
                         name,
                         state: ClusterPartState::Ok,

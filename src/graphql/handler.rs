@@ -359,7 +359,13 @@ fn answer(executor: &Executor, media: Media, response: &GqlResponse) -> (Respons
                 estimate: body.len() as u64,
                 limit,
             };
-            (error_answer(media, &err), None)
+            // An executed request: 200 under application/json, as ever.
+            let status = match media {
+                Media::Json => StatusCode::OK,
+                Media::GraphqlResponse => err.status(),
+            };
+            let errors = super::error::error_only(&err).errors;
+            (errors_only(media, status, &errors), None)
         }
         Ok(body) => {
             let body = Bytes::from(body);

@@ -353,6 +353,10 @@ impl PodQuery {
             .filter(|field| field.name() == "items")
             .collect();
         let shape = PodShape::of(items.iter().flat_map(|items| items.selection_set()));
+        if ctx.look_ahead().field("version").exists() {
+            // The version is the whole cluster's: it changes with any pod of it.
+            reuse::reading(ctx, &cluster, Kind::Pods, None, &NamespaceScope::All);
+        }
         list(ctx, shape, cluster, namespace, name).await
     }
 
@@ -365,8 +369,9 @@ impl PodQuery {
         cluster: String,
         namespace: Option<String>,
     ) -> async_graphql::Result<Option<String>> {
-        let (found, scope) = readable_cluster(ctx, &cluster, namespace.as_deref())?;
-        reuse::reading(ctx, &cluster, Kind::Pods, namespace.as_deref(), &scope);
+        let (found, _) = readable_cluster(ctx, &cluster, namespace.as_deref())?;
+        // The version is the whole cluster's: it changes with any pod of it.
+        reuse::reading(ctx, &cluster, Kind::Pods, None, &NamespaceScope::All);
         Ok(pods::pods_version(&found).map(|v| v.to_string()))
     }
 

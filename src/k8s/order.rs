@@ -229,6 +229,16 @@ pub struct PodFilter {
 }
 
 impl PodFilter {
+    /// Whether the filter keeps every pod.
+    pub fn is_empty(&self) -> bool {
+        self.namespace.is_none()
+            && self.name.is_none()
+            && self.status.is_none()
+            && self.node.is_none()
+            && self.labels.is_none()
+            && self.qos.is_none()
+    }
+
     /// Whether `pod` is kept.
     pub fn matches(&self, pod: &PodEntry) -> bool {
         let summary = &pod.summary;
@@ -258,6 +268,9 @@ pub struct Run {
     pub cluster: Arc<str>,
     /// Its pods, sorted.
     pub pods: Arc<Vec<Arc<PodEntry>>>,
+    /// Every pod is kept (no filter, every namespace readable): counting
+    /// needs no look at the pods.
+    pub all_kept: bool,
 }
 
 /// One page of a merged list.
@@ -291,11 +304,16 @@ pub fn page(
                 order.compare_to(&run.cluster, pod, position) != Ordering::Greater
             })
         });
-        for (i, pod) in run.pods.iter().enumerate() {
-            if keep(&run.cluster, pod) {
-                total += 1;
-                if i < start {
-                    before += 1;
+        if run.all_kept {
+            total += run.pods.len();
+            before += start;
+        } else {
+            for (i, pod) in run.pods.iter().enumerate() {
+                if keep(&run.cluster, pod) {
+                    total += 1;
+                    if i < start {
+                        before += 1;
+                    }
                 }
             }
         }
@@ -303,6 +321,9 @@ pub fn page(
     }
     // Moves each run's index to its next kept pod.
     let settle = |run: &Run, from: usize| {
+        if run.all_kept {
+            return from.min(run.pods.len());
+        }
         run.pods[from..]
             .iter()
             .position(|pod| keep(&run.cluster, pod))

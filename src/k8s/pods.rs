@@ -92,10 +92,11 @@ pub async fn list_pods(
 }
 
 /// The cluster's cache of one kind (`kind` picks it) once it may answer:
-/// `None` when the cache is off or stale (read the API server instead). A
-/// cache still making its first list is waited for, within the cluster
-/// timeout; one that has not finished by then makes the cluster unavailable
-/// for this request.
+/// `None` when the cache is off, stale, or its first list failed (read the API
+/// server instead: the watch may lack a permission a direct read has). A cache
+/// whose first list is under way is waited for, within the cluster timeout;
+/// one that has not finished by then makes the cluster unavailable for this
+/// request.
 pub(crate) async fn ready<K: Cached>(
     cluster: &Cluster,
     kind: impl FnOnce(&super::cache::ClusterCache) -> &Arc<ObjectCache<K>>,
@@ -104,11 +105,14 @@ pub(crate) async fn ready<K: Cached>(
         return Ok(None);
     };
     let objects = kind(cache).as_ref();
-    if objects.synced() {
+    if !objects.first_list_pending() {
         return Ok(objects.fresh().then_some(objects));
     }
-    if objects.wait_until_fresh(cluster.timeout()).await {
+    if objects.wait_for_first_list(cluster.timeout()).await {
         Ok(Some(objects))
+    } else if !objects.first_list_pending() {
+        // The first list failed while we waited.
+        Ok(None)
     } else {
         Err(AppError::ClusterUnavailable {
             cluster: cluster.name.clone(),

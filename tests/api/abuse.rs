@@ -794,21 +794,30 @@ async fn any_graphql_answer_over_the_cap_is_replaced_by_an_error() {
                   args { name description } type { name kind } } } }";
     let aliases: String = (0..12).map(|i| format!("s{i}: {schema} ")).collect();
 
-    let answer = app
-        .client
-        .post(app.url("/graphql"))
-        .bearer_auth(&token)
-        .json(&json!({ "query": format!("{{ {aliases} }}") }))
-        .send()
-        .await
-        .expect("answered");
+    for (accept, status) in [
+        (
+            "application/graphql-response+json",
+            reqwest::StatusCode::BAD_REQUEST,
+        ),
+        ("application/json", reqwest::StatusCode::OK),
+    ] {
+        let answer = app
+            .client
+            .post(app.url("/graphql"))
+            .bearer_auth(&token)
+            .header("accept", accept)
+            .json(&json!({ "query": format!("{{ {aliases} }}") }))
+            .send()
+            .await
+            .expect("answered");
 
-    assert_eq!(answer.status(), reqwest::StatusCode::BAD_REQUEST);
-    let body: Value = answer.json().await.expect("json");
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"], "ResponseTooLarge",
-        "{body}"
-    );
-    assert!(body.get("data").is_none(), "{body}");
+        assert_eq!(answer.status(), status, "{accept}");
+        let body: Value = answer.json().await.expect("json");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "ResponseTooLarge",
+            "{body}"
+        );
+        assert!(body.get("data").is_none(), "{body}");
+    }
     stop(db, app).await;
 }

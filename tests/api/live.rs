@@ -705,3 +705,44 @@ async fn requests_during_the_first_sync_wait_for_it_and_cost_no_list_of_their_ow
     db.drop_database().await;
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_cache_whose_first_list_fails_leaves_reads_to_the_api_server() {
+    let sim = Simulator::builder()
+        .generated_pods(12)
+        .build_and_start()
+        .await
+        .expect("starts");
+    // The cluster-wide list the cache needs is refused (as for a gateway
+    // allowed to read some namespaces only); namespaced reads are not.
+    sim.add_fault(FaultRule::new(Fault::Status(403)).path_prefix("/api/v1/pods"));
+    let namespace = sim.pods()[0]["metadata"]["namespace"]
+        .as_str()
+        .expect("namespace")
+        .to_owned();
+    let db = TestDb::create(Backend::Sqlite).await;
+    let app = TestApp::with_clusters(&db, &[("sim", &sim)], CacheMode::On).await;
+    let token = app.admin_token().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let started = std::time::Instant::now();
+    let answer = app
+        .graphql(
+            Some(&token),
+            "query($ns: String) { pods(cluster: \"sim\", namespace: $ns) { name } }",
+            json!({ "ns": namespace }),
+        )
+        .await;
+
+    assert!(answer["errors"].is_null(), "{answer}");
+    assert!(!answer["data"]["pods"].as_array().expect("pods").is_empty());
+    // The test gateways' cluster timeout is 2 s: the read did not wait it out.
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    app.stop().await;
+    db.drop_database().await;
+    sim.shutdown().await;
+}

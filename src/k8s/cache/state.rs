@@ -202,6 +202,13 @@ where
         self.read().synced
     }
 
+    /// Whether the first list is under way and has not failed yet: worth
+    /// waiting for rather than reading the API server.
+    pub fn first_list_pending(&self) -> bool {
+        let state = self.read();
+        !state.synced && state.failing_since.is_none()
+    }
+
     /// Whether reads may be answered from this cache.
     pub fn fresh(&self) -> bool {
         self.is_fresh(&self.read())
@@ -210,10 +217,20 @@ where
     /// Waits until reads may be answered from this cache, for at most
     /// `timeout`; whether they may.
     pub async fn wait_until_fresh(&self, timeout: Duration) -> bool {
+        self.wait(timeout, false).await
+    }
+
+    /// Waits, for at most `timeout`, until the first list completes (true)
+    /// or fails (false).
+    pub async fn wait_for_first_list(&self, timeout: Duration) -> bool {
+        self.wait(timeout, true).await
+    }
+
+    async fn wait(&self, timeout: Duration, until_failure: bool) -> bool {
         let mut health = self.health.subscribe();
         let fresh = async {
             loop {
-                if self.fresh() {
+                if self.fresh() || (until_failure && !self.first_list_pending()) {
                     return;
                 }
                 // The sender lives as long as the cache, so this only waits.
@@ -222,7 +239,7 @@ where
                 }
             }
         };
-        tokio::time::timeout(timeout, fresh).await.is_ok()
+        tokio::time::timeout(timeout, fresh).await.is_ok() && self.fresh()
     }
 
     /// The objects accepted by `keep`, with the version they reflect, or `None`
