@@ -18,8 +18,16 @@ use crate::{
 async fn gateway(
     tweak: impl FnOnce(&mut osp_gateway::config::Config),
 ) -> (TestDb, TestApp, Simulator) {
+    gateway_of(3, tweak).await
+}
+
+/// [`gateway`] over a cluster of `pods` pods.
+async fn gateway_of(
+    pods: usize,
+    tweak: impl FnOnce(&mut osp_gateway::config::Config),
+) -> (TestDb, TestApp, Simulator) {
     let sim = Simulator::builder()
-        .generated_pods(3)
+        .generated_pods(pods)
         .build_and_start()
         .await
         .expect("simulator starts");
@@ -696,17 +704,7 @@ async fn sign_in_attempts_on_one_gateway_count_on_another_on_a_shared_database(d
 
 /// A gateway answering at most 256 KiB, over a cluster of 400 pods.
 async fn capped_gateway() -> (TestDb, TestApp, Simulator, String) {
-    let sim = Simulator::builder()
-        .generated_pods(400)
-        .build_and_start()
-        .await
-        .expect("simulator starts");
-    let db = TestDb::create(Backend::Sqlite).await;
-    let mut config = test_config(&db);
-    config.kubeconfig_paths = vec![write_kubeconfig(&[("sim", &sim)])];
-    config.cluster_timeout = Duration::from_secs(2);
-    config.max_response_bytes = 256 * 1024;
-    let app = TestApp::start(config).await;
+    let (db, app, sim) = gateway_of(400, |config| config.max_response_bytes = 256 * 1024).await;
     let token = app.admin_token().await;
     wait_until_synced(&app, &token).await;
     (db, app, sim, token)

@@ -390,39 +390,19 @@ async fn persisted_queries_register_by_hash_and_run_by_get_with_an_etag() {
         "/graphql?operationName=Me&extensions={}",
         urlencode(&extensions)
     );
-    let first = app
-        .client
-        .get(app.url(&url))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("answered");
+    let first = get_as(&app, &url, &admin, None).await;
     assert_eq!(first.status(), StatusCode::OK);
     let etag = first.headers()["etag"].to_str().expect("ascii").to_owned();
     assert_eq!(first.headers()["cache-control"], "private, no-cache");
     let body: Value = first.json().await.expect("json");
     assert_eq!(body, registered.body);
-    let again = app
-        .client
-        .get(app.url(&url))
-        .bearer_auth(&admin)
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .expect("answered");
+    let again = get_as(&app, &url, &admin, Some(&etag)).await;
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     assert_eq!(again.headers()["etag"], etag.as_str());
 
     // Another viewer's answer differs, and so does its ETag.
     let other = app.user_with_token(&admin, "kim").await;
-    let theirs = app
-        .client
-        .get(app.url(&url))
-        .bearer_auth(&other)
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .expect("answered");
+    let theirs = get_as(&app, &url, &other, Some(&etag)).await;
     assert_eq!(theirs.status(), StatusCode::OK);
     assert_ne!(theirs.headers()["etag"], etag.as_str());
 
@@ -461,6 +441,15 @@ async fn persisted_queries_register_by_hash_and_run_by_get_with_an_etag() {
     assert_eq!(plain["data"]["__type"]["name"], "Pod", "{plain}");
     app.stop().await;
     db.drop_database().await;
+}
+
+/// GETs `path` as `token`, with `If-None-Match` when given.
+async fn get_as(app: &TestApp, path: &str, token: &str, etag: Option<&str>) -> reqwest::Response {
+    let mut request = app.client.get(app.url(path)).bearer_auth(token);
+    if let Some(etag) = etag {
+        request = request.header("if-none-match", etag);
+    }
+    request.send().await.expect("answered")
 }
 
 fn urlencode(text: &str) -> String {

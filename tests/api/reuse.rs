@@ -61,8 +61,9 @@ async fn changed(app: &TestApp, token: &str, version: &Value) {
     panic!("the cache never changed");
 }
 
-#[tokio::test]
-async fn answers_are_reused_until_what_they_read_changes_and_only_there() {
+/// A gateway caching one simulated cluster of 24 pods in two namespaces,
+/// synced; the admin's token.
+async fn cached_cluster() -> (Simulator, TestDb, TestApp, String) {
     let sim = Simulator::builder()
         .generated_pods(24)
         .namespaces(2)
@@ -73,6 +74,12 @@ async fn answers_are_reused_until_what_they_read_changes_and_only_there() {
     let app = TestApp::with_clusters(&db, &[("sim", &sim)], CacheMode::On).await;
     let admin = app.admin_token().await;
     wait_until_synced(&app, &admin).await;
+    (sim, db, app, admin)
+}
+
+#[tokio::test]
+async fn answers_are_reused_until_what_they_read_changes_and_only_there() {
+    let (sim, db, app, admin) = cached_cluster().await;
     let all = post(&app, &admin, LIST, json!({}), None).await;
     let items = all["data"]["pods"].as_array().expect("items").clone();
     let (a, b) = (
@@ -167,16 +174,7 @@ async fn answers_are_reused_until_what_they_read_changes_and_only_there() {
 
 #[tokio::test]
 async fn viewers_share_answers_only_with_equal_grants() {
-    let sim = Simulator::builder()
-        .generated_pods(24)
-        .namespaces(2)
-        .build_and_start()
-        .await
-        .expect("starts");
-    let db = TestDb::create(Backend::Sqlite).await;
-    let app = TestApp::with_clusters(&db, &[("sim", &sim)], CacheMode::On).await;
-    let admin = app.admin_token().await;
-    wait_until_synced(&app, &admin).await;
+    let (sim, db, app, admin) = cached_cluster().await;
     let namespace = text(&sim.pods()[0]["metadata"]["namespace"]);
     let grant = json!([{ "cluster": "sim", "namespace": namespace }]);
     let one = app.user_with_grants(&admin, "one", grant.clone()).await;
