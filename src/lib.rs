@@ -26,6 +26,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod flights;
 pub mod graphql;
 pub mod k8s;
 pub mod logging;

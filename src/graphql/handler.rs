@@ -137,10 +137,8 @@ async fn run(
         .filter(|_| !no_cache)
         .and_then(|viewer| Answers::key(&request, &viewer.scope_key(), media.content_type()));
     let clusters = &executor.state().clusters;
-    if let Some(body) = key
-        .as_deref()
-        .and_then(|key| executor.answers().get(key, clusters))
-    {
+    let answers = executor.answers();
+    let reused = |body: Bytes| {
         executor.state().metrics.graphql_answer_reused();
         let response = (
             StatusCode::OK,
@@ -148,9 +146,24 @@ async fn run(
             body.clone(),
         )
             .into_response();
-        return (response, Some(body));
+        (response, Some(body))
+    };
+    if let Some(body) = key.as_deref().and_then(|key| answers.get(key, clusters)) {
+        return reused(body);
     }
     let keep = key.filter(|_| reuse::reads_caches_only(&request));
+    // Identical requests that miss together execute once; the others then
+    // find the answer kept.
+    let _turn = match &keep {
+        Some(key) => {
+            let turn = answers.turn(key).await;
+            if let Some(body) = answers.get(key, clusters) {
+                return reused(body);
+            }
+            Some(turn)
+        }
+        None => None,
+    };
     let read = Dependencies::default();
     let response = executor
         .execute_recording(meta, auth, request, read.clone())

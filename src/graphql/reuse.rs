@@ -145,6 +145,7 @@ struct Kept {
 /// The kept answers of a gateway.
 pub struct Answers {
     kept: moka::sync::Cache<String, Arc<Kept>>,
+    flights: crate::flights::Flights,
 }
 
 impl Default for Answers {
@@ -157,6 +158,7 @@ impl Default for Answers {
                 .max_capacity(KEPT_BYTES)
                 .time_to_idle(IDLE)
                 .build(),
+            flights: Default::default(),
         }
     }
 }
@@ -186,6 +188,12 @@ impl Answers {
             self.kept.invalidate(key);
             None
         }
+    }
+
+    /// Waits for the turn to execute the request of `key` (see
+    /// [`crate::flights`]); look for a kept answer again once it comes.
+    pub async fn turn(&self, key: &str) -> crate::flights::Turn {
+        self.flights.turn(key).await
     }
 
     /// Keeps `body` under `key`, if what the operation read allows it.

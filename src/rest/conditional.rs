@@ -32,6 +32,7 @@ const IDLE: Duration = Duration::from_secs(10 * 60);
 /// size.
 pub struct RenderedBodies {
     bodies: Cache<String, Arc<Rendered>>,
+    flights: crate::flights::Flights,
 }
 
 /// One kept answer.
@@ -51,6 +52,7 @@ impl Default for RenderedBodies {
                 })
                 .time_to_idle(IDLE)
                 .build(),
+            flights: Default::default(),
         }
     }
 }
@@ -62,6 +64,12 @@ impl RenderedBodies {
             .get(key)
             .filter(|kept| kept.version == version)
             .map(|kept| kept.body.clone())
+    }
+
+    /// Waits for the turn to render `key` at `version` (see
+    /// [`crate::flights`]); look for a kept body again once it comes.
+    pub async fn turn(&self, key: &str, version: &str) -> crate::flights::Turn {
+        self.flights.turn(&format!("{key}\n{version}")).await
     }
 
     /// Keeps `body` as the answer to `key` at `version`, replacing the answer

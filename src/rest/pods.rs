@@ -189,6 +189,18 @@ async fn conditional_get(
             return conditional::body_response(body, &etag);
         }
     }
+    // Identical requests that miss together render once; the others then
+    // find the body kept.
+    let _turn = match &version {
+        Some(version) => {
+            let turn = rendered.turn(&key, version).await;
+            if let Some(body) = rendered.get(&key, version) {
+                return conditional::body_response(body, &conditional::etag(&key, version));
+            }
+            Some(turn)
+        }
+        None => None,
+    };
     match render().await {
         (response, Some(version)) if response.status().is_success() => {
             let etag = conditional::etag(&key, &version);
