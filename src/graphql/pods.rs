@@ -372,7 +372,7 @@ impl PodQuery {
         let (found, _) = readable_cluster(ctx, &cluster, namespace.as_deref())?;
         // The version is the whole cluster's: it changes with any pod of it.
         reuse::reading(ctx, &cluster, Kind::Pods, None, &NamespaceScope::All);
-        Ok(pods::pods_version(&found).map(|v| v.to_string()))
+        Ok(pods::pods_version(&found).await.map(|v| v.to_string()))
     }
 
     /// One pod. Every such read is recorded in the audit trail.

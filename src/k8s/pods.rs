@@ -156,8 +156,14 @@ pub async fn sorted_pods(
 
 /// The version a pod list of this cluster would reflect now, when it would be
 /// served from the cache.
-pub fn pods_version(cluster: &Cluster) -> Option<CacheVersion> {
-    cluster.cache()?.pods.version()
+pub async fn pods_version(cluster: &Cluster) -> Option<CacheVersion> {
+    // Waits for a first list under way, as a list would: asked during a sync,
+    // the version (and with it the kept answer) is the synced cache's.
+    ready(cluster, |cache| &cache.pods)
+        .await
+        .ok()
+        .flatten()
+        .and_then(ObjectCache::version)
 }
 
 /// One pod.
