@@ -142,6 +142,25 @@ impl PodShape {
         shape
     }
 
+    /// The shape of the pods `path` below `field` selects (`&[]`: the field
+    /// itself returns pods; `&["edges", "node"]`: a connection's). Aliases of
+    /// one step add up.
+    pub fn at(field: &SelectionField<'_>, path: &[&str]) -> Self {
+        match path.split_first() {
+            None => Self::of(field.selection_set()),
+            Some((step, rest)) => field
+                .selection_set()
+                .filter(|child| child.name() == *step)
+                .map(|child| Self::at(&child, rest))
+                .fold(Self::default(), |a, b| PodShape {
+                    fields: a.fields + b.fields,
+                    per_container: a.per_container + b.per_container,
+                    json: a.json + b.json,
+                    yaml: a.yaml + b.yaml,
+                }),
+        }
+    }
+
     /// The estimated bytes of one pod of this shape in an answer.
     pub fn estimate(&self, pod: &PodEntry) -> u64 {
         let containers = (pod.summary.containers.len() + pod.summary.init_containers.len()) as u64;

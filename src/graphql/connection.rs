@@ -8,7 +8,8 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use async_graphql::{
-    Context, Enum, InputObject, Object, ServerError, SimpleObject, connection::PageInfo,
+    Context, Enum, ErrorExtensions, InputObject, Object, ServerError, SimpleObject,
+    connection::PageInfo,
 };
 use futures_util::future::join_all;
 use label_selector::Selector;
@@ -225,8 +226,7 @@ impl ConnectionQuery {
                 reuse::reading(ctx, name, Kind::Pods, namespace.as_deref(), &scope);
                 if versions_asked {
                     // A part's version is the whole cluster's.
-                    let every = NamespaceScope::All;
-                    reuse::reading(ctx, name, Kind::Pods, None, &every);
+                    reuse::reading_all(ctx, name, Kind::Pods);
                 }
                 let read = pods::sorted_pods(&cluster, namespace.as_deref(), order);
                 // Waiting for a sync and each upstream call are bounded by the
@@ -298,17 +298,7 @@ impl ConnectionQuery {
             usize::try_from(first).unwrap_or_default(),
             &keep,
         );
-        let field = ctx.field();
-        let edges: Vec<_> = field
-            .selection_set()
-            .filter(|f| f.name() == "edges")
-            .collect();
-        let nodes: Vec<_> = edges
-            .iter()
-            .flat_map(|edge| edge.selection_set())
-            .filter(|f| f.name() == "node")
-            .collect();
-        let shape = PodShape::of(nodes.iter().flat_map(|node| node.selection_set()));
+        let shape = PodShape::at(&ctx.field(), &["edges", "node"]);
         budget::of(ctx)
             .gql()?
             .charge(shape.estimate_all(page.items.iter().map(|(_, pod)| pod)))
@@ -346,11 +336,10 @@ fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
 /// The error of one cluster of a connection: its code, and the cluster named
 /// in `extensions.cluster`.
 fn cluster_error(ctx: &Context<'_>, cluster: &str, err: &AppError) -> ServerError {
-    let mut error = ctx.set_error_path(ServerError::new(err.to_string(), None));
-    let extensions = error.extensions.get_or_insert_with(Default::default);
-    extensions.set("code", err.code().as_str());
-    extensions.set("cluster", cluster);
-    error
+    let error = err
+        .extend()
+        .extend_with(|_, extensions| extensions.set("cluster", cluster));
+    ctx.set_error_path(error.into_server_error(ctx.item.pos))
 }
 
 /// The QoS classes a filter may name.

@@ -29,7 +29,7 @@ use super::{
     persisted::Persisted,
     reuse::{self, Answers, Dependencies},
 };
-use crate::{auth::Auth, error::AppError};
+use crate::{auth::Auth, error::AppError, rest::conditional};
 
 /// Largest GraphQL request body accepted.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -231,19 +231,17 @@ pub async fn graphql_get(
         return answer;
     };
     let etag = format!("\"{}\"", &super::persisted::sha256_hex_bytes(&body)[..32]);
-    let fresh = headers
+    // The answer was just executed, so it exists: `*` matches it.
+    let any = headers
         .get(header::IF_NONE_MATCH)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| {
-            value
-                .split(',')
-                .any(|tag| tag.trim().trim_start_matches("W/") == etag || tag.trim() == "*")
-        });
-    let headers = answer.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&etag) {
-        headers.insert(header::ETAG, value);
+        .is_some_and(|value| value.as_bytes().trim_ascii() == b"*");
+    if conditional::not_modified(&headers, &etag) || any {
+        answer = conditional::not_modified_response(&etag);
+    } else if let Ok(value) = HeaderValue::from_str(&etag) {
+        answer.headers_mut().insert(header::ETAG, value);
     }
     // The answer depends on the token: shared caches must not keep it.
+    let headers = answer.headers_mut();
     headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-cache"),
@@ -252,15 +250,6 @@ pub async fn graphql_get(
         header::VARY,
         HeaderValue::from_static("Authorization, Accept"),
     );
-    if fresh {
-        let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
-        for name in [header::ETAG, header::CACHE_CONTROL, header::VARY] {
-            if let Some(value) = answer.headers().get(&name) {
-                not_modified.headers_mut().insert(name, value.clone());
-            }
-        }
-        return not_modified;
-    }
     answer
 }
 
@@ -289,22 +278,10 @@ fn read_get(raw: &str) -> Result<Request, AppError> {
 /// Whether the operation a request would run is a mutation or a subscription
 /// (a document that does not parse is left to execution to refuse).
 fn changes_something(request: &Request) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
-    let kind = match (&document.operations, request.operation_name.as_deref()) {
-        (DocumentOperations::Single(operation), _) => Some(operation.node.ty),
-        (DocumentOperations::Multiple(operations), Some(name)) => {
-            operations.get(name).map(|operation| operation.node.ty)
-        }
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations
-            .values()
-            .next()
-            .map(|operation| operation.node.ty),
-        (DocumentOperations::Multiple(_), None) => None,
-    };
-    kind.is_some_and(|kind| kind != OperationType::Query)
+    super::selected_operation(request, |operation| {
+        operation.ty != async_graphql::parser::types::OperationType::Query
+    })
+    .unwrap_or(false)
 }
 
 /// Whether the request's `Content-Type` is `application/json` (any case,

@@ -106,6 +106,26 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
 #[derive(Clone)]
 pub(crate) struct LiveViewer(pub tokio::sync::watch::Receiver<Option<Viewer>>);
 
+/// `read` applied to the operation `request` would run (the named one, or
+/// the only one); `None` when the text does not parse or names no such
+/// operation.
+pub(crate) fn selected_operation<R>(
+    request: &Request,
+    read: impl FnOnce(&async_graphql::parser::types::OperationDefinition) -> R,
+) -> Option<R> {
+    use async_graphql::parser::types::DocumentOperations;
+    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+    let operation = match (&document.operations, request.operation_name.as_deref()) {
+        (DocumentOperations::Single(operation), _) => operation,
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name)?,
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next()?
+        }
+        (DocumentOperations::Multiple(_), None) => return None,
+    };
+    Some(read(&operation.node))
+}
+
 /// Refuses query text longer than [`MAX_QUERY_BYTES`], before it is parsed.
 pub fn check_query_size(request: &Request) -> Result<(), AppError> {
     if request.query.len() > MAX_QUERY_BYTES {

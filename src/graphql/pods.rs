@@ -229,8 +229,7 @@ impl Pod {
         if summary.node_name.is_empty() {
             return Ok(None);
         }
-        let every = NamespaceScope::All;
-        reuse::reading(ctx, &self.cluster, Kind::Nodes, None, &every);
+        reuse::reading_all(ctx, &self.cluster, Kind::Nodes);
         loader::<NodeLoader>(ctx)?
             .load_one(NodeKey {
                 cluster: self.cluster.to_string(),
@@ -245,9 +244,9 @@ impl Pod {
         match summary.controlled.as_str() {
             "" => Ok(None),
             "ReplicaSet" => {
-                let scope = NamespaceScope::All;
                 let namespace = Some(summary.namespace.as_str());
-                reuse::reading(ctx, &self.cluster, Kind::ReplicaSets, namespace, &scope);
+                let scope = &NamespaceScope::All;
+                reuse::reading(ctx, &self.cluster, Kind::ReplicaSets, namespace, scope);
                 loader::<WorkloadLoader>(ctx)?
                     .load_one(ReplicaSetKey {
                         cluster: self.cluster.to_string(),
@@ -333,7 +332,7 @@ impl PodQuery {
         namespace: Option<String>,
         name: Option<String>,
     ) -> async_graphql::Result<Vec<Pod>> {
-        let shape = PodShape::of(ctx.field().selection_set());
+        let shape = PodShape::at(&ctx.field(), &[]);
         Ok(list(ctx, shape, cluster, namespace, name).await?.items)
     }
 
@@ -347,15 +346,10 @@ impl PodQuery {
         namespace: Option<String>,
         name: Option<String>,
     ) -> async_graphql::Result<PodList> {
-        let field = ctx.field();
-        let items: Vec<_> = field
-            .selection_set()
-            .filter(|field| field.name() == "items")
-            .collect();
-        let shape = PodShape::of(items.iter().flat_map(|items| items.selection_set()));
+        let shape = PodShape::at(&ctx.field(), &["items"]);
         if ctx.look_ahead().field("version").exists() {
             // The version is the whole cluster's: it changes with any pod of it.
-            reuse::reading(ctx, &cluster, Kind::Pods, None, &NamespaceScope::All);
+            reuse::reading_all(ctx, &cluster, Kind::Pods);
         }
         list(ctx, shape, cluster, namespace, name).await
     }
@@ -371,7 +365,7 @@ impl PodQuery {
     ) -> async_graphql::Result<Option<String>> {
         let (found, _) = readable_cluster(ctx, &cluster, namespace.as_deref())?;
         // The version is the whole cluster's: it changes with any pod of it.
-        reuse::reading(ctx, &cluster, Kind::Pods, None, &NamespaceScope::All);
+        reuse::reading_all(ctx, &cluster, Kind::Pods);
         Ok(pods::pods_version(&found).await.map(|v| v.to_string()))
     }
 
@@ -387,7 +381,7 @@ impl PodQuery {
         let read = async {
             let (found, _) = readable(ctx, viewer, &cluster, Some(&namespace))?;
             let pod = pods::get_pod(&found, &namespace, &name).await?;
-            let shape = PodShape::of(ctx.field().selection_set());
+            let shape = PodShape::at(&ctx.field(), &[]);
             budget::of(ctx)?.charge(shape.estimate(&pod)).await?;
             Ok(pod)
         };

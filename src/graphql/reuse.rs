@@ -23,7 +23,7 @@ use std::{
 
 use async_graphql::{
     Request,
-    parser::types::{DocumentOperations, OperationType, Selection},
+    parser::types::{OperationType, Selection},
 };
 use axum::body::Bytes;
 
@@ -227,6 +227,12 @@ pub(crate) fn reading(
     read.reading(&super::app(ctx).clusters, cluster, kind, namespaces);
 }
 
+/// Records, for the operation of `ctx`, that all of `kind` of `cluster` is
+/// about to be read.
+pub(crate) fn reading_all(ctx: &async_graphql::Context<'_>, cluster: &str, kind: Kind) {
+    reading(ctx, cluster, kind, None, &crate::auth::NamespaceScope::All);
+}
+
 /// Records, for the operation of `ctx`, that something no cache version
 /// covers was read.
 pub(crate) fn unversioned(ctx: &async_graphql::Context<'_>) {
@@ -238,38 +244,23 @@ pub(crate) fn unversioned(ctx: &async_graphql::Context<'_>) {
 /// Whether the operation `request` runs is a query whose root fields all
 /// read the watch caches only: only such answers are kept.
 pub fn reads_caches_only(request: &Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
-    let operation = match (&document.operations, request.operation_name.as_deref()) {
-        (DocumentOperations::Single(operation), _) => operation,
-        (DocumentOperations::Multiple(operations), Some(name)) => match operations.get(name) {
-            Some(operation) => operation,
-            None => return false,
-        },
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            match operations.values().next() {
-                Some(operation) => operation,
-                None => return false,
-            }
-        }
-        (DocumentOperations::Multiple(_), None) => return false,
-    };
-    operation.node.ty == OperationType::Query
-        && operation.node.directives.is_empty()
-        && operation
-            .node
-            .selection_set
-            .node
-            .items
-            .iter()
-            .all(|item| match &item.node {
-                Selection::Field(field) => {
-                    CACHE_ONLY_FIELDS.contains(&field.node.name.node.as_str())
-                }
-                // Fragments at the root are not looked into: not kept.
-                _ => false,
-            })
+    super::selected_operation(request, |operation| {
+        operation.ty == OperationType::Query
+            && operation.directives.is_empty()
+            && operation
+                .selection_set
+                .node
+                .items
+                .iter()
+                .all(|item| match &item.node {
+                    Selection::Field(field) => {
+                        CACHE_ONLY_FIELDS.contains(&field.node.name.node.as_str())
+                    }
+                    // Fragments at the root are not looked into: not kept.
+                    _ => false,
+                })
+    })
+    .unwrap_or(false)
 }
 
 #[cfg(test)]

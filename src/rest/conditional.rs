@@ -9,6 +9,9 @@
 //! earlier for the same version is sent again as it is, and only a miss runs
 //! the full query. Bodies read from the API server (cache off or not synced)
 //! carry no ETag and are never kept.
+//!
+//! `GET /graphql` reads `If-None-Match` and answers 304 with the same
+//! functions.
 
 use std::{
     hash::{DefaultHasher, Hash, Hasher},

@@ -5,7 +5,7 @@
 //! envelope. Nothing here queries the database or a cluster, and request input is
 //! never spliced into query text.
 
-mod conditional;
+pub(crate) mod conditional;
 mod envelope;
 mod input;
 mod openapi;

@@ -535,16 +535,7 @@ async fn connections_past_the_cap_wait_until_one_closes() {
         "a third connection was served: {waiting:?}"
     );
     drop(idle_a);
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .expect("client");
-    let served = client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("served");
-    assert!(served.status().is_success());
+    assert_healthz_served(&app).await;
     stop(db, app).await;
 }
 
@@ -607,10 +598,8 @@ async fn a_client_sending_a_body_over_the_limit_can_read_the_413() {
     stop(db, app).await;
 }
 
-#[tokio::test]
-async fn an_upgraded_websocket_leaves_the_connection_count() {
-    let (db, app, _sim) = gateway(|config| config.max_connections = 1).await;
-    let _socket = open(&app, None).await.expect("the one connection upgrades");
+/// Asserts that a new connection's `/healthz` is answered within 5 s.
+async fn assert_healthz_served(app: &TestApp) {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
@@ -621,6 +610,13 @@ async fn an_upgraded_websocket_leaves_the_connection_count() {
         .await
         .expect("served");
     assert!(served.status().is_success());
+}
+
+#[tokio::test]
+async fn an_upgraded_websocket_leaves_the_connection_count() {
+    let (db, app, _sim) = gateway(|config| config.max_connections = 1).await;
+    let _socket = open(&app, None).await.expect("the one connection upgrades");
+    assert_healthz_served(&app).await;
     stop(db, app).await;
 }
 

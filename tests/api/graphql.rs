@@ -306,6 +306,20 @@ async fn answers_follow_graphql_over_http_media_types() {
     db.drop_database().await;
 }
 
+/// POSTs a persisted query: its hash, with the text when given.
+async fn post_persisted(
+    app: &TestApp,
+    token: Option<&str>,
+    query: Option<&str>,
+    hash: &str,
+) -> crate::helpers::Answer {
+    let mut body = json!({ "extensions": persisted(hash) });
+    if let Some(query) = query {
+        body["query"] = json!(query);
+    }
+    app.send(Method::POST, "/graphql", token, Some(body)).await
+}
+
 fn persisted(hash: &str) -> Value {
     json!({"persistedQuery": {"version": 1, "sha256Hash": hash}})
 }
@@ -327,14 +341,7 @@ async fn persisted_queries_register_by_hash_and_run_by_get_with_an_etag() {
     let hash = sha256(query);
 
     // Miss: the client is asked for the text.
-    let miss = app
-        .send(
-            Method::POST,
-            "/graphql",
-            Some(&admin),
-            Some(json!({"extensions": persisted(&hash)})),
-        )
-        .await;
+    let miss = post_persisted(&app, Some(&admin), None, &hash).await;
     assert_eq!(miss.status, StatusCode::OK);
     assert_eq!(miss.body["errors"][0]["message"], "PersistedQueryNotFound");
     assert_eq!(
@@ -344,44 +351,16 @@ async fn persisted_queries_register_by_hash_and_run_by_get_with_an_etag() {
 
     // A hash that is not the text's: refused, nothing registered.
     let wrong = sha256("{ users { name } }");
-    let forged = app
-        .send(
-            Method::POST,
-            "/graphql",
-            Some(&admin),
-            Some(json!({"query": "{ users { name email } }", "extensions": persisted(&wrong)})),
-        )
-        .await;
+    let forged = post_persisted(&app, Some(&admin), Some("{ users { name email } }"), &wrong).await;
     assert_eq!(forged.status, StatusCode::BAD_REQUEST);
     assert_eq!(gql_code(&forged.body), "InvalidParameter");
-    let still = app
-        .send(
-            Method::POST,
-            "/graphql",
-            Some(&admin),
-            Some(json!({"extensions": persisted(&wrong)})),
-        )
-        .await;
+    let still = post_persisted(&app, Some(&admin), None, &wrong).await;
     assert_eq!(still.body["errors"][0]["message"], "PersistedQueryNotFound");
 
     // Register with the text, then run by hash alone.
-    let registered = app
-        .send(
-            Method::POST,
-            "/graphql",
-            Some(&admin),
-            Some(json!({"query": query, "extensions": persisted(&hash)})),
-        )
-        .await;
+    let registered = post_persisted(&app, Some(&admin), Some(query), &hash).await;
     assert_eq!(registered.body["data"]["me"]["name"], crate::helpers::ADMIN);
-    let hit = app
-        .send(
-            Method::POST,
-            "/graphql",
-            Some(&admin),
-            Some(json!({"extensions": persisted(&hash)})),
-        )
-        .await;
+    let hit = post_persisted(&app, Some(&admin), None, &hash).await;
     assert_eq!(hit.body, registered.body);
 
     // By GET, with an ETag and 304 on If-None-Match.
@@ -409,13 +388,7 @@ async fn persisted_queries_register_by_hash_and_run_by_get_with_an_etag() {
     // A persisted mutation never runs by GET.
     let mutation = "mutation M { login(name: \"admin\", password: \"x\") { token } }";
     let mutation_hash = sha256(mutation);
-    app.send(
-        Method::POST,
-        "/graphql",
-        None,
-        Some(json!({"query": mutation, "extensions": persisted(&mutation_hash)})),
-    )
-    .await;
+    post_persisted(&app, None, Some(mutation), &mutation_hash).await;
     let by_get = app
         .client
         .get(app.url(&format!(

@@ -197,11 +197,6 @@ where
                 .is_none_or(|since| since.elapsed() < self.stale_after)
     }
 
-    /// Whether the first list has completed (the cache may be stale since).
-    pub fn synced(&self) -> bool {
-        self.read().synced
-    }
-
     /// Whether the first list is under way and has not failed yet: worth
     /// waiting for rather than reading the API server.
     pub fn first_list_pending(&self) -> bool {
