@@ -9,8 +9,8 @@
 # `schemathesis: N passed, M failed` and exits non-zero on any failure.
 #
 # Environment: ST_MAX_EXAMPLES (default 20), ST_SEED (default: random),
-# ST_WORKERS (default 1: with more, hypothesis parses lambda sources from several
-# threads at once, which CPython 3.11 before 3.11.8 can fail with "AST constructor
+# ST_WORKERS (default 1: with two, hypothesis failed while parsing lambda sources from several
+# threads at once on CPython 3.11.7, with "AST constructor
 # recursion depth mismatch"). Needs schemathesis (pip install -r requirements.txt).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
