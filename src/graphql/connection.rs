@@ -5,11 +5,12 @@
 //! the sorted runs to [`crate::k8s::order::page`]. A cluster that cannot be
 //! read costs its own `ClusterPart` and one error naming it, never the answer.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{borrow::Cow, collections::HashMap, sync::Arc, time::Duration};
 
 use async_graphql::{
-    Context, Enum, ErrorExtensions, InputObject, Object, ServerError, SimpleObject,
-    connection::PageInfo,
+    Context, ContextSelectionSet, Enum, ErrorExtensions, InputObject, Object, OutputType,
+    Positioned, ServerError, ServerResult, SimpleObject, Value, connection::PageInfo,
+    parser::types::Field, registry::Registry, resolver_utils::resolve_list,
 };
 use futures_util::future::join_all;
 use label_selector::Selector;
@@ -17,6 +18,7 @@ use label_selector::Selector;
 use super::{
     GqlResultExt, app,
     budget::{self, PodShape},
+    plain,
     pods::Pod,
     reuse::{self, Kind},
     viewer,
@@ -137,19 +139,69 @@ pub struct ClusterPart {
 }
 
 /// One pod of a page and its cursor.
-#[derive(SimpleObject, Clone)]
+#[derive(Clone)]
 pub struct PodEdge {
+    order: Order,
+    pod: Pod,
+}
+
+impl PodEdge {
+    fn cursor(&self) -> String {
+        let pod = &self.pod;
+        order::encode_cursor(self.order, self.order.position(pod.cluster(), pod.entry()))
+    }
+}
+
+/// One pod of a page and its cursor.
+#[Object]
+impl PodEdge {
     /// Give it to `after` to read the pods that follow this one.
-    pub cursor: String,
+    #[graphql(name = "cursor")]
+    async fn cursor_field(&self) -> String {
+        self.cursor()
+    }
+
     /// The pod.
-    pub node: Pod,
+    async fn node(&self) -> &Pod {
+        &self.pod
+    }
+}
+
+/// A page's edges: written at once when their fields are plain (see
+/// [`plain::write_edges`]), else edge by edge.
+pub struct PodEdges(Vec<PodEdge>);
+
+impl OutputType for PodEdges {
+    fn type_name() -> Cow<'static, str> {
+        Vec::<PodEdge>::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        Vec::<PodEdge>::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        Vec::<PodEdge>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        let edges = &self.0;
+        match plain::write_edges(ctx, edges, PodEdge::cursor, |edge| &edge.pod)? {
+            Some(value) => Ok(value),
+            None => resolve_list(ctx, field, edges, Some(edges.len())).await,
+        }
+    }
 }
 
 /// A page of pods across clusters.
 #[derive(SimpleObject)]
 pub struct PodConnection {
     /// The page's pods, in order.
-    pub edges: Vec<PodEdge>,
+    pub edges: PodEdges,
     /// Where the page lies.
     pub page_info: PageInfo,
     /// Pods that match, across the clusters read.
@@ -309,18 +361,18 @@ impl ConnectionQuery {
             .items
             .into_iter()
             .map(|(cluster, pod)| PodEdge {
-                cursor: order::encode_cursor(order, order.position(&cluster, &pod)),
-                node: Pod::new(&cluster, pod),
+                order,
+                pod: Pod::new(&cluster, pod),
             })
             .collect();
         Ok(PodConnection {
             page_info: PageInfo {
                 has_next_page: page.has_next,
-                end_cursor: edges.last().map(|edge| edge.cursor.clone()),
+                end_cursor: edges.last().map(PodEdge::cursor),
                 has_previous_page: page.before > 0,
-                start_cursor: edges.first().map(|edge| edge.cursor.clone()),
+                start_cursor: edges.first().map(PodEdge::cursor),
             },
-            edges,
+            edges: PodEdges(edges),
             total_count: i32::try_from(page.total).unwrap_or(i32::MAX),
             clusters: parts,
         })

@@ -12,6 +12,7 @@ mod error;
 pub mod handler;
 mod loaders;
 mod persisted;
+mod plain;
 mod pods;
 mod reuse;
 mod users;

@@ -3,10 +3,12 @@
 //! A [`Pod`] carries the kubectl-style summary and resolves `node` and
 //! `workload` through the DataLoaders, and `json`/`yaml` from the object itself.
 
-use std::sync::Arc;
+use std::{borrow::Cow, sync::Arc};
 
 use async_graphql::{
-    Context, Enum, Json, Object, SimpleObject, Subscription, dataloader::DataLoader,
+    Context, ContextSelectionSet, Enum, Json, Object, OutputType, Positioned, ServerResult,
+    SimpleObject, Subscription, Value, dataloader::DataLoader, parser::types::Field,
+    registry::Registry,
 };
 use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, future::join_all, stream, stream::BoxStream};
@@ -15,6 +17,7 @@ use super::{
     GqlResultExt, LiveViewer, RequestMeta, app,
     budget::{self, PodShape},
     loaders::{NodeKey, NodeLoader, ReplicaSetKey, WorkloadLoader},
+    plain::PodPlan,
     reuse::{self, Kind},
     users::origin,
     viewer,
@@ -123,6 +126,10 @@ pub struct Workload {
 }
 
 /// A pod, as `kubectl get pods` would show it, and more.
+///
+/// Its plain fields are written straight from the stored summary (see
+/// [`super::plain`]); [`PodObject`] declares the GraphQL type and resolves
+/// the fields that need the operation's context.
 #[derive(Clone)]
 pub struct Pod {
     cluster: Arc<str>,
@@ -138,16 +145,83 @@ impl Pod {
         }
     }
 
-    fn summary(&self) -> &PodSummary {
-        &self.entry.summary
+    /// The cluster it runs in.
+    pub(crate) fn cluster(&self) -> &str {
+        &self.cluster
+    }
+
+    /// The cached pod.
+    pub(crate) fn entry(&self) -> &PodEntry {
+        &self.entry
     }
 }
 
-#[Object]
-impl Pod {
+impl OutputType for Pod {
+    fn type_name() -> Cow<'static, str> {
+        PodObject::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        PodObject::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        PodPlan::read(ctx)?.resolve(ctx, self).await
+    }
+}
+
+/// A list of pods: the selection set is read once for all of them.
+pub struct Pods(pub Vec<Pod>);
+
+impl OutputType for Pods {
+    fn type_name() -> Cow<'static, str> {
+        Vec::<Pod>::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        Vec::<Pod>::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        Vec::<Pod>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        PodPlan::read(ctx)?.resolve_all(ctx, &self.0).await
+    }
+}
+
+/// The GraphQL type `Pod`, field by field. A pod's value is written by
+/// [`PodPlan`]; these resolvers serve the fields that need the operation's
+/// context, and every field of a selection the plan leaves to them.
+pub(crate) struct PodObject(Pod);
+
+impl From<Pod> for PodObject {
+    fn from(pod: Pod) -> Self {
+        PodObject(pod)
+    }
+}
+
+impl PodObject {
+    fn summary(&self) -> &PodSummary {
+        &self.0.entry.summary
+    }
+}
+
+/// A pod, as `kubectl get pods` would show it, and more.
+#[Object(name = "Pod")]
+impl PodObject {
     /// The cluster it runs in.
     async fn cluster(&self) -> &str {
-        &self.cluster
+        &self.0.cluster
     }
 
     /// Name.
@@ -229,10 +303,10 @@ impl Pod {
         if summary.node_name.is_empty() {
             return Ok(None);
         }
-        reuse::reading_all(ctx, &self.cluster, Kind::Nodes);
+        reuse::reading_all(ctx, &self.0.cluster, Kind::Nodes);
         loader::<NodeLoader>(ctx)?
             .load_one(NodeKey {
-                cluster: self.cluster.to_string(),
+                cluster: self.0.cluster.to_string(),
                 name: summary.node_name.clone(),
             })
             .await
@@ -246,10 +320,10 @@ impl Pod {
             "ReplicaSet" => {
                 let namespace = Some(summary.namespace.as_str());
                 let scope = &NamespaceScope::All;
-                reuse::reading(ctx, &self.cluster, Kind::ReplicaSets, namespace, scope);
+                reuse::reading(ctx, &self.0.cluster, Kind::ReplicaSets, namespace, scope);
                 loader::<WorkloadLoader>(ctx)?
                     .load_one(ReplicaSetKey {
-                        cluster: self.cluster.to_string(),
+                        cluster: self.0.cluster.to_string(),
                         namespace: summary.namespace.clone(),
                         name: summary.controller_name.clone(),
                     })
@@ -265,13 +339,13 @@ impl Pod {
     /// The full v1.Pod as JSON (managedFields dropped, as kubectl does).
     #[graphql(complexity = 20)]
     async fn json(&self) -> async_graphql::Result<Json<serde_json::Value>> {
-        self.entry.object().map(Json).gql()
+        self.0.entry.object().map(Json).gql()
     }
 
     /// The same object as YAML text.
     #[graphql(complexity = 20)]
     async fn yaml(&self) -> async_graphql::Result<String> {
-        self.entry.object().and_then(|v| yaml::to_yaml(&v)).gql()
+        self.0.entry.object().and_then(|v| yaml::to_yaml(&v)).gql()
     }
 }
 
@@ -331,7 +405,7 @@ impl PodQuery {
         cluster: String,
         namespace: Option<String>,
         name: Option<String>,
-    ) -> async_graphql::Result<Vec<Pod>> {
+    ) -> async_graphql::Result<Pods> {
         let shape = PodShape::at(&ctx.field(), &[]);
         Ok(list(ctx, shape, cluster, namespace, name).await?.items)
     }
@@ -438,7 +512,7 @@ pub struct PodList {
     /// The cache version (null when read from the API server).
     pub version: Option<String>,
     /// The pods, ordered by namespace and name.
-    pub items: Vec<Pod>,
+    pub items: Pods,
 }
 
 /// The pods of a list field whose items select `shape`, once the answer's
@@ -465,11 +539,12 @@ async fn list(
         .gql()?;
     Ok(PodList {
         version: list.version.map(|v| v.to_string()),
-        items: list
-            .items
-            .into_iter()
-            .map(|p| Pod::new(&cluster, p))
-            .collect(),
+        items: Pods(
+            list.items
+                .into_iter()
+                .map(|p| Pod::new(&cluster, p))
+                .collect(),
+        ),
     })
 }
 
