@@ -567,40 +567,15 @@ def run_size(n, procs, root_tmp, list_query):
             (RESULTS / f"perf-{n}-{key}.txt").write_text(
                 "\n".join(line.rstrip(" -") for line in report_text.splitlines()) + "\n"
             )
-        after = counters(sim_url)
-        delta = counter_delta(before, after)
-        result.update(
-            key=key,
-            title=title,
-            n=n,
-            connections=connections,
-            rps=result["requests"] / (result["duration_us"] / 1e6),
-            cpu_ms_per_request=1000 * cpu / max(result["requests"], 1),
-            upstream=delta,
-            upstream_watch=sum(v for k, v in delta.items() if k.startswith("watch ")),
-            upstream_other=sum(v for k, v in delta.items() if not k.startswith("watch ")),
-            concurrent=side,
-            rss_kb=proc_status(gateway.pid, "VmRSS"),
-            hwm_kb=proc_status(gateway.pid, "VmHWM"),
-        )
-        problems = []
-        errors = sum(result[f"errors_{e}"] for e in ("connect", "read", "write", "timeout"))
-        if errors:
-            problems.append(f"{errors} socket errors/timeouts")
-        if result["errors_status"]:
-            problems.append(f"{result['errors_status']} non-2xx/3xx answers")
-        if result["checked"] and result["unexpected"]:
-            problems.append(
-                f"{result['unexpected']} answers with status {result['last_unexpected']}"
-            )
+        describe(result, key, title, n, connections, cpu, counter_delta(before, counters(sim_url)), gateway.pid)
+        result["concurrent"] = side
         if side and (side["unexpected"] or side["errors_status"]):
-            problems.append(f"{side['unexpected'] + side['errors_status']} failed logins")
-        result["problems"] = problems
+            result["problems"].append(f"{side['unexpected'] + side['errors_status']} failed logins")
         results.append(result)
         log(
             f"N={n} {title}: {result['rps']:.0f} req/s, p50 {result['p50_us'] / 1000:.2f} ms, "
-            f"p99 {result['p99_us'] / 1000:.2f} ms, upstream {delta or 'none'}"
-            + (f", PROBLEMS: {'; '.join(problems)}" if problems else "")
+            f"p99 {result['p99_us'] / 1000:.2f} ms, upstream {result['upstream'] or 'none'}"
+            + (f", PROBLEMS: {'; '.join(result['problems'])}" if result["problems"] else "")
         )
         return result
 
@@ -667,6 +642,34 @@ def run_size(n, procs, root_tmp, list_query):
     }
 
 
+def describe(result, key, title, n, connections, cpu, delta, pid):
+    """Adds to a wrk result what the report shows of a scenario: throughput, CPU
+    per request, upstream requests, the server's RSS, and its problems."""
+    result.update(
+        key=key,
+        title=title,
+        n=n,
+        connections=connections,
+        rps=result["requests"] / (result["duration_us"] / 1e6),
+        cpu_ms_per_request=1000 * cpu / max(result["requests"], 1),
+        upstream=delta,
+        upstream_watch=sum(v for k, v in delta.items() if k.startswith("watch ")),
+        upstream_other=sum(v for k, v in delta.items() if not k.startswith("watch ")),
+        concurrent=None,
+        rss_kb=proc_status(pid, "VmRSS"),
+        hwm_kb=proc_status(pid, "VmHWM"),
+    )
+    problems = []
+    errors = sum(result[f"errors_{e}"] for e in ("connect", "read", "write", "timeout"))
+    if errors:
+        problems.append(f"{errors} socket errors/timeouts")
+    if result["errors_status"]:
+        problems.append(f"{result['errors_status']} non-2xx/3xx answers")
+    if result["checked"] and result["unexpected"]:
+        problems.append(f"{result['unexpected']} answers with status {result['last_unexpected']}")
+    result["problems"] = problems
+
+
 def measure_baseline(procs, tmp, n, sim_pods, sim_url, kubeconfig):
     """The cold GraphQL list of the gateway built from BENCH_BASELINE_REV, on the
     same simulator, right after this gateway's: its own REST list query (the
@@ -707,26 +710,10 @@ def measure_baseline(procs, tmp, n, sim_pods, sim_url, kubeconfig):
         title = f"GraphQL pod list, the gateway at {BASELINE_REV} (before this round), executed every time"
         before = counters(sim_url)
         cpu_before = cpu_seconds(gateway.pid)
-        result = wrk(title, f"{base}/graphql", env, DURATION, raw_name=f"{n}-graphql_list_cold_baseline")
+        key = "graphql_list_cold_baseline"
+        result = wrk(title, f"{base}/graphql", env, DURATION, raw_name=f"{n}-{key}")
         cpu = cpu_seconds(gateway.pid) - cpu_before
-        delta = counter_delta(before, counters(sim_url))
-        errors = sum(result[f"errors_{e}"] for e in ("connect", "read", "write", "timeout"))
-        result.update(
-            key="graphql_list_cold_baseline",
-            title=title,
-            n=n,
-            connections=CONNECTIONS,
-            rps=result["requests"] / (result["duration_us"] / 1e6),
-            cpu_ms_per_request=1000 * cpu / max(result["requests"], 1),
-            upstream=delta,
-            upstream_watch=sum(v for k, v in delta.items() if k.startswith("watch ")),
-            upstream_other=sum(v for k, v in delta.items() if not k.startswith("watch ")),
-            concurrent=None,
-            rss_kb=proc_status(gateway.pid, "VmRSS"),
-            hwm_kb=proc_status(gateway.pid, "VmHWM"),
-            problems=([f"{errors} socket errors/timeouts"] if errors else [])
-            + ([f"{result['errors_status']} non-2xx/3xx answers"] if result["errors_status"] else []),
-        )
+        describe(result, key, title, n, CONNECTIONS, cpu, counter_delta(before, counters(sim_url)), gateway.pid)
         log(f"N={n} {title}: {result['rps']:.0f} req/s, p99 {result['p99_us'] / 1000:.2f} ms")
         return result
     finally:

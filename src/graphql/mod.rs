@@ -8,6 +8,7 @@
 mod audit;
 pub mod budget;
 mod connection;
+mod documents;
 mod error;
 pub mod handler;
 mod loaders;
@@ -168,6 +169,7 @@ pub struct Executor {
     heavy: Arc<budget::HeavyOps>,
     persisted: Arc<persisted::PersistedQueries>,
     answers: Arc<reuse::Answers>,
+    documents: Arc<documents::Documents>,
 }
 
 impl Executor {
@@ -193,6 +195,7 @@ impl Executor {
             heavy: Arc::default(),
             persisted: Arc::default(),
             answers: Arc::default(),
+            documents: Arc::default(),
         }
     }
 
@@ -216,6 +219,7 @@ impl Executor {
             Auth::Viewer(_) => &self.schema,
             Auth::Anonymous | Auth::Rejected(_) => &self.anonymous,
         };
+        let request = self.documents.attach(request);
         let request = self.with_request_data(request, meta, auth).data(read);
         let mut response = schema.execute(request).await;
         error::fill_missing_codes(&mut response);
