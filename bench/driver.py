@@ -367,6 +367,35 @@ def start_nginx(procs, tmp, body):
 # one pod count
 
 
+def start_gateway(procs, title, binary, tmp, name, clusters):
+    """Starts a gateway (`binary`) on a free port of 127.0.0.1 with a fresh SQLite
+    database `tmp/NAME.db`, sign-in limits off and warnings only; `clusters` is
+    its cluster configuration (OSP_KUBECONFIG or KUBECONFIG). Waits for
+    /healthz and signs the admin in. Returns the process, the base URL, the
+    admin's sign-in body and token, and the log's path."""
+    port = free_port()
+    base = f"http://{LOOPBACK}:{port}"
+    login_body = {"name": "admin", "password": secrets.token_hex(16)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OSP_")}
+    env.pop("KUBECONFIG", None)
+    env.update(clusters)
+    env.update({
+        "OSP_LISTEN": f"{LOOPBACK}:{port}",
+        "DATABASE_URL": f"sqlite://{tmp}/{name}.db?mode=rwc",
+        "OSP_ADMIN_PASSWORD": login_body["password"],
+        "OSP_LOGIN_LIMIT_PER_NAME": "0",
+        "OSP_LOGIN_LIMIT_PER_ADDRESS": "0",
+        "OSP_LOG": "warn",
+    })
+    gw_log = tmp / f"{name}.log"
+    gateway = procs.start(title, [str(binary)], gw_log, env=env)
+    wait_for(title, lambda: request(f"{base}/healthz")[0] == 200, 120, gateway, gw_log)
+    status, _, body = request(f"{base}/osp/api/login", "POST", login_body)
+    if status != 200:
+        raise BenchError(f"{title}: login answered {status}: {body[:300]!r}")
+    return gateway, base, login_body, json.loads(body)["data"]["token"], gw_log
+
+
 def run_size(n, procs, root_tmp, list_query):
     tmp = root_tmp / f"n{n}"
     tmp.mkdir()
@@ -399,31 +428,9 @@ def run_size(n, procs, root_tmp, list_query):
     sim_pods, sim_url = wait_for("kube-sim", sim_ready, 120, sim, sim_log)
     log(f"N={n}: kube-sim serves {sim_pods} pods at {sim_url}")
 
-    port = free_port()
-    base = f"http://{LOOPBACK}:{port}"
-    password = secrets.token_hex(16)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OSP_")}
-    env.pop("KUBECONFIG", None)
-    env.update(
-        {
-            "OSP_LISTEN": f"{LOOPBACK}:{port}",
-            "DATABASE_URL": f"sqlite://{tmp}/osp.db?mode=rwc",
-            "OSP_ADMIN_PASSWORD": password,
-            "OSP_KUBECONFIG": str(kubeconfig),
-            "OSP_LOGIN_LIMIT_PER_NAME": "0",
-            "OSP_LOGIN_LIMIT_PER_ADDRESS": "0",
-            "OSP_LOG": "warn",
-        }
+    gateway, base, login_body, token, gw_log = start_gateway(
+        procs, "the gateway", RELEASE / "osp-gateway", tmp, "osp", {"OSP_KUBECONFIG": str(kubeconfig)}
     )
-    gw_log = tmp / "gateway.log"
-    gateway = procs.start("gateway", [str(RELEASE / "osp-gateway")], gw_log, env=env)
-    wait_for("the gateway", lambda: request(f"{base}/healthz")[0] == 200, 120, gateway, gw_log)
-
-    login_body = {"name": "admin", "password": password}
-    status, _, body = request(f"{base}/osp/api/login", "POST", login_body)
-    if status != 200:
-        raise BenchError(f"login answered {status}: {body[:300]!r}")
-    token = json.loads(body)["data"]["token"]
 
     sync_query = {
         "query": "{ clusters { name cache { pods { fresh count } nodes { fresh } replicaSets { fresh } } } }"
@@ -674,28 +681,11 @@ def measure_baseline(procs, tmp, n, sim_pods, sim_url, kubeconfig):
     """The cold GraphQL list of the gateway built from BENCH_BASELINE_REV, on the
     same simulator, right after this gateway's: its own REST list query (the
     fields of its day), executed every time (it kept no answers)."""
-    port = free_port()
-    base = f"http://{LOOPBACK}:{port}"
-    password = secrets.token_hex(16)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OSP_")}
-    env.pop("KUBECONFIG", None)
-    env.update({
-        "OSP_LISTEN": f"{LOOPBACK}:{port}",
-        "DATABASE_URL": f"sqlite://{tmp}/baseline.db?mode=rwc",
-        "OSP_ADMIN_PASSWORD": password,
-        "OSP_KUBECONFIG": str(kubeconfig),
-        "OSP_LOGIN_LIMIT_PER_NAME": "0",
-        "OSP_LOGIN_LIMIT_PER_ADDRESS": "0",
-        "OSP_LOG": "warn",
-    })
-    gw_log = tmp / "baseline-gateway.log"
-    gateway = procs.start(f"gateway at {BASELINE_REV}", [BASELINE_BIN], gw_log, env=env)
+    gateway, base, _, token, gw_log = start_gateway(
+        procs, f"the gateway at {BASELINE_REV}", BASELINE_BIN, tmp, "baseline",
+        {"OSP_KUBECONFIG": str(kubeconfig)},
+    )
     try:
-        wait_for("the baseline gateway", lambda: request(f"{base}/healthz")[0] == 200, 120, gateway, gw_log)
-        status, _, body = request(f"{base}/osp/api/login", "POST", {"name": "admin", "password": password})
-        if status != 200:
-            raise BenchError(f"baseline login answered {status}: {body[:300]!r}")
-        token = json.loads(body)["data"]["token"]
         gql_body = {"query": rest_list_query(BASELINE_SRC), "variables": {"cluster": CLUSTER}}
 
         def synced():
@@ -763,25 +753,10 @@ def run_connection(procs, root_tmp):
         )
         wait_for(f"kube-sim {name}", lambda: "kubeconfig written" in sim_log.read_text(errors="replace"), 120, sim, sim_log)
         sims.append(sim)
-    port = free_port()
-    base = f"http://{LOOPBACK}:{port}"
-    password = secrets.token_hex(16)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OSP_")}
-    env.pop("KUBECONFIG", None)
-    env.update({
-        "OSP_LISTEN": f"{LOOPBACK}:{port}",
-        "DATABASE_URL": f"sqlite://{tmp}/osp.db?mode=rwc",
-        "OSP_ADMIN_PASSWORD": password,
-        "KUBECONFIG": f"{tmp / 'east.kubeconfig'}:{tmp / 'west.kubeconfig'}",
-        "OSP_LOGIN_LIMIT_PER_NAME": "0",
-        "OSP_LOGIN_LIMIT_PER_ADDRESS": "0",
-        "OSP_LOG": "warn",
-    })
-    gw_log = tmp / "gateway.log"
-    gateway = procs.start("gateway (two clusters)", [str(RELEASE / "osp-gateway")], gw_log, env=env)
-    wait_for("the gateway", lambda: request(f"{base}/healthz")[0] == 200, 120, gateway, gw_log)
-    status, _, body = request(f"{base}/osp/api/login", "POST", {"name": "admin", "password": password})
-    token = json.loads(body)["data"]["token"]
+    gateway, base, _, token, gw_log = start_gateway(
+        procs, "the gateway (two clusters)", RELEASE / "osp-gateway", tmp, "osp",
+        {"KUBECONFIG": f"{tmp / 'east.kubeconfig'}:{tmp / 'west.kubeconfig'}"},
+    )
     page_query = (
         "query($after: String, $first: Int) { podConnection(first: $first, after: $after, "
         "orderBy: {field: CREATED, direction: DESC}) { totalCount pageInfo { hasNextPage endCursor } "

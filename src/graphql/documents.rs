@@ -6,6 +6,8 @@
 //! parsed once and each request gets a copy (depth and directive limits, and
 //! validation, still run on every request).
 
+use std::sync::Arc;
+
 use async_graphql::{
     Request,
     parser::{parse_query, types::ExecutableDocument},
@@ -18,7 +20,7 @@ const KEPT_TEXT_BYTES: u64 = 2 * 1024 * 1024;
 
 /// Parsed documents by query text.
 pub struct Documents {
-    parsed: Cache<String, ExecutableDocument>,
+    parsed: Cache<String, Arc<ExecutableDocument>>,
 }
 
 impl Default for Documents {
@@ -33,17 +35,22 @@ impl Default for Documents {
 }
 
 impl Documents {
-    /// `request` with its document attached: a copy of the kept one, or the
-    /// text parsed now and kept. A text that does not parse is left to
-    /// execution, which reports why.
+    /// The document of `query`: the kept one, or the text parsed now and
+    /// kept; `None` when it does not parse.
+    pub fn get(&self, query: &str) -> Option<Arc<ExecutableDocument>> {
+        if let Some(document) = self.parsed.get(query) {
+            return Some(document);
+        }
+        let document = Arc::new(parse_query(query).ok()?);
+        self.parsed.insert(query.to_owned(), document.clone());
+        Some(document)
+    }
+
+    /// `request` with a copy of its document attached. A text that does not
+    /// parse is left to execution, which reports why.
     pub fn attach(&self, mut request: Request) -> Request {
-        let document = self.parsed.get(&request.query).or_else(|| {
-            let document = parse_query(&request.query).ok()?;
-            self.parsed.insert(request.query.clone(), document.clone());
-            Some(document)
-        });
-        if let Some(document) = document {
-            request.set_parsed_query(document);
+        if let Some(document) = self.get(&request.query) {
+            request.set_parsed_query(ExecutableDocument::clone(&document));
         }
         request
     }

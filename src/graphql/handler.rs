@@ -104,15 +104,27 @@ pub async fn graphql_post(
             Err(err) => return error_answer(media, &err),
         },
     };
+    let request = match with_query(&executor, media, request) {
+        Ok(request) => request,
+        Err(refused) => return *refused,
+    };
+    run(&executor, media, meta, auth, &headers, request).await.0
+}
+
+/// `request` with its query text: the persisted query its hash names filled
+/// in, and the text's length checked; else the answer that refuses it.
+fn with_query(
+    executor: &Executor,
+    media: Media,
+    request: Request,
+) -> Result<Request, Box<Response>> {
     let request = match executor.persisted().resolve(request) {
         Ok(Persisted::Ready(request)) => *request,
-        Ok(Persisted::NotFound) => return persisted_query_not_found(media),
-        Err(err) => return error_answer(media, &err),
+        Ok(Persisted::NotFound) => return Err(Box::new(persisted_query_not_found(media))),
+        Err(err) => return Err(Box::new(error_answer(media, &err))),
     };
-    if let Err(err) = check_query_size(&request) {
-        return error_answer(media, &err);
-    }
-    run(&executor, media, meta, auth, &headers, request).await.0
+    check_query_size(&request).map_err(|err| Box::new(error_answer(media, &err)))?;
+    Ok(request)
 }
 
 /// Executes `request`, or answers it with the bytes of an identical earlier
@@ -151,7 +163,7 @@ async fn run(
     if let Some(body) = key.as_deref().and_then(|key| answers.get(key, clusters)) {
         return reused(body);
     }
-    let keep = key.filter(|_| reuse::reads_caches_only(&request));
+    let keep = key.filter(|_| reuse::reads_caches_only(executor.documents(), &request));
     // Identical requests that miss together execute once; the others then
     // find the answer kept.
     let _turn = match &keep {
@@ -207,15 +219,11 @@ pub async fn graphql_get(
         Ok(request) => request,
         Err(err) => return error_answer(media, &err),
     };
-    let request = match executor.persisted().resolve(request) {
-        Ok(Persisted::Ready(request)) => *request,
-        Ok(Persisted::NotFound) => return persisted_query_not_found(media),
-        Err(err) => return error_answer(media, &err),
+    let request = match with_query(&executor, media, request) {
+        Ok(request) => request,
+        Err(refused) => return *refused,
     };
-    if let Err(err) = check_query_size(&request) {
-        return error_answer(media, &err);
-    }
-    if changes_something(&request) {
+    if changes_something(&executor, &request) {
         let mut refused = error_answer(
             media,
             &AppError::MethodNotAllowed("GET for a mutation or subscription".into()),
@@ -277,8 +285,8 @@ fn read_get(raw: &str) -> Result<Request, AppError> {
 
 /// Whether the operation a request would run is a mutation or a subscription
 /// (a document that does not parse is left to execution to refuse).
-fn changes_something(request: &Request) -> bool {
-    super::selected_operation(request, |operation| {
+fn changes_something(executor: &Executor, request: &Request) -> bool {
+    super::selected_operation(executor.documents(), request, |operation| {
         operation.ty != async_graphql::parser::types::OperationType::Query
     })
     .unwrap_or(false)

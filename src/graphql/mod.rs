@@ -112,11 +112,12 @@ pub(crate) struct LiveViewer(pub tokio::sync::watch::Receiver<Option<Viewer>>);
 /// the only one); `None` when the text does not parse or names no such
 /// operation.
 pub(crate) fn selected_operation<R>(
+    documents: &documents::Documents,
     request: &Request,
     read: impl FnOnce(&async_graphql::parser::types::OperationDefinition) -> R,
 ) -> Option<R> {
     use async_graphql::parser::types::DocumentOperations;
-    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+    let document = documents.get(&request.query)?;
     let operation = match (&document.operations, request.operation_name.as_deref()) {
         (DocumentOperations::Single(operation), _) => operation,
         (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name)?,
@@ -274,6 +275,11 @@ impl Executor {
     /// The kept GraphQL answers.
     pub(crate) fn answers(&self) -> &reuse::Answers {
         &self.answers
+    }
+
+    /// The parsed documents kept.
+    pub(crate) fn documents(&self) -> &documents::Documents {
+        &self.documents
     }
 
     /// The registered persisted queries.

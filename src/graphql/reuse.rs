@@ -27,6 +27,7 @@ use async_graphql::{
 };
 use axum::body::Bytes;
 
+use super::documents::Documents;
 use crate::k8s::{ClusterRegistry, cache::CacheVersion};
 
 /// Bytes of kept answers, at most (the least recently used go first).
@@ -243,8 +244,8 @@ pub(crate) fn unversioned(ctx: &async_graphql::Context<'_>) {
 
 /// Whether the operation `request` runs is a query whose root fields all
 /// read the watch caches only: only such answers are kept.
-pub fn reads_caches_only(request: &Request) -> bool {
-    super::selected_operation(request, |operation| {
+pub(crate) fn reads_caches_only(documents: &Documents, request: &Request) -> bool {
+    super::selected_operation(documents, request, |operation| {
         operation.ty == OperationType::Query
             && operation.directives.is_empty()
             && operation
@@ -269,7 +270,8 @@ mod tests {
 
     #[test]
     fn only_queries_of_cache_fields_are_kept() {
-        let kept = |query: &str| reads_caches_only(&Request::new(query));
+        let documents = Documents::default();
+        let kept = |query: &str| reads_caches_only(&documents, &Request::new(query));
         assert!(kept("{ pods(cluster: \"a\") { name } viewerScope }"));
         assert!(kept("query Q { podConnection { totalCount } }"));
         assert!(!kept("{ me { name } pods(cluster: \"a\") { name } }"));

@@ -37,12 +37,7 @@ async fn playground_introspection_and_request_shapes() {
     let db = TestDb::create(Backend::Sqlite).await;
     let app = TestApp::on(&db).await;
 
-    let page = app
-        .client
-        .get(app.url("/graphql"))
-        .send()
-        .await
-        .expect("answered");
+    let page = app.get("/graphql").await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.expect("html");
     assert!(html.contains("graphiql"), "GraphiQL page");
@@ -106,21 +101,11 @@ async fn playground_introspection_and_request_shapes() {
     );
 
     // A mutation sent with GET is never executed.
-    let get_mutation = app
-        .client
-        .get(app.url("/graphql?query=mutation%7BcreateUser%7D"))
-        .send()
-        .await
-        .expect("answered");
+    let get_mutation = app.get("/graphql?query=mutation%7BcreateUser%7D").await;
     assert_eq!(get_mutation.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(get_mutation.headers()["allow"], "POST");
     // Without an operation, GET serves the playground.
-    let page = app
-        .client
-        .get(app.url("/graphql"))
-        .send()
-        .await
-        .expect("answered");
+    let page = app.get("/graphql").await;
     assert!(page.text().await.expect("text").contains("graphiql"));
     app.stop().await;
     db.drop_database().await;

@@ -319,6 +319,15 @@ impl TestApp {
         Self::answer(request.send().await.expect("request is answered")).await
     }
 
+    /// A plain GET of `path`, for its status, headers and text as sent.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("answered")
+    }
+
     /// Sends raw bytes as the body.
     pub async fn send_raw(
         &self,

@@ -38,12 +38,7 @@ async fn the_openapi_document_lists_every_route_with_its_answers_and_components(
     let db = TestDb::create(Backend::Sqlite).await;
     let app = TestApp::on(&db).await;
 
-    let response = app
-        .client
-        .get(app.url("/osp/api/openapi.json"))
-        .send()
-        .await
-        .expect("answered");
+    let response = app.get("/osp/api/openapi.json").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "application/json");
     let document: Value = response.json().await.expect("valid JSON");
@@ -158,11 +153,8 @@ async fn openapi_file_matches_the_served_document() {
     let db = TestDb::create(Backend::Sqlite).await;
     let app = TestApp::on(&db).await;
     let served: Value = app
-        .client
-        .get(app.url("/osp/api/openapi.json"))
-        .send()
+        .get("/osp/api/openapi.json")
         .await
-        .expect("answered")
         .json()
         .await
         .expect("valid JSON");

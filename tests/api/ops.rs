@@ -35,12 +35,7 @@ fn with_clusters(db: &TestDb, clusters: &[(&str, &Simulator)]) -> Config {
 }
 
 pub(crate) async fn metrics_text(app: &TestApp) -> String {
-    let response = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics answered");
+    let response = app.get("/metrics").await;
     assert_eq!(response.status(), StatusCode::OK);
     let content_type = response.headers()[header::CONTENT_TYPE]
         .to_str()

@@ -18,12 +18,7 @@ async fn the_playground_page_loads_only_embedded_assets_from_the_gateway() {
     let db = TestDb::create(Backend::Sqlite).await;
     let app = TestApp::on(&db).await;
 
-    let page = app
-        .client
-        .get(app.url("/graphql"))
-        .send()
-        .await
-        .expect("answered");
+    let page = app.get("/graphql").await;
     assert_eq!(page.status(), StatusCode::OK);
     let csp = page.headers()[header::CONTENT_SECURITY_POLICY]
         .to_str()
@@ -42,12 +37,7 @@ async fn the_playground_page_loads_only_embedded_assets_from_the_gateway() {
     assert_eq!(urls.len(), 6, "4 scripts and 2 style sheets: {urls:?}");
     for url in urls {
         assert!(url.starts_with("/graphql/assets/"), "{url} is not local");
-        let asset = app
-            .client
-            .get(app.url(&url))
-            .send()
-            .await
-            .expect("answered");
+        let asset = app.get(&url).await;
         assert_eq!(asset.status(), StatusCode::OK, "{url}");
         let content_type = asset.headers()[header::CONTENT_TYPE]
             .to_str()
@@ -85,31 +75,16 @@ async fn unversioned_or_unknown_assets_are_not_cached_for_good() {
     let db = TestDb::create(Backend::Sqlite).await;
     let app = TestApp::on(&db).await;
 
-    let unversioned = app
-        .client
-        .get(app.url("/graphql/assets/graphiql.min.js?v=stale"))
-        .send()
-        .await
-        .expect("answered");
+    let unversioned = app.get("/graphql/assets/graphiql.min.js?v=stale").await;
     assert_eq!(unversioned.status(), StatusCode::OK);
     assert_eq!(unversioned.headers()[header::CACHE_CONTROL], "no-cache");
 
-    let license = app
-        .client
-        .get(app.url("/graphql/assets/LICENSE.graphiql"))
-        .send()
-        .await
-        .expect("answered");
+    let license = app.get("/graphql/assets/LICENSE.graphiql").await;
     assert_eq!(license.status(), StatusCode::OK);
     assert!(license.text().await.expect("text").contains("MIT"));
 
     for missing in ["/graphql/assets/nope.js", "/graphql/assets/..%2FCargo.toml"] {
-        let answer = app
-            .client
-            .get(app.url(missing))
-            .send()
-            .await
-            .expect("answered");
+        let answer = app.get(missing).await;
         assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{missing}");
     }
 

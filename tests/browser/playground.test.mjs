@@ -12,12 +12,12 @@
 // tests/browser/artifacts/playground.png. Prints `browser: N passed, M failed`
 // and exits non-zero on any failure.
 
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { SERVING, startProcess } from '../support/processes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
@@ -45,69 +45,28 @@ function assert(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-/** Starts a process and resolves once its output matches `ready`. */
-function startProcess(bin, args, env, ready) {
-  const child = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  const started = new Promise((resolveStarted, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${bin} did not start:\n${log}`)), TIMEOUT_MS);
-    const onData = (chunk) => {
-      log += chunk;
-      const found = ready.exec(log);
-      if (found) {
-        clearTimeout(timer);
-        resolveStarted(found);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`${bin} exited with ${code}:\n${log}`)));
-    child.on('error', reject);
-  });
-  return { child, started };
-}
-
 /** Starts the Kubernetes API simulator; resolves once its kubeconfig is written. */
 function startSimulator(work) {
   return startProcess(simBin, [
     '--generated', '3', '--listen', '127.0.0.1:0',
     '--kubeconfig', join(work, 'sim.kubeconfig'), '--context', 'sim',
-  ], { PATH: process.env.PATH, NO_COLOR: '1' }, /kubeconfig written/);
+  ], { PATH: process.env.PATH, NO_COLOR: '1' }, /kubeconfig written/, TIMEOUT_MS);
 }
 
 /** Starts the gateway and resolves with its base URL once it logs it. */
 function startGateway(work) {
-  const child = spawn(gatewayBin, [], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: work,
-      OSP_LISTEN: '127.0.0.1:0',
-      DATABASE_URL: `sqlite://${join(work, 'osp.db')}?mode=rwc`,
-      OSP_ADMIN_NAME: ADMIN,
-      OSP_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      OSP_KUBECONFIG: join(work, 'sim.kubeconfig'),
-      OSP_LOG: 'info',
-      NO_COLOR: '1',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  const url = new Promise((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${log}`)), TIMEOUT_MS);
-    const onData = (chunk) => {
-      log += chunk;
-      const found = /serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(log);
-      if (found) {
-        clearTimeout(timer);
-        resolveUrl(found[1]);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${log}`)));
-    child.on('error', reject);
-  });
-  return { child, url, log: () => log };
+  const { child, started, log } = startProcess(gatewayBin, [], {
+    PATH: process.env.PATH,
+    HOME: work,
+    OSP_LISTEN: '127.0.0.1:0',
+    DATABASE_URL: `sqlite://${join(work, 'osp.db')}?mode=rwc`,
+    OSP_ADMIN_NAME: ADMIN,
+    OSP_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    OSP_KUBECONFIG: join(work, 'sim.kubeconfig'),
+    OSP_LOG: 'info',
+    NO_COLOR: '1',
+  }, SERVING, TIMEOUT_MS);
+  return { child, url: started.then((found) => found[1]), log };
 }
 
 async function main() {

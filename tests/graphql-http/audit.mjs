@@ -5,12 +5,12 @@
 //
 // Environment: OSP_GATEWAY_BIN (default: target/debug/osp-gateway of this
 // repository).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serverAudits } from 'graphql-http';
+import { SERVING, startProcess } from '../support/processes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
@@ -19,36 +19,17 @@ const TIMEOUT_MS = 60_000;
 
 /** Starts the gateway and resolves with its base URL once it logs it. */
 function startGateway(work) {
-  const child = spawn(gatewayBin, [], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: work,
-      OSP_LISTEN: '127.0.0.1:0',
-      DATABASE_URL: `sqlite://${join(work, 'osp.db')}?mode=rwc`,
-      OSP_ADMIN_PASSWORD: 'audit-password-1',
-      OSP_KUBECONFIG: join(work, 'none.kubeconfig'),
-      OSP_LOG: 'warn,osp_gateway=info',
-      NO_COLOR: '1',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  const url = new Promise((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${log}`)), TIMEOUT_MS);
-    const onData = (chunk) => {
-      log += chunk;
-      const found = /serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(log);
-      if (found) {
-        clearTimeout(timer);
-        resolveUrl(found[1]);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${log}`)));
-    child.on('error', reject);
-  });
-  return { child, url };
+  const { child, started } = startProcess(gatewayBin, [], {
+    PATH: process.env.PATH,
+    HOME: work,
+    OSP_LISTEN: '127.0.0.1:0',
+    DATABASE_URL: `sqlite://${join(work, 'osp.db')}?mode=rwc`,
+    OSP_ADMIN_PASSWORD: 'audit-password-1',
+    OSP_KUBECONFIG: join(work, 'none.kubeconfig'),
+    OSP_LOG: 'warn,osp_gateway=info',
+    NO_COLOR: '1',
+  }, SERVING, TIMEOUT_MS);
+  return { child, url: started.then((found) => found[1]) };
 }
 
 async function main() {
