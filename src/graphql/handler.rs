@@ -27,6 +27,7 @@ use serde::Deserialize;
 use super::{
     Executor, RequestMeta, check_query_size,
     persisted::Persisted,
+    plain,
     reuse::{self, Answers, Dependencies},
 };
 use crate::{auth::Auth, error::AppError, rest::conditional};
@@ -177,6 +178,9 @@ async fn run(
         None => None,
     };
     let read = Dependencies::default();
+    // This transport serialises the answer itself (see `answer`), so lists of
+    // pods may come as JSON text already written.
+    let request = request.data(plain::WrittenJson);
     let response = executor
         .execute_recording(meta, auth, request, read.clone())
         .await;
@@ -349,7 +353,7 @@ fn answer(executor: &Executor, media: Media, response: &GqlResponse) -> (Respons
         };
         return (errors_only(media, status, &response.errors), None);
     }
-    match serde_json::to_vec(response) {
+    match plain::response_json(response) {
         // Fields that return pods were refused before they were built when
         // their estimate was over the cap; this holds any answer to it.
         Ok(body) if body.len() as u64 > limit => {

@@ -9,14 +9,24 @@
 //! value; only the fields that need the operation's context (`node`,
 //! `workload`, `json`, `yaml`) go through the generated resolvers, and a
 //! selection this plan does not cover goes through them whole.
+//!
+//! When the answer is serialised by [`response_json`] (the `/graphql`
+//! transport marks such requests with [`WrittenJson`]), a list of pods goes
+//! further: it is written as JSON text at once and handed over as one value,
+//! which the serialiser splices in. A tree of values per pod would be built,
+//! serialised and dropped, which was most of a cold list's cost.
+
+use std::io;
 
 use async_graphql::{
-    ContainerType, ContextSelectionSet, Name, Positioned, ServerError, ServerResult, Value,
+    ContainerType, ContextSelectionSet, Name, Positioned, Response, ServerError, ServerResult,
+    Value,
     indexmap::IndexMap,
     parser::types::{Field, Selection, SelectionSet},
     resolver_utils::{enum_value, resolve_container},
 };
 use futures_util::future::{join_all, try_join_all};
+use serde::Serialize;
 
 use super::pods::{Pod, PodObject};
 use crate::k8s::summary::{ContainerSummary, PodSummary};
@@ -81,6 +91,28 @@ impl PodScalar {
             PodScalar::ReadinessGates => text(&summary.readiness_gates),
         }
     }
+
+    /// [`PodScalar::value`], written as JSON.
+    fn write(self, pod: &Pod, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        let summary: &PodSummary = &pod.entry().summary;
+        let json = &mut serde_json::Serializer::new(out);
+        match self {
+            PodScalar::Typename => "Pod".serialize(json),
+            PodScalar::Cluster => pod.cluster().serialize(json),
+            PodScalar::Name => summary.name.serialize(json),
+            PodScalar::Namespace => summary.namespace.serialize(json),
+            PodScalar::Restarts => summary.restarts.serialize(json),
+            PodScalar::LastRestart => summary.last_restart.serialize(json),
+            PodScalar::Ready => summary.ready.serialize(json),
+            PodScalar::Controlled => summary.controlled.serialize(json),
+            PodScalar::Qos => summary.qos.serialize(json),
+            PodScalar::Created => summary.created.serialize(json),
+            PodScalar::Status => summary.status.serialize(json),
+            PodScalar::NodeName => summary.node_name.serialize(json),
+            PodScalar::PodIp => summary.pod_ip.serialize(json),
+            PodScalar::ReadinessGates => summary.readiness_gates.serialize(json),
+        }
+    }
 }
 
 /// A field of a container; all of them are plain.
@@ -123,6 +155,139 @@ impl ContainerScalar {
             ContainerScalar::Sidecar => Value::Boolean(container.sidecar),
         }
     }
+
+    /// [`ContainerScalar::value`], written as JSON.
+    fn write(self, container: &ContainerSummary, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        let json = &mut serde_json::Serializer::new(out);
+        match self {
+            ContainerScalar::Typename => "Container".serialize(json),
+            ContainerScalar::Name => container.name.serialize(json),
+            ContainerScalar::Image => container.image.serialize(json),
+            ContainerScalar::Status => enum_value(container.status).serialize(json),
+            ContainerScalar::Reason => container.reason.serialize(json),
+            ContainerScalar::Ready => container.ready.serialize(json),
+            ContainerScalar::Restarts => container.restarts.serialize(json),
+            ContainerScalar::Sidecar => container.sidecar.serialize(json),
+        }
+    }
+}
+
+/// A response key, and the same key as JSON text with its colon
+/// (`"key":`), written once per plan.
+struct Key {
+    name: Name,
+    json: Box<[u8]>,
+}
+
+impl Key {
+    fn new(name: &Name) -> Self {
+        let json = format!("{}:", serde_json::Value::from(name.as_str()));
+        Key {
+            name: name.clone(),
+            json: json.into_bytes().into(),
+        }
+    }
+}
+
+/// Writes an object's members as JSON, as async-graphql would serialise its
+/// value: `null` when none is written.
+struct ObjectWriter {
+    start: usize,
+    members: usize,
+}
+
+impl ObjectWriter {
+    fn open(out: &mut Vec<u8>) -> Self {
+        let start = out.len();
+        out.push(b'{');
+        ObjectWriter { start, members: 0 }
+    }
+
+    /// Starts the member `key`: its value is written next.
+    fn key(&mut self, key: &Key, out: &mut Vec<u8>) {
+        if self.members > 0 {
+            out.push(b',');
+        }
+        self.members += 1;
+        out.extend_from_slice(&key.json);
+    }
+
+    fn close(self, out: &mut Vec<u8>) {
+        if self.members == 0 {
+            out.truncate(self.start);
+            out.extend_from_slice(b"null");
+        } else {
+            out.push(b'}');
+        }
+    }
+}
+
+/// Set on a request whose answer is serialised by [`response_json`]: lists
+/// of pods may then be handed over as JSON text already written.
+pub(crate) struct WrittenJson;
+
+/// Holds the JSON text of a list written at once. async-graphql has no
+/// value for text already written; its byte values serialise through
+/// `serialize_bytes`, which [`Splice`] writes as they are. The schema has no
+/// scalar of bytes, so nothing else reaches it.
+fn written(out: Vec<u8>) -> Value {
+    Value::Binary(out.into())
+}
+
+/// Serialises `response`, splicing in the lists written at once.
+pub(crate) fn response_json(response: &Response) -> serde_json::Result<Vec<u8>> {
+    // Sized for the text written already, so a large list is copied once.
+    let mut out = Vec::with_capacity(written_len(&response.data) + 1024);
+    response.serialize(&mut serde_json::Serializer::with_formatter(
+        &mut out, Splice,
+    ))?;
+    Ok(out)
+}
+
+/// The length of the JSON text written already within `value`.
+fn written_len(value: &Value) -> usize {
+    match value {
+        Value::Binary(text) => text.len(),
+        Value::List(items) => items.iter().map(written_len).sum(),
+        Value::Object(members) => members.values().map(written_len).sum(),
+        _ => 0,
+    }
+}
+
+/// serde_json's compact output, with byte values (only ever JSON text a
+/// [`PodPlan`] wrote) copied as they are.
+struct Splice;
+
+impl serde_json::ser::Formatter for Splice {
+    fn write_byte_array<W>(&mut self, writer: &mut W, value: &[u8]) -> io::Result<()>
+    where
+        W: ?Sized + io::Write,
+    {
+        writer.write_all(value)
+    }
+}
+
+/// The JSON array of `items`, each written by `write`.
+fn write_list<T>(
+    items: impl ExactSizeIterator<Item = T>,
+    mut write: impl FnMut(T, &mut Vec<u8>) -> serde_json::Result<()>,
+) -> ServerResult<Value> {
+    let count = items.len();
+    let mut out = Vec::new();
+    out.push(b'[');
+    for (index, item) in items.enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        write(item, &mut out)
+            .map_err(|err| ServerError::new(format!("writing a list: {err}"), None))?;
+        if index == 0 {
+            // Items are alike: one growth to about the whole list's size.
+            out.reserve(out.len() * count);
+        }
+    }
+    out.push(b']');
+    Ok(written(out))
 }
 
 /// What one response key of a pod's value holds.
@@ -132,7 +297,7 @@ enum PodPart<'a> {
     /// each container.
     Containers {
         init: bool,
-        fields: Vec<(Name, ContainerScalar)>,
+        fields: Vec<(Key, ContainerScalar)>,
         /// The keys of a container's value, with null values.
         template: IndexMap<Name, Value>,
     },
@@ -143,7 +308,7 @@ enum PodPart<'a> {
 /// How the pods of one selection set are written: the response keys in
 /// order, each with what it holds.
 pub(crate) struct PodPlan<'a> {
-    parts: Vec<(Name, PodPart<'a>)>,
+    parts: Vec<(Key, PodPart<'a>)>,
     /// The keys of a pod's value, in order, with null values: each pod's
     /// value is a copy with the values filled in, which spares hashing every
     /// key of every pod again.
@@ -174,11 +339,10 @@ impl<'a> PodPlan<'a> {
         };
         // Fields under one response key are the same field (validation checks
         // it); containers' selections under one key are merged.
-        let mut keys: Vec<&Name> = Vec::with_capacity(fields.len());
         for field in fields {
             let key = &field.node.response_key().node;
             let name = field.node.name.node.as_str();
-            let seen = keys.iter().position(|k| *k == key);
+            let seen = plan.parts.iter().position(|(k, _)| k.name == *key);
             let init = match name {
                 "containers" => Some(false),
                 "initContainers" => Some(true),
@@ -198,9 +362,8 @@ impl<'a> PodPlan<'a> {
                 (None, Some(init)) => {
                     let mut known = Vec::new();
                     container_fields(ctx, &field.node.selection_set, &mut known)?;
-                    keys.push(key);
                     plan.parts.push((
-                        key.clone(),
+                        Key::new(key),
                         PodPart::Containers {
                             init,
                             fields: known,
@@ -209,19 +372,22 @@ impl<'a> PodPlan<'a> {
                     ));
                 }
                 (None, None) => {
-                    keys.push(key);
                     let part = PodScalar::of(name).map_or(PodPart::Resolved(field), PodPart::Plain);
-                    plan.parts.push((key.clone(), part));
+                    plan.parts.push((Key::new(key), part));
                 }
             }
         }
         for (key, part) in &mut plan.parts {
-            plan.template.insert(key.clone(), Value::Null);
+            plan.template.insert(key.name.clone(), Value::Null);
             if let PodPart::Containers {
                 fields, template, ..
             } = part
             {
-                template.extend(fields.iter().map(|(key, _)| (key.clone(), Value::Null)));
+                template.extend(
+                    fields
+                        .iter()
+                        .map(|(key, _)| (key.name.clone(), Value::Null)),
+                );
             }
         }
         Ok(plan)
@@ -248,13 +414,7 @@ impl<'a> PodPlan<'a> {
                     fields,
                     template,
                 } => {
-                    let summary = &pod.entry().summary;
-                    let containers = if *init {
-                        &summary.init_containers
-                    } else {
-                        &summary.containers
-                    };
-                    let objects = containers.iter().map(|container| {
+                    let objects = containers(pod, *init).iter().map(|container| {
                         let mut object = template.clone();
                         for (slot, (_, field)) in object.values_mut().zip(fields) {
                             *slot = field.value(container);
@@ -270,6 +430,75 @@ impl<'a> PodPlan<'a> {
         map
     }
 
+    /// The pod's value written as JSON, with `resolved` the values of its
+    /// resolved fields in order (see [`PodPlan::resolve_fields`]).
+    fn write_json(
+        &self,
+        pod: &Pod,
+        resolved: Vec<Option<Value>>,
+        out: &mut Vec<u8>,
+    ) -> serde_json::Result<()> {
+        let mut resolved = resolved.into_iter();
+        let mut object = ObjectWriter::open(out);
+        for (key, part) in &self.parts {
+            match part {
+                PodPart::Plain(scalar) => {
+                    object.key(key, out);
+                    scalar.write(pod, out)?;
+                }
+                PodPart::Containers { init, fields, .. } => {
+                    object.key(key, out);
+                    out.push(b'[');
+                    for (index, container) in containers(pod, *init).iter().enumerate() {
+                        if index > 0 {
+                            out.push(b',');
+                        }
+                        let mut member = ObjectWriter::open(out);
+                        for (key, field) in fields {
+                            member.key(key, out);
+                            field.write(container, out)?;
+                        }
+                        member.close(out);
+                    }
+                    out.push(b']');
+                }
+                PodPart::Resolved(_) => {
+                    if let Some(value) = resolved.next().flatten() {
+                        object.key(key, out);
+                        value.serialize(&mut serde_json::Serializer::new(&mut *out))?;
+                    }
+                }
+            }
+        }
+        object.close(out);
+        Ok(())
+    }
+
+    /// The values of the resolved fields of `pod`, in order, resolved
+    /// concurrently: `None` for one that failed, whose error is the answer's
+    /// and whose key is left out (as async-graphql does).
+    async fn resolve_fields(&self, ctx: &ContextSelectionSet<'_>, pod: &Pod) -> Vec<Option<Value>> {
+        let object = &PodObject::from(pod.clone());
+        let resolved = self.parts.iter().filter_map(|(_, part)| match part {
+            PodPart::Resolved(field) => Some(async move {
+                let ctx_field = ctx.with_field(field);
+                object.resolve_field(&ctx_field).await
+            }),
+            _ => None,
+        });
+        let results = join_all(resolved).await;
+        results
+            .into_iter()
+            .map(|result| match result {
+                Ok(value) => Some(value.unwrap_or_default()),
+                Err(err) => {
+                    ctx.add_error(err);
+                    None
+                }
+            })
+            .collect()
+    }
+
     /// The value of `pod` under this plan, as the generated resolvers would
     /// give it.
     pub(crate) async fn resolve(
@@ -281,24 +510,17 @@ impl<'a> PodPlan<'a> {
             return resolve_container(ctx, &PodObject::from(pod.clone())).await;
         }
         let mut map = self.write(pod);
-        let object = &PodObject::from(pod.clone());
-        let resolved = self.parts.iter().filter_map(|(key, part)| match part {
-            PodPart::Resolved(field) => Some(async move {
-                let ctx_field = ctx.with_field(field);
-                (key, object.resolve_field(&ctx_field).await)
-            }),
-            _ => None,
-        });
-        for (key, result) in join_all(resolved).await {
-            match result {
-                Ok(value) => {
-                    map.insert(key.clone(), value.unwrap_or_default());
+        let mut resolved = self.resolve_fields(ctx, pod).await.into_iter();
+        for (key, part) in &self.parts {
+            if !matches!(part, PodPart::Resolved(_)) {
+                continue;
+            }
+            match resolved.next().flatten() {
+                Some(value) => {
+                    map.insert(key.name.clone(), value);
                 }
-                // As async-graphql does: the error is the answer's, the key
-                // is left out.
-                Err(err) => {
-                    map.shift_remove(key);
-                    ctx.add_error(err);
+                None => {
+                    map.shift_remove(&key.name);
                 }
             }
         }
@@ -307,15 +529,31 @@ impl<'a> PodPlan<'a> {
 
     /// The values of `pods` under this plan: at once when every field is
     /// plain, else each pod with its resolved fields, concurrently (so the
-    /// DataLoaders batch them).
+    /// DataLoaders batch them). Written as JSON when the request allows it.
     pub(crate) async fn resolve_all(
         &self,
         ctx: &ContextSelectionSet<'_>,
         pods: &[Pod],
     ) -> ServerResult<Value> {
+        let as_json = !self.generated && ctx.data_opt::<WrittenJson>().is_some();
         if self.plain() {
+            if as_json {
+                return write_list(pods.iter(), |pod, out| {
+                    self.write_json(pod, Vec::new(), out)
+                });
+            }
             let items = pods.iter().map(|pod| object_or_null(self.write(pod)));
             return Ok(Value::List(items.collect()));
+        }
+        if as_json {
+            let resolved = pods.iter().enumerate().map(|(index, pod)| {
+                let ctx_index = ctx.with_index(index);
+                async move { self.resolve_fields(&ctx_index, pod).await }
+            });
+            let resolved = join_all(resolved).await;
+            return write_list(pods.iter().zip(resolved), |(pod, resolved), out| {
+                self.write_json(pod, resolved, out)
+            });
         }
         let items = pods.iter().enumerate().map(|(index, pod)| {
             let ctx_index = ctx.with_index(index);
@@ -329,11 +567,21 @@ impl<'a> PodPlan<'a> {
     }
 }
 
+/// A pod's containers (`init: false`) or init containers.
+fn containers(pod: &Pod, init: bool) -> &[ContainerSummary] {
+    let summary = &pod.entry().summary;
+    if init {
+        &summary.init_containers
+    } else {
+        &summary.containers
+    }
+}
+
 /// What one response key of a connection edge's value holds.
-enum EdgePart {
+enum EdgePart<'a> {
     Typename,
     Cursor,
-    Node,
+    Node(PodPlan<'a>),
 }
 
 /// The values of a connection's `edges`: written at once when the edge's and
@@ -347,32 +595,50 @@ pub(crate) fn write_edges<'a, E>(
 ) -> ServerResult<Option<Value>> {
     let mut fields = Vec::new();
     flatten(ctx, ctx.item, "PodEdge", &mut fields)?;
-    let mut parts: Vec<(Name, EdgePart)> = Vec::with_capacity(fields.len());
-    let mut node_plan = None;
+    let mut parts: Vec<(Key, EdgePart)> = Vec::with_capacity(fields.len());
     for field in fields {
         let key = &field.node.response_key().node;
         let part = match field.node.name.node.as_str() {
             "__typename" => EdgePart::Typename,
             "cursor" => EdgePart::Cursor,
             // One `node` key with one selection: two would have to be merged.
-            "node" if node_plan.is_none() => {
+            "node" if !parts.iter().any(|(_, p)| matches!(p, EdgePart::Node(_))) => {
                 let plan = PodPlan::read_set(ctx, &field.node.selection_set)?;
                 if !plan.plain() {
                     return Ok(None);
                 }
-                node_plan = Some(plan);
-                EdgePart::Node
+                EdgePart::Node(plan)
             }
             _ => return Ok(None),
         };
-        if parts.iter().any(|(k, _)| k == key) {
+        if parts.iter().any(|(k, _)| k.name == *key) {
             return Ok(None);
         }
-        parts.push((key.clone(), part));
+        parts.push((Key::new(key), part));
+    }
+    if ctx.data_opt::<WrittenJson>().is_some() {
+        let list = write_list(edges.iter(), |edge, out| {
+            let mut object = ObjectWriter::open(out);
+            for (key, part) in &parts {
+                object.key(key, out);
+                match part {
+                    EdgePart::Typename => {
+                        "PodEdge".serialize(&mut serde_json::Serializer::new(&mut *out))?;
+                    }
+                    EdgePart::Cursor => {
+                        cursor(edge).serialize(&mut serde_json::Serializer::new(&mut *out))?;
+                    }
+                    EdgePart::Node(plan) => plan.write_json(node(edge), Vec::new(), out)?,
+                }
+            }
+            object.close(out);
+            Ok(())
+        })?;
+        return Ok(Some(list));
     }
     let template: IndexMap<Name, Value> = parts
         .iter()
-        .map(|(key, _)| (key.clone(), Value::Null))
+        .map(|(key, _)| (key.name.clone(), Value::Null))
         .collect();
     let items = edges.iter().map(|edge| {
         let mut map = template.clone();
@@ -380,9 +646,7 @@ pub(crate) fn write_edges<'a, E>(
             *slot = match part {
                 EdgePart::Typename => Value::String("PodEdge".to_owned()),
                 EdgePart::Cursor => Value::String(cursor(edge)),
-                EdgePart::Node => node_plan
-                    .as_ref()
-                    .map_or(Value::Null, |plan| object_or_null(plan.write(node(edge)))),
+                EdgePart::Node(plan) => object_or_null(plan.write(node(edge))),
             };
         }
         object_or_null(map)
@@ -403,13 +667,13 @@ fn object_or_null(map: IndexMap<Name, Value>) -> Value {
 fn container_fields(
     ctx: &ContextSelectionSet<'_>,
     set: &Positioned<SelectionSet>,
-    known: &mut Vec<(Name, ContainerScalar)>,
+    known: &mut Vec<(Key, ContainerScalar)>,
 ) -> ServerResult<()> {
     let mut fields = Vec::new();
     flatten(ctx, set, "Container", &mut fields)?;
     for field in fields {
         let key = &field.node.response_key().node;
-        if known.iter().any(|(k, _)| k == key) {
+        if known.iter().any(|(k, _)| k.name == *key) {
             continue;
         }
         let scalar = ContainerScalar::of(&field.node.name.node).ok_or_else(|| {
@@ -421,7 +685,7 @@ fn container_fields(
                 Some(field.pos),
             )
         })?;
-        known.push((key.clone(), scalar));
+        known.push((Key::new(key), scalar));
     }
     Ok(())
 }
@@ -461,4 +725,35 @@ fn flatten<'a>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_lists_are_spliced_into_the_answer_as_they_are() {
+        let mut data = IndexMap::new();
+        data.insert(Name::new("pods"), written(br#"[{"name":"a"}]"#.to_vec()));
+        data.insert(Name::new("n"), Value::from(1));
+        let response = Response::new(Value::Object(data));
+        let text = response_json(&response).expect("serialised");
+        assert_eq!(
+            String::from_utf8(text).expect("UTF-8"),
+            r#"{"data":{"pods":[{"name":"a"}],"n":1}}"#
+        );
+    }
+
+    #[test]
+    fn objects_without_members_are_null_as_async_graphql_writes_them() {
+        let mut out = b"[".to_vec();
+        ObjectWriter::open(&mut out).close(&mut out);
+        out.push(b',');
+        let mut object = ObjectWriter::open(&mut out);
+        object.key(&Key::new(&Name::new("a b")), &mut out);
+        out.push(b'1');
+        object.close(&mut out);
+        out.push(b']');
+        assert_eq!(out, br#"[null,{"a b":1}]"#);
+    }
 }

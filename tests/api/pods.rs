@@ -642,6 +642,16 @@ async fn plain_pod_fields_are_written_as_the_generated_resolvers_write_them() {
         );
         assert_eq!(plain, without_member_w(&generated));
 
+        // A resolved field beside the plain ones: the plain fields are still
+        // written at once, the resolved one in its place.
+        let mixed = text(query("wl: workload { kind name }")).await;
+        let generated = text(query(
+            "wl: workload { kind name } w: workload { kind } w: workload { name }",
+        ))
+        .await;
+        assert!(mixed.contains(r#""wl":{"kind":"#), "{mixed}");
+        assert_eq!(mixed, without_member_w(&generated));
+
         let first = &pods[0];
         assert_eq!(first["t"], "Pod");
         assert_eq!(first["at"], "sim");
