@@ -10,18 +10,25 @@
 //! `ResponseTooLarge`; so a dozen aliases of a whole cluster's `json` are
 //! refused instead of built. An operation whose answer grows past a quarter of
 //! the cap is heavy: each user runs at most [`HEAVY_PER_USER`] of those at
-//! once, and further ones wait for a turn (within the request timeout).
+//! once, and further ones wait for a turn (within the request timeout). Over
+//! HTTP the turn lasts until the answer is sent (see [`HeldBody`]): answers
+//! waiting for slow readers hold memory just as answers being built do.
 
 use std::{
     collections::HashMap,
+    convert::Infallible,
+    pin::Pin,
     sync::{
         Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
+    task::{Context, Poll},
     time::Duration,
 };
 
 use async_graphql::SelectionField;
+use axum::body::Bytes;
+use http_body::{Frame, SizeHint};
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 
 use crate::{error::AppError, k8s::entry::PodEntry};
@@ -56,26 +63,95 @@ impl HeavyOps {
     }
 }
 
+/// An operation's turn among its user's heavy operations, once it took one.
+/// The turn is kept while any handle to it lives: the operation's budget
+/// holds one, and the transport may hold another until the answer is sent.
+#[derive(Clone, Default)]
+pub struct HeavyTurn(Arc<OnceCell<OwnedSemaphorePermit>>);
+
+impl HeavyTurn {
+    /// Whether the operation took a turn: its answer is heavy.
+    pub fn taken(&self) -> bool {
+        self.0.initialized()
+    }
+}
+
+/// How much of a held answer is handed to the connection at a time.
+const SLICE: usize = 256 * 1024;
+
+/// A heavy answer's body, holding the operation's turn until its last slice
+/// is taken. It is handed over a slice at a time, and the connection asks
+/// for the next slice only once most of the last one is written: so a user
+/// whose answers wait for slow (or stalled) readers waits for a turn, as if
+/// they were still being built, and the gateway never holds more than
+/// [`HEAVY_PER_USER`] heavy answers per user.
+pub struct HeldBody {
+    rest: Bytes,
+    _turn: HeavyTurn,
+}
+
+impl HeldBody {
+    /// `body`, holding `turn` until it is sent.
+    pub fn new(body: Bytes, turn: HeavyTurn) -> Self {
+        HeldBody {
+            rest: body,
+            _turn: turn,
+        }
+    }
+}
+
+impl http_body::Body for HeldBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let rest = &mut self.get_mut().rest;
+        if rest.is_empty() {
+            return Poll::Ready(None);
+        }
+        let slice = rest.split_to(rest.len().min(SLICE));
+        Poll::Ready(Some(Ok(Frame::data(slice))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.rest.len() as u64)
+    }
+}
+
 /// One operation's budget: request data, charged by the fields that return pods.
 pub struct AnswerBudget {
     limit: u64,
     spent: AtomicU64,
     user: Option<i64>,
     heavy: Arc<HeavyOps>,
-    turn: OnceCell<OwnedSemaphorePermit>,
+    turn: HeavyTurn,
     wait: Duration,
 }
 
 impl AnswerBudget {
     /// A budget of `limit` bytes for an operation of `user`, whose turn among
-    /// the user's heavy operations is waited for at most `wait`.
-    pub fn new(limit: u64, user: Option<i64>, heavy: Arc<HeavyOps>, wait: Duration) -> Self {
+    /// the user's heavy operations is waited for at most `wait` and then kept
+    /// in `turn`.
+    pub fn new(
+        limit: u64,
+        user: Option<i64>,
+        heavy: Arc<HeavyOps>,
+        wait: Duration,
+        turn: HeavyTurn,
+    ) -> Self {
         AnswerBudget {
             limit,
             spent: AtomicU64::new(0),
             user,
             heavy,
-            turn: OnceCell::new(),
+            turn,
             wait,
         }
     }
@@ -98,6 +174,7 @@ impl AnswerBudget {
             && spent > self.limit / 4
         {
             self.turn
+                .0
                 .get_or_try_init(|| self.heavy.turn(user, self.wait))
                 .await?;
         }
@@ -187,7 +264,13 @@ mod tests {
     use super::*;
 
     fn budget(limit: u64, user: Option<i64>, heavy: &Arc<HeavyOps>) -> AnswerBudget {
-        AnswerBudget::new(limit, user, heavy.clone(), Duration::from_millis(50))
+        AnswerBudget::new(
+            limit,
+            user,
+            heavy.clone(),
+            Duration::from_millis(50),
+            HeavyTurn::default(),
+        )
     }
 
     #[tokio::test]
@@ -246,5 +329,50 @@ mod tests {
             .charge(300)
             .await
             .expect("the second turn is still free");
+    }
+
+    #[tokio::test]
+    async fn a_turn_lasts_while_a_handle_of_it_lives() {
+        let heavy = Arc::default();
+        let turn = HeavyTurn::default();
+        let held = AnswerBudget::new(
+            1000,
+            Some(7),
+            Arc::clone(&heavy),
+            Duration::from_millis(50),
+            turn.clone(),
+        );
+        assert!(!turn.taken());
+        held.charge(300).await.expect("first heavy");
+        assert!(turn.taken());
+        let second = budget(1000, Some(7), &heavy);
+        second.charge(300).await.expect("second heavy");
+        drop(held);
+        let third = budget(1000, Some(7), &heavy);
+        third
+            .charge(300)
+            .await
+            .expect_err("the body still holds it");
+        drop(turn);
+        third.charge(0).await.expect("freed with the last handle");
+    }
+
+    #[tokio::test]
+    async fn held_bodies_are_handed_over_in_slices_and_keep_their_length() {
+        use http_body::Body;
+        let body = Bytes::from(vec![b'x'; SLICE * 2 + 1]);
+        let mut held = HeldBody::new(body.clone(), HeavyTurn::default());
+        assert_eq!(held.size_hint().exact(), Some(body.len() as u64));
+        let mut sizes = Vec::new();
+        while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut held).poll_frame(cx)).await
+        {
+            sizes.push(
+                frame
+                    .expect("infallible")
+                    .into_data()
+                    .map_or(0, |d| d.len()),
+            );
+        }
+        assert_eq!(sizes, [SLICE, SLICE, 1]);
     }
 }

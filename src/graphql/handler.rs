@@ -17,7 +17,7 @@
 
 use async_graphql::{Request, Response as GqlResponse, ServerError, Variables};
 use axum::{
-    body::Bytes,
+    body::{Body, Bytes},
     extract::{RawQuery, State, rejection::BytesRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
@@ -25,7 +25,9 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Executor, RequestMeta, check_query_size,
+    Executor, RequestMeta,
+    budget::{HeavyTurn, HeldBody},
+    check_query_size,
     persisted::Persisted,
     plain,
     reuse::{self, Answers, Dependencies},
@@ -178,13 +180,18 @@ async fn run(
         None => None,
     };
     let read = Dependencies::default();
+    let turn = HeavyTurn::default();
     // This transport serialises the answer itself (see `answer`), so lists of
     // pods may come as JSON text already written.
     let request = request.data(plain::WrittenJson);
     let response = executor
-        .execute_recording(meta, auth, request, read.clone())
+        .execute_recording(meta, auth, request, read.clone(), turn.clone())
         .await;
-    let (answer, body) = answer(executor, media, &response);
+    let (mut answer, body) = answer(executor, media, &response);
+    // A heavy answer keeps its turn until it is sent.
+    if let Some(body) = body.as_ref().filter(|_| turn.taken()) {
+        *answer.body_mut() = Body::new(HeldBody::new(body.clone(), turn));
+    }
     if let (Some(key), Some(body)) = (keep, &body)
         && response.errors.is_empty()
     {

@@ -203,37 +203,42 @@ impl Executor {
     /// Executes one request as `auth` (from the request's token, see
     /// [`crate::auth::extractor`]), sent from `meta`.
     pub async fn execute(&self, meta: RequestMeta, auth: Auth, request: Request) -> Response {
-        self.execute_recording(meta, auth, request, reuse::Dependencies::default())
+        let (read, turn) = Default::default();
+        self.execute_recording(meta, auth, request, read, turn)
             .await
     }
 
     /// [`Executor::execute`], recording into `read` which cache versions the
-    /// operation read.
+    /// operation read, and into `turn` its turn among the user's heavy
+    /// operations if it took one.
     pub(crate) async fn execute_recording(
         &self,
         meta: RequestMeta,
         auth: Auth,
         request: Request,
         read: reuse::Dependencies,
+        turn: budget::HeavyTurn,
     ) -> Response {
         let schema = match auth {
             Auth::Viewer(_) => &self.schema,
             Auth::Anonymous | Auth::Rejected(_) => &self.anonymous,
         };
         let request = self.documents.attach(request);
-        let request = self.with_request_data(request, meta, auth).data(read);
+        let request = self.with_request_data(request, meta, auth, turn).data(read);
         let mut response = schema.execute(request).await;
         error::fill_missing_codes(&mut response);
         response
     }
 
     /// Attaches what one operation needs besides its text: who is asking,
-    /// from where, fresh DataLoaders and the budget of its answer.
+    /// from where, fresh DataLoaders and the budget of its answer (whose
+    /// heavy turn, if it takes one, is kept in `turn`).
     pub(crate) fn with_request_data(
         &self,
         request: Request,
         meta: RequestMeta,
         auth: Auth,
+        turn: budget::HeavyTurn,
     ) -> Request {
         let (nodes, workloads) = self.loaders();
         let config = &self.state.config;
@@ -242,6 +247,7 @@ impl Executor {
             auth.viewer().ok().map(|viewer| viewer.id),
             self.heavy.clone(),
             config.request_timeout,
+            turn,
         );
         request
             .data(meta)

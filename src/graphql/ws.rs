@@ -306,7 +306,7 @@ impl Session {
         let request = request.data(LiveViewer(self.live.clone()));
         Ok(self
             .executor
-            .with_request_data(request, self.meta.clone(), auth))
+            .with_request_data(request, self.meta.clone(), auth, Default::default()))
     }
 }
 

@@ -815,3 +815,86 @@ async fn any_graphql_answer_over_the_cap_is_replaced_by_an_error() {
     }
     stop(db, app).await;
 }
+
+/// Posts `body` to `/graphql` without reuse, on a connection that reads the
+/// answer's first bytes and then nothing more (with a small receive buffer,
+/// so the gateway cannot hand it the rest).
+async fn stalled_graphql(app: &TestApp, token: &str, body: &str) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("receive buffer");
+    let mut stream = socket.connect(app.addr).await.expect("connects");
+    let request = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nCache-Control: no-cache\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        app.addr,
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("request sent");
+    let mut head = [0u8; 64];
+    let read = stream.read(&mut head).await.expect("answer begins");
+    assert!(
+        head[..read].starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head[..read])
+    );
+    stream
+}
+
+#[tokio::test]
+async fn heavy_answers_keep_their_turn_until_they_are_read() {
+    // The objects of 400 pods under ten aliases: some 10 MiB, heavy (over a
+    // quarter of the default cap) and within it; more than the kernel's
+    // socket buffers take from a reader that does not read.
+    let (db, app, _sim) = gateway_of(400, |config| {
+        config.request_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let token = app.admin_token().await;
+    wait_until_synced(&app, &token).await;
+    let aliases: String = (0..10)
+        .map(|i| format!(r#"a{i}: pods(cluster: "sim") {{ json }} "#))
+        .collect();
+    let body = json!({ "query": format!("{{ {aliases} }}") }).to_string();
+    let heavy = || async {
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .bearer_auth(&token)
+            .header("cache-control", "no-cache")
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .expect("answered");
+        let text = response.text().await.expect("body");
+        let answer: Value = serde_json::from_str(&text).expect("JSON");
+        (
+            text.len(),
+            answer["errors"][0]["extensions"]["code"].clone(),
+        )
+    };
+    let (size, code) = heavy().await;
+    assert!(code.is_null(), "{code}");
+    assert!(size > 8 * 1024 * 1024, "heavy: {size} bytes");
+
+    // Two answers nobody reads hold the user's two turns: a third heavy
+    // operation waits for one, and is refused when the wait (bounded by the
+    // request timeout) ends.
+    let stalled = [
+        stalled_graphql(&app, &token, &body).await,
+        stalled_graphql(&app, &token, &body).await,
+    ];
+    let (_, code) = heavy().await;
+    assert!(code == "TooManyRequests" || code == "Timeout", "{code}");
+    drop(stalled);
+    let (_, code) = heavy().await;
+    assert!(
+        code.is_null(),
+        "turns come back when the readers go: {code}"
+    );
+    stop(db, app).await;
+}
