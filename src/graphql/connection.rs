@@ -5,12 +5,12 @@
 //! the sorted runs to [`crate::k8s::order::page`]. A cluster that cannot be
 //! read costs its own `ClusterPart` and one error naming it, never the answer.
 
-use std::{borrow::Cow, collections::HashMap, sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use async_graphql::{
     Context, ContextSelectionSet, Enum, ErrorExtensions, InputObject, Object, OutputType,
     Positioned, ServerError, ServerResult, SimpleObject, Value, connection::PageInfo,
-    parser::types::Field, registry::Registry, resolver_utils::resolve_list,
+    parser::types::Field, resolver_utils::resolve_list,
 };
 use futures_util::future::join_all;
 use label_selector::Selector;
@@ -172,17 +172,7 @@ impl PodEdge {
 pub struct PodEdges(Vec<PodEdge>);
 
 impl OutputType for PodEdges {
-    fn type_name() -> Cow<'static, str> {
-        Vec::<PodEdge>::type_name()
-    }
-
-    fn qualified_type_name() -> String {
-        Vec::<PodEdge>::qualified_type_name()
-    }
-
-    fn create_type_info(registry: &mut Registry) -> String {
-        Vec::<PodEdge>::create_type_info(registry)
-    }
+    plain::list_type_of!(PodEdge);
 
     async fn resolve(
         &self,
@@ -362,7 +352,7 @@ impl ConnectionQuery {
             .into_iter()
             .map(|(cluster, pod)| PodEdge {
                 order,
-                pod: Pod::new(&cluster, pod),
+                pod: Pod::new(cluster, pod),
             })
             .collect();
         Ok(PodConnection {

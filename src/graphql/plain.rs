@@ -71,46 +71,24 @@ impl PodScalar {
         })
     }
 
-    fn value(self, pod: &Pod) -> Value {
+    /// Its value in `pod`.
+    fn get(self, pod: &Pod) -> Scalar<'_> {
         let summary: &PodSummary = &pod.entry().summary;
-        let text = |s: &str| Value::String(s.to_owned());
         match self {
-            PodScalar::Typename => text("Pod"),
-            PodScalar::Cluster => text(pod.cluster()),
-            PodScalar::Name => text(&summary.name),
-            PodScalar::Namespace => text(&summary.namespace),
-            PodScalar::Restarts => Value::from(summary.restarts),
-            PodScalar::LastRestart => summary.last_restart.as_deref().map_or(Value::Null, text),
-            PodScalar::Ready => text(&summary.ready),
-            PodScalar::Controlled => text(&summary.controlled),
-            PodScalar::Qos => text(&summary.qos),
-            PodScalar::Created => summary.created.as_deref().map_or(Value::Null, text),
-            PodScalar::Status => text(&summary.status),
-            PodScalar::NodeName => text(&summary.node_name),
-            PodScalar::PodIp => text(&summary.pod_ip),
-            PodScalar::ReadinessGates => text(&summary.readiness_gates),
-        }
-    }
-
-    /// [`PodScalar::value`], written as JSON.
-    fn write(self, pod: &Pod, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        let summary: &PodSummary = &pod.entry().summary;
-        let json = &mut serde_json::Serializer::new(out);
-        match self {
-            PodScalar::Typename => "Pod".serialize(json),
-            PodScalar::Cluster => pod.cluster().serialize(json),
-            PodScalar::Name => summary.name.serialize(json),
-            PodScalar::Namespace => summary.namespace.serialize(json),
-            PodScalar::Restarts => summary.restarts.serialize(json),
-            PodScalar::LastRestart => summary.last_restart.serialize(json),
-            PodScalar::Ready => summary.ready.serialize(json),
-            PodScalar::Controlled => summary.controlled.serialize(json),
-            PodScalar::Qos => summary.qos.serialize(json),
-            PodScalar::Created => summary.created.serialize(json),
-            PodScalar::Status => summary.status.serialize(json),
-            PodScalar::NodeName => summary.node_name.serialize(json),
-            PodScalar::PodIp => summary.pod_ip.serialize(json),
-            PodScalar::ReadinessGates => summary.readiness_gates.serialize(json),
+            PodScalar::Typename => Scalar::Text("Pod"),
+            PodScalar::Cluster => Scalar::Text(pod.cluster()),
+            PodScalar::Name => Scalar::Text(&summary.name),
+            PodScalar::Namespace => Scalar::Text(&summary.namespace),
+            PodScalar::Restarts => Scalar::Int(summary.restarts),
+            PodScalar::LastRestart => Scalar::Maybe(summary.last_restart.as_deref()),
+            PodScalar::Ready => Scalar::Text(&summary.ready),
+            PodScalar::Controlled => Scalar::Text(&summary.controlled),
+            PodScalar::Qos => Scalar::Text(&summary.qos),
+            PodScalar::Created => Scalar::Maybe(summary.created.as_deref()),
+            PodScalar::Status => Scalar::Text(&summary.status),
+            PodScalar::NodeName => Scalar::Text(&summary.node_name),
+            PodScalar::PodIp => Scalar::Text(&summary.pod_ip),
+            PodScalar::ReadinessGates => Scalar::Text(&summary.readiness_gates),
         }
     }
 }
@@ -143,31 +121,50 @@ impl ContainerScalar {
         })
     }
 
-    fn value(self, container: &ContainerSummary) -> Value {
+    /// Its value in `container`.
+    fn get(self, container: &ContainerSummary) -> Scalar<'_> {
         match self {
-            ContainerScalar::Typename => Value::String("Container".to_owned()),
-            ContainerScalar::Name => Value::String(container.name.clone()),
-            ContainerScalar::Image => Value::String(container.image.clone()),
-            ContainerScalar::Status => enum_value(container.status),
-            ContainerScalar::Reason => Value::String(container.reason.clone()),
-            ContainerScalar::Ready => Value::Boolean(container.ready),
-            ContainerScalar::Restarts => Value::from(container.restarts),
-            ContainerScalar::Sidecar => Value::Boolean(container.sidecar),
+            ContainerScalar::Typename => Scalar::Text("Container"),
+            ContainerScalar::Name => Scalar::Text(&container.name),
+            ContainerScalar::Image => Scalar::Text(&container.image),
+            ContainerScalar::Status => Scalar::Other(enum_value(container.status)),
+            ContainerScalar::Reason => Scalar::Text(&container.reason),
+            ContainerScalar::Ready => Scalar::Flag(container.ready),
+            ContainerScalar::Restarts => Scalar::Int(container.restarts),
+            ContainerScalar::Sidecar => Scalar::Flag(container.sidecar),
+        }
+    }
+}
+
+/// The value of a plain field, borrowed from the summary: made a GraphQL
+/// value, or written as JSON, the same either way.
+enum Scalar<'a> {
+    Text(&'a str),
+    Maybe(Option<&'a str>),
+    Int(i32),
+    Flag(bool),
+    Other(Value),
+}
+
+impl Scalar<'_> {
+    fn value(self) -> Value {
+        match self {
+            Scalar::Text(text) => Value::String(text.to_owned()),
+            Scalar::Maybe(text) => text.map_or(Value::Null, |text| Value::String(text.to_owned())),
+            Scalar::Int(number) => Value::from(number),
+            Scalar::Flag(flag) => Value::Boolean(flag),
+            Scalar::Other(value) => value,
         }
     }
 
-    /// [`ContainerScalar::value`], written as JSON.
-    fn write(self, container: &ContainerSummary, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    fn write(self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         let json = &mut serde_json::Serializer::new(out);
         match self {
-            ContainerScalar::Typename => "Container".serialize(json),
-            ContainerScalar::Name => container.name.serialize(json),
-            ContainerScalar::Image => container.image.serialize(json),
-            ContainerScalar::Status => enum_value(container.status).serialize(json),
-            ContainerScalar::Reason => container.reason.serialize(json),
-            ContainerScalar::Ready => container.ready.serialize(json),
-            ContainerScalar::Restarts => container.restarts.serialize(json),
-            ContainerScalar::Sidecar => container.sidecar.serialize(json),
+            Scalar::Text(text) => text.serialize(json),
+            Scalar::Maybe(text) => text.serialize(json),
+            Scalar::Int(number) => number.serialize(json),
+            Scalar::Flag(flag) => flag.serialize(json),
+            Scalar::Other(value) => value.serialize(json),
         }
     }
 }
@@ -290,6 +287,25 @@ fn write_list<T>(
     Ok(written(out))
 }
 
+/// The type of a list of `$item`, for an `OutputType` that writes the list
+/// itself (`Pods`, `PodEdges`): what async-graphql declares for `Vec<$item>`.
+macro_rules! list_type_of {
+    ($item:ty) => {
+        fn type_name() -> ::std::borrow::Cow<'static, str> {
+            <Vec<$item> as ::async_graphql::OutputType>::type_name()
+        }
+
+        fn qualified_type_name() -> String {
+            <Vec<$item> as ::async_graphql::OutputType>::qualified_type_name()
+        }
+
+        fn create_type_info(registry: &mut ::async_graphql::registry::Registry) -> String {
+            <Vec<$item> as ::async_graphql::OutputType>::create_type_info(registry)
+        }
+    };
+}
+pub(crate) use list_type_of;
+
 /// What one response key of a pod's value holds.
 enum PodPart<'a> {
     Plain(PodScalar),
@@ -408,7 +424,7 @@ impl<'a> PodPlan<'a> {
         let mut map = self.template.clone();
         for (slot, (_, part)) in map.values_mut().zip(&self.parts) {
             *slot = match part {
-                PodPart::Plain(scalar) => scalar.value(pod),
+                PodPart::Plain(scalar) => scalar.get(pod).value(),
                 PodPart::Containers {
                     init,
                     fields,
@@ -417,7 +433,7 @@ impl<'a> PodPlan<'a> {
                     let objects = containers(pod, *init).iter().map(|container| {
                         let mut object = template.clone();
                         for (slot, (_, field)) in object.values_mut().zip(fields) {
-                            *slot = field.value(container);
+                            *slot = field.get(container).value();
                         }
                         object_or_null(object)
                     });
@@ -444,7 +460,7 @@ impl<'a> PodPlan<'a> {
             match part {
                 PodPart::Plain(scalar) => {
                     object.key(key, out);
-                    scalar.write(pod, out)?;
+                    scalar.get(pod).write(out)?;
                 }
                 PodPart::Containers { init, fields, .. } => {
                     object.key(key, out);
@@ -456,7 +472,7 @@ impl<'a> PodPlan<'a> {
                         let mut member = ObjectWriter::open(out);
                         for (key, field) in fields {
                             member.key(key, out);
-                            field.write(container, out)?;
+                            field.get(container).write(out)?;
                         }
                         member.close(out);
                     }

@@ -17,7 +17,7 @@ use super::{
     GqlResultExt, LiveViewer, RequestMeta, app,
     budget::{self, PodShape},
     loaders::{NodeKey, NodeLoader, ReplicaSetKey, WorkloadLoader},
-    plain::PodPlan,
+    plain::{PodPlan, list_type_of},
     reuse::{self, Kind},
     users::origin,
     viewer,
@@ -137,8 +137,8 @@ pub struct Pod {
 }
 
 impl Pod {
-    /// A pod of a cluster.
-    pub fn new(cluster: &str, entry: Arc<PodEntry>) -> Self {
+    /// A pod of a cluster (the pods of a list share one cluster name).
+    pub fn new(cluster: impl Into<Arc<str>>, entry: Arc<PodEntry>) -> Self {
         Pod {
             cluster: cluster.into(),
             entry,
@@ -178,17 +178,7 @@ impl OutputType for Pod {
 pub struct Pods(pub Vec<Pod>);
 
 impl OutputType for Pods {
-    fn type_name() -> Cow<'static, str> {
-        Vec::<Pod>::type_name()
-    }
-
-    fn qualified_type_name() -> String {
-        Vec::<Pod>::qualified_type_name()
-    }
-
-    fn create_type_info(registry: &mut Registry) -> String {
-        Vec::<Pod>::create_type_info(registry)
-    }
+    list_type_of!(Pod);
 
     async fn resolve(
         &self,
@@ -470,7 +460,7 @@ impl PodQuery {
                 .audit
                 .pod_read(origin(ctx, Some(&viewer.name)), target, outcome);
         }
-        Ok(Pod::new(&cluster, read.gql()?))
+        Ok(Pod::new(cluster, read.gql()?))
     }
 }
 
@@ -537,12 +527,13 @@ async fn list(
         .charge(shape.estimate_all(&list.items))
         .await
         .gql()?;
+    let cluster: Arc<str> = cluster.into();
     Ok(PodList {
         version: list.version.map(|v| v.to_string()),
         items: Pods(
             list.items
                 .into_iter()
-                .map(|p| Pod::new(&cluster, p))
+                .map(|p| Pod::new(cluster.clone(), p))
                 .collect(),
         ),
     })
