@@ -158,7 +158,11 @@ pub fn sdl() -> String {
 
 /// Runs GraphQL requests against the schema for `/graphql` and the REST layer.
 #[derive(Clone)]
-pub struct Executor {
+pub struct Executor(Arc<Shared>);
+
+/// What every clone of an [`Executor`] shares: cloning one (as each request's
+/// extractors do) is one reference count, not one per part.
+struct Shared {
     /// For signed-in callers.
     schema: AppSchema,
     /// For callers without a valid token: no "Did you mean" suggestions, so
@@ -187,7 +191,7 @@ impl Executor {
         };
         let schema = builder().finish();
         let anonymous = builder().disable_suggestions().finish();
-        Executor {
+        Executor(Arc::new(Shared {
             schema,
             anonymous,
             state,
@@ -197,7 +201,7 @@ impl Executor {
             persisted: Arc::default(),
             answers: Arc::default(),
             documents: Arc::default(),
-        }
+        }))
     }
 
     /// Executes one request as `auth` (from the request's token, see
@@ -220,10 +224,10 @@ impl Executor {
         turn: budget::HeavyTurn,
     ) -> Response {
         let schema = match auth {
-            Auth::Viewer(_) => &self.schema,
-            Auth::Anonymous | Auth::Rejected(_) => &self.anonymous,
+            Auth::Viewer(_) => &self.0.schema,
+            Auth::Anonymous | Auth::Rejected(_) => &self.0.anonymous,
         };
-        let request = self.documents.attach(request);
+        let request = self.0.documents.attach(request);
         let request = self.with_request_data(request, meta, auth, turn).data(read);
         let mut response = schema.execute(request).await;
         error::fill_missing_codes(&mut response);
@@ -241,11 +245,11 @@ impl Executor {
         turn: budget::HeavyTurn,
     ) -> Request {
         let (nodes, workloads) = self.loaders();
-        let config = &self.state.config;
+        let config = &self.0.state.config;
         let budget = budget::AnswerBudget::new(
             config.max_response_bytes,
             auth.viewer().ok().map(|viewer| viewer.id),
-            self.heavy.clone(),
+            self.0.heavy.clone(),
             config.request_timeout,
             turn,
         );
@@ -265,14 +269,14 @@ impl Executor {
         DataLoader<loaders::NodeLoader>,
         DataLoader<loaders::WorkloadLoader>,
     ) {
-        let clusters = self.state.clusters.clone();
+        let clusters = self.0.state.clusters.clone();
         (
             DataLoader::new(
-                loaders::NodeLoader::new(clusters.clone(), self.listings.clone()),
+                loaders::NodeLoader::new(clusters.clone(), self.0.listings.clone()),
                 tokio::spawn,
             ),
             DataLoader::new(
-                loaders::WorkloadLoader::new(clusters, self.listings.clone()),
+                loaders::WorkloadLoader::new(clusters, self.0.listings.clone()),
                 tokio::spawn,
             ),
         )
@@ -280,39 +284,39 @@ impl Executor {
 
     /// The kept GraphQL answers.
     pub(crate) fn answers(&self) -> &reuse::Answers {
-        &self.answers
+        &self.0.answers
     }
 
     /// The parsed documents kept.
     pub(crate) fn documents(&self) -> &documents::Documents {
-        &self.documents
+        &self.0.documents
     }
 
     /// The registered persisted queries.
     pub(crate) fn persisted(&self) -> &persisted::PersistedQueries {
-        &self.persisted
+        &self.0.persisted
     }
 
     /// The gateway's open WebSocket connections.
     pub(crate) fn sockets(&self) -> &Arc<ws::OpenSockets> {
-        &self.sockets
+        &self.0.sockets
     }
 
     /// The schema for signed-in callers (for the WebSocket transport, whose
     /// operations all run after a token was accepted).
     pub(crate) fn schema(&self) -> &AppSchema {
-        &self.schema
+        &self.0.schema
     }
 
     /// The state (for the WebSocket transport).
     pub(crate) fn state(&self) -> &AppState {
-        &self.state
+        &self.0.state
     }
 }
 
 impl FromRef<Executor> for Arc<Authenticator> {
     fn from_ref(executor: &Executor) -> Self {
-        executor.state.auth.clone()
+        executor.0.state.auth.clone()
     }
 }
 
