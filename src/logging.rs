@@ -91,8 +91,11 @@ mod tests {
 
     /// Sends one request with a known request id through a real gateway's
     /// router and returns what was logged.
-    fn log_of_one_request(format: LogFormat) -> String {
+    /// The log of one request sent with `x-request-id: id`, and the id the
+    /// gateway answered with.
+    fn log_of_one_request(format: LogFormat, id: &str) -> (String, String) {
         let capture = Capture::default();
+        let mut answered = String::new();
         let subscriber = subscriber("info", format, false, capture.clone());
         let file =
             std::env::temp_dir().join(format!("osp-log-test-{}.db", uuid::Uuid::new_v4().simple()));
@@ -107,7 +110,7 @@ mod tests {
                 config.admin_password = Some(secrecy::SecretString::from("admin-password-1"));
                 let app = Application::build(config).await.expect("gateway builds");
                 let request = Request::get("/healthz")
-                    .header("x-request-id", "req-7f3a")
+                    .header("x-request-id", id)
                     .body(Body::empty())
                     .expect("request");
                 let response = router(app.state().clone())
@@ -115,19 +118,23 @@ mod tests {
                     .await
                     .expect("answered");
                 assert_eq!(response.status(), 200);
-                assert_eq!(response.headers()["x-request-id"], "req-7f3a");
+                answered = response.headers()["x-request-id"]
+                    .to_str()
+                    .expect("text")
+                    .to_owned();
             });
         });
         for suffix in ["", "-wal", "-shm", "-journal"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
         }
         let bytes = capture.0.lock().expect("log").clone();
-        String::from_utf8(bytes).expect("utf-8 log")
+        (String::from_utf8(bytes).expect("utf-8 log"), answered)
     }
 
     #[test]
     fn json_request_log_lines_carry_the_request_id() {
-        let log = log_of_one_request(LogFormat::Json);
+        let (log, answered) = log_of_one_request(LogFormat::Json, "req-7f3a");
+        assert_eq!(answered, "req-7f3a");
         let line: Value = log
             .lines()
             .filter_map(|line| serde_json::from_str::<Value>(line).ok())
@@ -140,11 +147,26 @@ mod tests {
 
     #[test]
     fn text_request_log_lines_carry_the_request_id() {
-        let log = log_of_one_request(LogFormat::Text);
+        let (log, _) = log_of_one_request(LogFormat::Text, "req-7f3a");
         let line = log
             .lines()
             .find(|line| line.contains("finished processing request"))
             .unwrap_or_else(|| panic!("no request line in:\n{log}"));
-        assert!(line.contains("request_id=req-7f3a"), "{line}");
+        assert!(line.contains(r#"request_id="req-7f3a""#), "{line}");
+    }
+
+    #[test]
+    fn a_client_request_id_that_is_not_a_plain_token_is_replaced() {
+        let forged = r#"x" path=/osp/api/users status=200 y="#;
+        let long = "a".repeat(65);
+        for sent in [forged, long.as_str(), "ümlaut"] {
+            let (log, answered) = log_of_one_request(LogFormat::Text, sent);
+            assert_ne!(answered, sent);
+            assert_eq!(answered.len(), 36, "a generated id: {answered}");
+            assert!(!log.contains(sent), "{log}");
+            assert!(log.contains(&format!("request_id=\"{answered}\"")), "{log}");
+        }
+        let (_, answered) = log_of_one_request(LogFormat::Text, &"a".repeat(64));
+        assert_eq!(answered, "a".repeat(64), "64 plain characters are kept");
     }
 }

@@ -306,7 +306,8 @@ pub fn router(state: AppState) -> Router {
                     "request",
                     method = %request.method(),
                     path = %request.uri().path(),
-                    request_id = %id,
+                    // Quoted: an id is a value, never part of a line's shape.
+                    request_id = id,
                 )
             })
             .on_request(())
@@ -318,6 +319,37 @@ pub fn router(state: AppState) -> Router {
     )
     .layer(PropagateRequestIdLayer::x_request_id())
     .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+    // Before an id is set: a client's id that is not a plain token is
+    // replaced by a generated one, so it can neither forge log lines nor
+    // fill the audit trail.
+    .layer(middleware::map_request(drop_unfit_request_id))
+}
+
+/// Longest `x-request-id` kept from a client.
+pub const MAX_REQUEST_ID: usize = 64;
+
+/// Whether a client's `x-request-id` may be used as the request's id:
+/// `[A-Za-z0-9._-]{1,64}`.
+pub fn fit_request_id(id: &[u8]) -> bool {
+    (1..=MAX_REQUEST_ID).contains(&id.len())
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Removes every `x-request-id` of the request unless it is one fit id.
+async fn drop_unfit_request_id<B>(mut request: Request<B>) -> Request<B> {
+    let headers = request.headers_mut();
+    let mut ids = headers.get_all("x-request-id").iter();
+    let fit = match (ids.next(), ids.next()) {
+        (Some(id), None) => fit_request_id(id.as_bytes()),
+        (None, _) => true,
+        (Some(_), Some(_)) => false,
+    };
+    if !fit {
+        headers.remove("x-request-id");
+    }
+    request
 }
 
 /// CORS for the configured origins, or none when the list is empty. Tokens
