@@ -252,6 +252,116 @@ impl PodShape {
     }
 }
 
+/// What a connection's answer holds besides its pods: per edge, each field
+/// selected beside `node` (cursors priced by their length, `__typename` and
+/// the like as fields); once, `pageInfo`, `totalCount` and their kind; per
+/// cluster part, its fields. Aliases add up, so a hundred aliases of `cursor`
+/// cost a hundred cursors per edge.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionShape {
+    /// Fields per edge other than `node` and cursors.
+    per_edge: u64,
+    /// Cursors per edge.
+    cursors_per_edge: u64,
+    /// Fields once per page (`totalCount`, `pageInfo`'s flags).
+    once: u64,
+    /// Cursors once per page (`pageInfo`'s start and end).
+    cursors_once: u64,
+    /// Fields per cluster part.
+    per_part: u64,
+}
+
+impl ConnectionShape {
+    /// The shape of a connection field's selection.
+    pub fn of(field: &SelectionField<'_>) -> Self {
+        let mut shape = ConnectionShape::default();
+        for child in field.selection_set() {
+            match child.name() {
+                "edges" => {
+                    for part in child.selection_set() {
+                        match part.name() {
+                            "node" => {}
+                            "cursor" => shape.cursors_per_edge += 1,
+                            _ => shape.per_edge += leaves(part.selection_set()).max(1),
+                        }
+                    }
+                    shape.once += 1;
+                }
+                "clusters" => shape.per_part += leaves(child.selection_set()).max(1),
+                "pageInfo" => {
+                    for part in child.selection_set() {
+                        if part.name().ends_with("Cursor") {
+                            shape.cursors_once += 1;
+                        } else {
+                            shape.once += 1;
+                        }
+                    }
+                }
+                _ => shape.once += leaves(child.selection_set()).max(1),
+            }
+        }
+        shape
+    }
+
+    /// The estimated bytes of a page whose edges' cursors are estimated at
+    /// `cursors` (one per edge), with `parts` cluster parts.
+    pub fn estimate(&self, cursors: impl Iterator<Item = u64>, parts: usize) -> u64 {
+        let (mut edges, mut cursor_bytes, mut longest) = (0u64, 0u64, 0u64);
+        for cursor in cursors {
+            edges += 1;
+            cursor_bytes += cursor;
+            longest = longest.max(cursor);
+        }
+        (self.per_edge * edges + self.once + self.per_part * parts as u64) * FIELD_BYTES
+            + self.cursors_per_edge * (cursor_bytes + edges * FIELD_BYTES)
+            + self.cursors_once * (longest + FIELD_BYTES)
+    }
+}
+
+/// Refuses `response` when it would be longer than `limit` bytes as JSON
+/// (it is counted, not written, and the count stops at the limit).
+pub fn measure(response: &async_graphql::Response, limit: u64) -> Result<(), AppError> {
+    struct Count {
+        bytes: u64,
+        limit: u64,
+    }
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.bytes += buf.len() as u64;
+            if self.bytes > self.limit {
+                return Err(std::io::Error::other("over the limit"));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count { bytes: 0, limit };
+    match serde_json::to_writer(&mut count, response) {
+        Ok(()) => Ok(()),
+        Err(_) if count.bytes > limit => Err(AppError::ResponseTooLarge {
+            estimate: count.bytes,
+            limit,
+        }),
+        Err(err) => Err(AppError::internal(anyhow::Error::from(err))),
+    }
+}
+
+/// The estimated length of the cursor of `pod` in `cluster`: its position
+/// (a sort value at most as long as its identity, and the identity), as
+/// JSON, in base64.
+pub fn cursor_bytes(cluster: &str, pod: &PodEntry) -> u64 {
+    let identity = cluster.len() + pod.summary.namespace.len() + pod.summary.name.len();
+    ((2 * identity + 96) * 4 / 3 + 4) as u64
+}
+
+/// The estimated bytes of an error with `message` naming `clusters` (its
+/// path, code and punctuation besides).
+pub fn error_bytes(message: &str, clusters: &[String]) -> u64 {
+    (128 + message.len() + clusters.iter().map(|c| c.len() + 3).sum::<usize>()) as u64
+}
+
 /// The leaf fields under a selection (at least one per field).
 fn leaves<'a>(selection: impl Iterator<Item = SelectionField<'a>>) -> u64 {
     selection

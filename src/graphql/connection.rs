@@ -17,7 +17,7 @@ use label_selector::Selector;
 
 use super::{
     GqlResultExt, app,
-    budget::{self, PodShape},
+    budget::{self, ConnectionShape, PodShape},
     plain,
     pods::Pod,
     reuse::{self, Kind},
@@ -243,6 +243,16 @@ impl ConnectionQuery {
         let registry = &app(ctx).clusters;
         let names: Vec<String> = match clusters {
             Some(mut names) => {
+                // Bounded before anything is done per name: each costs a
+                // part of the answer.
+                let most = max_clusters(registry.all().count());
+                if names.len() > most {
+                    return Err(AppError::invalid(
+                        "clusters",
+                        format!("at most {most} names (the clusters configured)"),
+                    ))
+                    .gql();
+                }
                 names.sort();
                 names.dedup();
                 names
@@ -288,6 +298,10 @@ impl ConnectionQuery {
         let mut parts = Vec::with_capacity(names.len());
         let mut runs = Vec::new();
         let mut scopes: HashMap<Arc<str>, NamespaceScope> = HashMap::new();
+        // Names the viewer may not read, or that name no cluster: one error
+        // for them all, per code.
+        let mut folded: Vec<(ErrorCode, AppError, Vec<String>)> = Vec::new();
+        let mut cluster_errors: Vec<(AppError, Vec<String>)> = Vec::new();
         for (name, result) in names.into_iter().zip(read) {
             match result {
                 Ok((scope, version, pods)) => {
@@ -316,11 +330,19 @@ impl ConnectionQuery {
                     } else {
                         ClusterPartState::Unavailable
                     };
-                    ctx.add_error(cluster_error(ctx, &name, &err));
+                    let code = err.code();
+                    if matches!(code, ErrorCode::Forbidden | ErrorCode::ClusterNotFound) {
+                        match folded.iter_mut().find(|(c, _, _)| *c == code) {
+                            Some((_, _, names)) => names.push(name.clone()),
+                            None => folded.push((code, err, vec![name.clone()])),
+                        }
+                    } else {
+                        cluster_errors.push((err, vec![name.clone()]));
+                    }
                     parts.push(ClusterPart {
                         name,
                         state,
-                        code: Some(err.code().as_str().to_owned()),
+                        code: Some(code.as_str().to_owned()),
                         version: None,
                     });
                 }
@@ -340,12 +362,31 @@ impl ConnectionQuery {
             usize::try_from(first).unwrap_or_default(),
             &keep,
         );
-        let shape = PodShape::at(&ctx.field(), &["edges", "node"]);
+        let errors: Vec<(AppError, Vec<String>)> = cluster_errors
+            .into_iter()
+            .chain(folded.into_iter().map(|(_, err, names)| (err, names)))
+            .collect();
+        let field = ctx.field();
+        let shape = PodShape::at(&field, &["edges", "node"]);
+        let items = page.items.iter().map(|(_, pod)| pod);
+        let around = ConnectionShape::of(&field).estimate(
+            page.items
+                .iter()
+                .map(|(cluster, pod)| budget::cursor_bytes(cluster, pod)),
+            parts.len(),
+        );
+        let errors_cost: u64 = errors
+            .iter()
+            .map(|(err, names)| budget::error_bytes(&err.to_string(), names))
+            .sum();
         budget::of(ctx)
             .gql()?
-            .charge(shape.estimate_all(page.items.iter().map(|(_, pod)| pod)))
+            .charge(shape.estimate_all(items) + around + errors_cost)
             .await
             .gql()?;
+        for (err, names) in &errors {
+            ctx.add_error(cluster_error(ctx, names, err));
+        }
 
         let edges: Vec<PodEdge> = page
             .items
@@ -375,12 +416,27 @@ fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
     first.div_ceil(10).max(1).saturating_mul(child_complexity)
 }
 
-/// The error of one cluster of a connection: its code, and the cluster named
-/// in `extensions.cluster`.
-fn cluster_error(ctx: &Context<'_>, cluster: &str, err: &AppError) -> ServerError {
-    let error = err
-        .extend()
-        .extend_with(|_, extensions| extensions.set("cluster", cluster));
+/// The most cluster names a connection may be asked for: as many as are
+/// configured, and never more than [`MAX_CLUSTER_NAMES`].
+fn max_clusters(configured: usize) -> usize {
+    configured.min(MAX_CLUSTER_NAMES)
+}
+
+/// The most cluster names a connection takes, however many are configured.
+pub const MAX_CLUSTER_NAMES: usize = 64;
+
+/// The error of clusters of a connection: its code, the clusters named in
+/// `extensions.clusters`, and in `extensions.cluster` when it is one.
+fn cluster_error(ctx: &Context<'_>, clusters: &[String], err: &AppError) -> ServerError {
+    let error = err.extend().extend_with(|_, extensions| {
+        if let [cluster] = clusters {
+            extensions.set("cluster", cluster.as_str());
+        }
+        extensions.set(
+            "clusters",
+            Value::List(clusters.iter().map(|c| Value::from(c.as_str())).collect()),
+        );
+    });
     ctx.set_error_path(error.into_server_error(ctx.item.pos))
 }
 

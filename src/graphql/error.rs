@@ -42,9 +42,35 @@ pub(crate) fn error_only(err: &AppError) -> Response {
     Response::from_errors(vec![error])
 }
 
+/// Errors one answer carries at most: past them, one error says how many
+/// more there were (each error is priced, but aliases of failing fields
+/// could still fill an answer with them).
+pub const MAX_ERRORS: usize = 100;
+
+/// What every executed response goes through before it is sent: errors
+/// capped at [`MAX_ERRORS`], and each given a code.
+pub(crate) fn finish(response: &mut Response) {
+    if response.errors.len() > MAX_ERRORS {
+        let left_out = response.errors.split_off(MAX_ERRORS - 1);
+        let code = left_out.first().and_then(code_of);
+        let mut summary = ServerError::new(
+            format!("{} more errors left out of this answer", left_out.len()),
+            None,
+        );
+        if let Some(code) = code {
+            summary
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", code.as_str());
+        }
+        response.errors.push(summary);
+    }
+    fill_missing_codes(response);
+}
+
 /// Errors raised by async-graphql itself (parse errors, validation, input
 /// coercion, limits) carry no code; they are all the client's input.
-pub(crate) fn fill_missing_codes(response: &mut Response) {
+fn fill_missing_codes(response: &mut Response) {
     for error in &mut response.errors {
         if code_of(error).is_none() {
             error

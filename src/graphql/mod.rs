@@ -31,7 +31,7 @@ use axum::{
     http::request::Parts,
 };
 
-pub use error::{GqlResultExt, code_of};
+pub use error::{GqlResultExt, MAX_ERRORS, code_of};
 
 use crate::{
     auth::{Auth, Authenticator, Viewer},
@@ -230,7 +230,7 @@ impl Executor {
         let request = self.0.documents.attach(request);
         let request = self.with_request_data(request, meta, auth, turn).data(read);
         let mut response = schema.execute(request).await;
-        error::fill_missing_codes(&mut response);
+        error::finish(&mut response);
         response
     }
 

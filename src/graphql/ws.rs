@@ -51,7 +51,7 @@ use tokio::sync::watch;
 
 use super::{
     Executor, LiveViewer, RequestMeta, check_query_size,
-    error::{error_only, fill_missing_codes},
+    error::{error_only, finish},
 };
 use crate::{
     auth::{Rejection, Viewer, bearer_token},
@@ -310,15 +310,27 @@ impl Session {
     }
 }
 
+impl Session {
+    /// An answer as it is sent: errors capped and coded, and refused with
+    /// `ResponseTooLarge` past `OSP_MAX_RESPONSE_BYTES`, as over HTTP.
+    fn finish(&self, mut response: GqlResponse) -> GqlResponse {
+        finish(&mut response);
+        let limit = self.executor.state().config.max_response_bytes;
+        match super::budget::measure(&response, limit) {
+            Ok(()) => response,
+            Err(err) => error_only(&err),
+        }
+    }
+}
+
 impl async_graphql::Executor for Session {
     fn execute(&self, request: Request) -> impl Future<Output = GqlResponse> + Send {
         let session = self.clone();
         async move {
             match session.prepare(request).await {
                 Ok(request) => {
-                    let mut response = session.executor.schema().execute(request).await;
-                    fill_missing_codes(&mut response);
-                    response
+                    let response = session.executor.schema().execute(request).await;
+                    session.finish(response)
                 }
                 Err(response) => response,
             }
@@ -337,10 +349,7 @@ impl async_graphql::Executor for Session {
                     .executor
                     .schema()
                     .execute_stream(request)
-                    .map(|mut response| {
-                        fill_missing_codes(&mut response);
-                        response
-                    })
+                    .map(move |response| session.finish(response))
                     .boxed(),
                 Err(response) => stream::once(future::ready(response)).boxed(),
             }

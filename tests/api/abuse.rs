@@ -898,3 +898,130 @@ async fn heavy_answers_keep_their_turn_until_they_are_read() {
     );
     stop(db, app).await;
 }
+
+/// `podConnection` over the whole 400-pod cluster with `cursor` under
+/// `aliases` aliases per edge.
+fn cursor_aliases(aliases: usize) -> String {
+    let cursors: String = (0..aliases).map(|i| format!("c{i}: cursor ")).collect();
+    format!(r#"{{ podConnection(clusters: ["sim"], first: 400) {{ edges {{ {cursors} }} }} }}"#)
+}
+
+#[tokio::test]
+async fn cluster_lists_are_bounded_and_unreadable_names_fold_into_one_error() {
+    let (db, app, _sim) = gateway(|_| {}).await;
+    let admin = app.admin_token().await;
+    let nobody = app.user_without_grants(&admin, "nobody").await;
+    let query = "query($c: [String!]) { podConnection(clusters: $c) { clusters { name state } } }";
+
+    // One cluster is configured: two names are more than it could mean.
+    for token in [&admin, &nobody] {
+        let answer = app
+            .graphql(Some(token), query, json!({ "c": ["sim", "other"] }))
+            .await;
+        assert_eq!(
+            answer["errors"][0]["extensions"]["code"],
+            "InvalidParameter"
+        );
+        assert!(message(&answer).contains("at most 1"), "{answer}");
+        assert!(answer["data"].is_null(), "nothing built: {answer}");
+    }
+    // A list of thousands is refused the same way, whoever sends it.
+    let many: Vec<String> = (0..5000).map(|i| format!("c{i}")).collect();
+    let answer = app
+        .graphql(Some(&nobody), query, json!({ "c": many }))
+        .await;
+    assert_eq!(
+        answer["errors"].as_array().map(Vec::len),
+        Some(1),
+        "{answer}"
+    );
+    assert_eq!(
+        answer["errors"][0]["extensions"]["code"],
+        "InvalidParameter"
+    );
+
+    let forbidden = app
+        .graphql(Some(&nobody), query, json!({ "c": ["sim"] }))
+        .await;
+    assert_eq!(forbidden["errors"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        forbidden["errors"][0]["extensions"]["clusters"],
+        json!(["sim"])
+    );
+    assert_eq!(
+        forbidden["data"]["podConnection"]["clusters"],
+        json!([{ "name": "sim", "state": "FORBIDDEN" }])
+    );
+    stop(db, app).await;
+}
+
+#[tokio::test]
+async fn every_cursor_of_a_page_is_priced_before_the_page_is_built() {
+    let (db, app, _sim, token) = capped_gateway().await;
+    let one = app
+        .graphql(Some(&token), &cursor_aliases(1), json!({}))
+        .await;
+    assert!(one["errors"].is_null(), "one cursor per edge fits: {one}");
+
+    // 98 cursors on 400 edges are megabytes: refused by their estimate.
+    let many = app
+        .graphql(Some(&token), &cursor_aliases(98), json!({}))
+        .await;
+    assert!(is_too_large_field(&many, "podConnection"), "{many}");
+    stop(db, app).await;
+}
+
+#[tokio::test]
+async fn websocket_answers_are_priced_and_measured_as_http_answers_are() {
+    let (db, app, _sim, token) = capped_gateway().await;
+    let mut socket = connect(&app, json!({ "Authorization": format!("Bearer {token}") })).await;
+    assert_eq!(
+        next(&mut socket).await.expect("ack")["type"],
+        "connection_ack"
+    );
+    let run = |id: &str, query: String| json!({ "id": id, "type": "subscribe", "payload": { "query": query } });
+
+    send(&mut socket, run("cursors", cursor_aliases(98))).await;
+    let answer = next(&mut socket).await.expect("an answer");
+    assert_eq!(answer["type"], "next", "{answer}");
+    assert!(
+        is_too_large_field(&answer["payload"], "podConnection"),
+        "{answer}"
+    );
+    assert_eq!(
+        next(&mut socket).await.expect("complete")["type"],
+        "complete"
+    );
+
+    // What no estimate covers is measured before it is sent.
+    let schema = "__schema { types { name description fields { name description \
+                  args { name description } type { name kind } } } }";
+    let aliases: String = (0..12).map(|i| format!("s{i}: {schema} ")).collect();
+    send(&mut socket, run("schema", format!("{{ {aliases} }}"))).await;
+    let answer = next(&mut socket).await.expect("an answer");
+    let text = answer.to_string();
+    assert!(text.len() < 4096, "{} bytes sent", text.len());
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"], "ResponseTooLarge",
+        "{answer}"
+    );
+    stop(db, app).await;
+}
+
+#[tokio::test]
+async fn an_answer_carries_a_bounded_number_of_errors() {
+    let (db, app, _sim) = gateway(|_| {}).await;
+    let token = app.admin_token().await;
+    let aliases: String = (0..150)
+        .map(|i| format!(r#"p{i}: pod(cluster: "nowhere", namespace: "a", name: "b") {{ name }} "#))
+        .collect();
+    let answer = app
+        .graphql(Some(&token), &format!("{{ {aliases} }}"), json!({}))
+        .await;
+    let errors = answer["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), osp_gateway::graphql::MAX_ERRORS, "{answer}");
+    let last = errors.last().expect("a last error");
+    assert_eq!(last["message"], "51 more errors left out of this answer");
+    assert_eq!(last["extensions"]["code"], "ClusterNotFound");
+    stop(db, app).await;
+}
