@@ -60,6 +60,18 @@ pub enum LogFormat {
     Json,
 }
 
+/// Who may run GraphQL introspection (`__schema`, `__type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Introspection {
+    /// Signed-in callers only (the playground introspects once signed in).
+    #[default]
+    True,
+    /// Anyone, signed in or not.
+    Public,
+    /// Nobody.
+    False,
+}
+
 /// Reads a secret from the command line or the environment.
 fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
     Ok(SecretString::from(value))
@@ -190,10 +202,11 @@ pub struct Config {
     pub audit_retention: Duration,
 
     /// GraphQL introspection (`__schema`, `__type`), which the playground uses
-    /// for its documentation and completion: true or false. Callers without a
-    /// valid token never get field suggestions ("Did you mean ...") either way.
-    #[arg(long, env = "OSP_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
-    pub introspection: bool,
+    /// for its documentation and completion: `true` (signed-in callers only),
+    /// `public` (anyone) or `false` (nobody). Callers without a valid token
+    /// never get field suggestions ("Did you mean ...") either way.
+    #[arg(long, env = "OSP_INTROSPECTION", value_enum, default_value_t = Introspection::True)]
+    pub introspection: Introspection,
 
     /// Sign-in attempts allowed per user name and minute (0: no limit). On
     /// PostgreSQL and MariaDB they are counted in the database, across replicas.
@@ -247,7 +260,7 @@ impl Config {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             ws_recheck: DEFAULT_WS_RECHECK,
             audit_retention: DEFAULT_AUDIT_RETENTION,
-            introspection: true,
+            introspection: Introspection::True,
             login_limit_per_name: DEFAULT_LOGIN_LIMIT_PER_NAME,
             login_limit_per_address: DEFAULT_LOGIN_LIMIT_PER_ADDRESS,
         }

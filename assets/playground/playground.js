@@ -24,10 +24,16 @@
     '}\n';
 
   var origin = window.location.origin;
-  var fetcher = GraphiQL.createFetcher({
-    url: origin + '/graphql',
-    subscriptionUrl: origin.replace(/^http/, 'ws') + '/graphql/ws'
-  });
+  // Introspection answers signed-in callers only (by default): a new fetcher
+  // after sign-in makes GraphiQL load the schema again, with the token.
+  function makeFetcher(token) {
+    return GraphiQL.createFetcher({
+      url: origin + '/graphql',
+      subscriptionUrl: origin.replace(/^http/, 'ws') + '/graphql/ws',
+      headers: token ? { Authorization: 'Bearer ' + token } : undefined
+    });
+  }
+  var fetcher = makeFetcher();
   var root = ReactDOM.createRoot(document.getElementById('graphiql'));
   var headers; // undefined until signed in: GraphiQL keeps what the user typed
 
@@ -67,6 +73,7 @@
         var login = body.data.login;
         password.value = '';
         headers = JSON.stringify({ Authorization: 'Bearer ' + login.token }, null, 2);
+        fetcher = makeFetcher(login.token);
         render();
         show('Signed in as ' + name + '; the token (in Headers) expires at ' + login.expiresAt);
       })

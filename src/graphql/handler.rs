@@ -107,7 +107,7 @@ pub async fn graphql_post(
             Err(err) => return error_answer(media, &err),
         },
     };
-    let request = match with_query(&executor, media, request) {
+    let request = match with_query(&executor, media, &auth, request) {
         Ok(request) => request,
         Err(refused) => return *refused,
     };
@@ -115,13 +115,15 @@ pub async fn graphql_post(
 }
 
 /// `request` with its query text: the persisted query its hash names filled
-/// in, and the text's length checked; else the answer that refuses it.
+/// in (for signed-in callers only), and the text's length checked; else the answer that refuses it.
 fn with_query(
     executor: &Executor,
     media: Media,
+    auth: &Auth,
     request: Request,
 ) -> Result<Request, Box<Response>> {
-    let request = match executor.persisted().resolve(request) {
+    let signed_in = auth.viewer().is_ok();
+    let request = match executor.persisted().resolve(request, signed_in) {
         Ok(Persisted::Ready(request)) => *request,
         Ok(Persisted::NotFound) => return Err(Box::new(persisted_query_not_found(media))),
         Err(err) => return Err(Box::new(error_answer(media, &err))),
@@ -230,7 +232,7 @@ pub async fn graphql_get(
         Ok(request) => request,
         Err(err) => return error_answer(media, &err),
     };
-    let request = match with_query(&executor, media, request) {
+    let request = match with_query(&executor, media, &auth, request) {
         Ok(request) => request,
         Err(refused) => return *refused,
     };

@@ -178,19 +178,24 @@ struct Shared {
 }
 
 impl Executor {
-    /// Builds the schema once, over the given state (twice: with and without
-    /// suggestions; both without introspection when it is switched off).
+    /// Builds the schema once, over the given state (twice: for signed-in
+    /// callers, and without suggestions for the others; each with
+    /// introspection as `OSP_INTROSPECTION` allows it).
     pub fn new(state: AppState) -> Self {
-        let builder = || {
+        use crate::config::Introspection;
+        let builder = |introspection: bool| {
             let builder = schema_builder().data(state.clone());
-            if state.config.introspection {
+            if introspection {
                 builder
             } else {
                 builder.disable_introspection()
             }
         };
-        let schema = builder().finish();
-        let anonymous = builder().disable_suggestions().finish();
+        let mode = state.config.introspection;
+        let schema = builder(mode != Introspection::False).finish();
+        let anonymous = builder(mode == Introspection::Public)
+            .disable_suggestions()
+            .finish();
         Executor(Arc::new(Shared {
             schema,
             anonymous,

@@ -51,12 +51,19 @@ impl Default for PersistedQueries {
 
 impl PersistedQueries {
     /// Resolves the persisted-query extension of `request`, if it has one.
-    pub fn resolve(&self, mut request: Request) -> Result<Persisted, AppError> {
+    /// For a caller without a valid token (`signed_in` false) no hash is
+    /// looked up or registered: a hash alone answers `NotFound` whether or
+    /// not it is known (so nobody learns which texts others ran), and a text
+    /// with its hash runs without being kept (so nobody evicts others' texts).
+    pub fn resolve(&self, mut request: Request, signed_in: bool) -> Result<Persisted, AppError> {
         let Some(persisted) = request.extensions.0.get("persistedQuery") else {
             return Ok(Persisted::Ready(Box::new(request)));
         };
         let hash = read_extension(persisted)?;
         if request.query.is_empty() {
+            if !signed_in {
+                return Ok(Persisted::NotFound);
+            }
             return Ok(match self.texts.get(&hash) {
                 Some(text) => {
                     request.query = text.to_string();
@@ -71,7 +78,9 @@ impl PersistedQueries {
                 "is not the SHA-256 of the query sent with it",
             ));
         }
-        self.texts.insert(hash, request.query.as_str().into());
+        if signed_in {
+            self.texts.insert(hash, request.query.as_str().into());
+        }
         Ok(Persisted::Ready(Box::new(request)))
     }
 }
@@ -134,17 +143,44 @@ mod tests {
         let text = "{ __typename }";
         let hash = sha256_hex(text);
         assert!(matches!(
-            kept.resolve(with_extension("", &hash)),
+            kept.resolve(with_extension("", &hash), true),
             Ok(Persisted::NotFound)
         ));
         assert!(matches!(
-            kept.resolve(with_extension(text, &hash)),
+            kept.resolve(with_extension(text, &hash), true),
             Ok(Persisted::Ready(_))
         ));
-        let Ok(Persisted::Ready(request)) = kept.resolve(with_extension("", &hash)) else {
+        let Ok(Persisted::Ready(request)) = kept.resolve(with_extension("", &hash), true) else {
             panic!("registered");
         };
         assert_eq!(request.query, text);
+    }
+
+    #[test]
+    fn callers_without_a_token_neither_look_up_nor_register_hashes() {
+        let kept = PersistedQueries::default();
+        let text = "{ __typename }";
+        let hash = sha256_hex(text);
+        assert!(matches!(
+            kept.resolve(with_extension(text, &hash), false),
+            Ok(Persisted::Ready(_))
+        ));
+        assert!(
+            matches!(
+                kept.resolve(with_extension("", &hash), true),
+                Ok(Persisted::NotFound)
+            ),
+            "an anonymous run registered nothing"
+        );
+        kept.resolve(with_extension(text, &hash), true)
+            .expect("registered by a signed-in caller");
+        assert!(
+            matches!(
+                kept.resolve(with_extension("", &hash), false),
+                Ok(Persisted::NotFound)
+            ),
+            "a known hash is not found for an anonymous caller either"
+        );
     }
 
     #[test]
@@ -152,11 +188,11 @@ mod tests {
         let kept = PersistedQueries::default();
         let other = sha256_hex("{ me { name } }");
         let err = kept
-            .resolve(with_extension("{ __typename }", &other))
+            .resolve(with_extension("{ __typename }", &other), true)
             .expect_err("mismatch");
         assert_eq!(err.code(), crate::error::ErrorCode::InvalidParameter);
         assert!(matches!(
-            kept.resolve(with_extension("", &other)),
+            kept.resolve(with_extension("", &other), true),
             Ok(Persisted::NotFound)
         ));
     }

@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use kube_sim::Simulator;
-use osp_gateway::graphql::ws::{MAX_OPERATIONS_PER_SOCKET, MAX_SOCKETS_PER_CLIENT};
+use osp_gateway::{
+    config::Introspection,
+    graphql::ws::{MAX_OPERATIONS_PER_SOCKET, MAX_SOCKETS_PER_CLIENT},
+};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite;
@@ -274,14 +277,36 @@ async fn callers_without_a_valid_token_get_no_field_suggestions() {
     stop(db, app).await;
 }
 
-const INTROSPECT: &str = "{ __schema { queryType { name } } }";
+const INTROSPECT: &str = "{ __schema { queryType { name } } me { name } }";
+
+/// The query type's name as `token`'s holder introspects it (null when
+/// introspection is off for them), after checking that the rest of the
+/// same query ran: a refused caller is not mistaken for a refused field.
+async fn introspected(app: &TestApp, token: Option<&str>) -> Value {
+    let answer = app.graphql(token, INTROSPECT, json!({})).await;
+    match token {
+        Some(_) => {
+            assert!(answer["errors"].is_null(), "{answer}");
+            assert_eq!(
+                answer["data"]["me"]["name"],
+                crate::helpers::ADMIN,
+                "{answer}"
+            );
+        }
+        None => assert_eq!(
+            answer["errors"][0]["extensions"]["code"], "Unauthorized",
+            "only `me` is refused: {answer}"
+        ),
+    }
+    answer["data"]["__schema"]["queryType"]["name"].clone()
+}
 
 #[tokio::test]
 async fn introspection_can_be_switched_off() {
-    let (db, app, _sim) = gateway(|config| config.introspection = false).await;
+    let (db, app, _sim) = gateway(|config| config.introspection = Introspection::False).await;
     let token = app.admin_token().await;
-    let answer = app.graphql(Some(&token), INTROSPECT, json!({})).await;
-    assert!(answer["data"]["__schema"].is_null(), "{answer}");
+    assert!(introspected(&app, Some(&token)).await.is_null());
+    assert!(introspected(&app, None).await.is_null());
     let by_name = app
         .graphql(
             Some(&token),
@@ -289,18 +314,24 @@ async fn introspection_can_be_switched_off() {
             json!({}),
         )
         .await;
+    assert!(by_name["errors"].is_null(), "{by_name}");
     assert!(by_name["data"]["__type"].is_null(), "{by_name}");
     stop(db, app).await;
 }
 
 #[tokio::test]
-async fn introspection_is_on_by_default_for_the_playground() {
+async fn introspection_is_for_signed_in_callers_by_default() {
     let (db, app, _sim) = gateway(|_| {}).await;
-    let answer = app.graphql(None, INTROSPECT, json!({})).await;
-    assert_eq!(
-        answer["data"]["__schema"]["queryType"]["name"], "QueryRoot",
-        "{answer}"
-    );
+    let token = app.admin_token().await;
+    assert_eq!(introspected(&app, Some(&token)).await, "QueryRoot");
+    assert!(introspected(&app, None).await.is_null());
+    stop(db, app).await;
+}
+
+#[tokio::test]
+async fn public_introspection_answers_anyone() {
+    let (db, app, _sim) = gateway(|config| config.introspection = Introspection::Public).await;
+    assert_eq!(introspected(&app, None).await, "QueryRoot");
     stop(db, app).await;
 }
 

@@ -43,7 +43,8 @@ async fn playground_introspection_and_request_shapes() {
     assert!(html.contains("graphiql"), "GraphiQL page");
 
     // The standard introspection query passes the depth and complexity limits.
-    let schema = app.graphql(None, INTROSPECTION, json!({})).await;
+    let token = app.admin_token().await;
+    let schema = app.graphql(Some(&token), INTROSPECTION, json!({})).await;
     assert!(schema["errors"].is_null(), "{schema}");
     assert_eq!(schema["data"]["__schema"]["queryType"]["name"], "QueryRoot");
 
@@ -347,6 +348,18 @@ async fn persisted_queries_register_by_hash_and_run_by_get_with_an_etag() {
     assert_eq!(registered.body["data"]["me"]["name"], crate::helpers::ADMIN);
     let hit = post_persisted(&app, Some(&admin), None, &hash).await;
     assert_eq!(hit.body, registered.body);
+    // Without a valid token, no hash is looked up: a known one answers as an
+    // unknown one does (no oracle for what others ran), and a text sent with
+    // its hash runs without being registered.
+    for token in [None, Some("not.a.token")] {
+        let anonymous = post_persisted(&app, token, None, &hash).await;
+        assert_eq!(anonymous.body, miss.body, "{token:?}");
+    }
+    let text = "query Anonymous { __typename }";
+    let anonymous = post_persisted(&app, None, Some(text), &sha256(text)).await;
+    assert_eq!(anonymous.body["data"]["__typename"], "QueryRoot");
+    let unregistered = post_persisted(&app, Some(&admin), None, &sha256(text)).await;
+    assert_eq!(unregistered.body, miss.body);
 
     // By GET, with an ETag and 304 on If-None-Match.
     let extensions = persisted(&hash).to_string();
@@ -373,27 +386,27 @@ async fn persisted_queries_register_by_hash_and_run_by_get_with_an_etag() {
     // A persisted mutation never runs by GET.
     let mutation = "mutation M { login(name: \"admin\", password: \"x\") { token } }";
     let mutation_hash = sha256(mutation);
-    post_persisted(&app, None, Some(mutation), &mutation_hash).await;
-    let by_get = app
-        .client
-        .get(app.url(&format!(
+    post_persisted(&app, Some(&admin), Some(mutation), &mutation_hash).await;
+    let by_get = get_as(
+        &app,
+        &format!(
             "/graphql?extensions={}",
             urlencode(&persisted(&mutation_hash).to_string())
-        )))
-        .send()
-        .await
-        .expect("answered");
+        ),
+        &admin,
+        None,
+    )
+    .await;
     assert_eq!(by_get.status(), StatusCode::METHOD_NOT_ALLOWED);
 
     // Plain queries run by GET too, variables as JSON, `+` as a space.
-    let plain = app
-        .client
-        .get(app.url(
-            "/graphql?query=query+Type%28%24name%3A+String%21%29+%7B+__type%28name%3A+%24name%29+%7B+name+%7D+%7D&variables=%7B%22name%22%3A%22Pod%22%7D",
-        ))
-        .send()
-        .await
-        .expect("answered");
+    let plain = get_as(
+        &app,
+        "/graphql?query=query+Type%28%24name%3A+String%21%29+%7B+__type%28name%3A+%24name%29+%7B+name+%7D+%7D&variables=%7B%22name%22%3A%22Pod%22%7D",
+        &admin,
+        None,
+    )
+    .await;
     assert_eq!(plain.status(), StatusCode::OK);
     let plain: Value = plain.json().await.expect("json");
     assert_eq!(plain["data"]["__type"]["name"], "Pod", "{plain}");
