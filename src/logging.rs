@@ -89,9 +89,7 @@ mod tests {
         }
     }
 
-    /// Sends one request with a known request id through a real gateway's
-    /// router and returns what was logged.
-    /// The log of one request sent with `x-request-id: id`, and the id the
+    /// Sends one request through a real gateway's router: the log of one request sent with `x-request-id: id`, and the id the
     /// gateway answered with.
     fn log_of_one_request(format: LogFormat, id: &str) -> (String, String) {
         let capture = Capture::default();

@@ -37,6 +37,9 @@ pub struct Authenticator {
     jwt: Arc<JwtKeys>,
     sessions: Sessions,
     db: DatabaseConnection,
+    /// Bumped whenever a user is forgotten after a change, so long-lived
+    /// connections check their token again at once.
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl Authenticator {
@@ -46,6 +49,7 @@ impl Authenticator {
             jwt,
             sessions: Sessions::default(),
             db,
+            changes: tokio::sync::watch::Sender::new(0),
         }
     }
 
@@ -111,6 +115,13 @@ impl Authenticator {
     /// replica's next token check reads it afresh.
     pub fn forget(&self, user_id: i64) {
         self.sessions.forget(user_id);
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Changes whenever a user changed through this replica: what open
+    /// connections watch to check their token again at once.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     async fn load(&self, id: i64) -> Result<Option<KnownUser>, AppError> {

@@ -38,16 +38,21 @@ pub struct Sessions {
 
 impl Default for Sessions {
     fn default() -> Self {
-        Sessions {
-            users: Cache::builder()
-                .max_capacity(MAX_USERS)
-                .time_to_live(SESSION_TTL)
-                .build(),
-        }
+        Sessions::remembering_for(SESSION_TTL)
     }
 }
 
 impl Sessions {
+    /// A memory whose users are used for at most `ttl`.
+    fn remembering_for(ttl: Duration) -> Self {
+        Sessions {
+            users: Cache::builder()
+                .max_capacity(MAX_USERS)
+                .time_to_live(ttl)
+                .build(),
+        }
+    }
+
     /// The user, if read less than [`SESSION_TTL`] ago.
     pub fn get(&self, id: i64) -> Option<KnownUser> {
         self.users.get(&id)
@@ -87,14 +92,18 @@ mod tests {
     }
 
     #[test]
-    fn users_are_forgotten_after_the_session_ttl() {
-        let sessions = Sessions {
-            users: Cache::builder()
-                .time_to_live(Duration::from_millis(50))
-                .build(),
-        };
+    fn users_are_forgotten_after_their_time_to_live() {
+        let sessions = Sessions::remembering_for(Duration::from_millis(50));
         sessions.remember(7, user());
+        assert_eq!(sessions.get(7), Some(user()));
         std::thread::sleep(Duration::from_millis(120));
         assert_eq!(sessions.get(7), None);
+    }
+
+    #[test]
+    fn the_gateways_memory_keeps_users_for_the_session_ttl_and_no_longer() {
+        let sessions = Sessions::default();
+        assert_eq!(sessions.users.policy().time_to_live(), Some(SESSION_TTL));
+        assert_eq!(sessions.users.policy().max_capacity(), Some(MAX_USERS));
     }
 }

@@ -20,7 +20,7 @@ use std::{
     pin::Pin,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     task::{Context, Poll},
     time::Duration,
@@ -133,6 +133,8 @@ pub struct AnswerBudget {
     heavy: Arc<HeavyOps>,
     turn: HeavyTurn,
     wait: Duration,
+    /// The wait for a turn ended without one.
+    no_turn: AtomicBool,
 }
 
 impl AnswerBudget {
@@ -153,6 +155,7 @@ impl AnswerBudget {
             heavy,
             turn,
             wait,
+            no_turn: AtomicBool::new(false),
         }
     }
 
@@ -173,9 +176,20 @@ impl AnswerBudget {
         if let Some(user) = self.user
             && spent > self.limit / 4
         {
+            // One wait per operation: once it found no turn, the fields
+            // waiting behind it (the cell lets one try at a time) give up
+            // at once instead of waiting in turn.
             self.turn
                 .0
-                .get_or_try_init(|| self.heavy.turn(user, self.wait))
+                .get_or_try_init(|| async {
+                    if self.no_turn.load(Ordering::Relaxed) {
+                        return Err(AppError::TooManyRequests { retry_after: 1 });
+                    }
+                    self.heavy
+                        .turn(user, self.wait)
+                        .await
+                        .inspect_err(|_| self.no_turn.store(true, Ordering::Relaxed))
+                })
                 .await?;
         }
         Ok(())
@@ -422,10 +436,32 @@ mod tests {
             "light operations need no turn"
         );
         drop(one);
-        three
-            .charge(0)
+        budget(1000, Some(7), &heavy)
+            .charge(300)
             .await
             .expect("a turn freed by an ended operation");
+    }
+
+    #[tokio::test]
+    async fn an_operation_that_found_no_turn_waits_no_more() {
+        let heavy = Arc::default();
+        let (one, two) = (budget(1000, Some(7), &heavy), budget(1000, Some(7), &heavy));
+        one.charge(300).await.expect("first heavy");
+        two.charge(300).await.expect("second heavy");
+        let third = budget(1000, Some(7), &heavy);
+        // Ten fields of one operation, at once: one wait, not ten in turn.
+        let started = std::time::Instant::now();
+        let fields = futures_util::future::join_all(
+            (0..10).map(|i| third.charge(if i == 0 { 260 } else { 0 })),
+        )
+        .await;
+        assert!(fields.iter().all(Result::is_err), "{fields:?}");
+        // One wait is 50 ms; ten in turn would be 500.
+        assert!(
+            started.elapsed() < Duration::from_millis(200),
+            "waited in turn: {:?}",
+            started.elapsed()
+        );
     }
 
     #[tokio::test]
@@ -458,13 +494,15 @@ mod tests {
         let second = budget(1000, Some(7), &heavy);
         second.charge(300).await.expect("second heavy");
         drop(held);
-        let third = budget(1000, Some(7), &heavy);
-        third
+        budget(1000, Some(7), &heavy)
             .charge(300)
             .await
             .expect_err("the body still holds it");
         drop(turn);
-        third.charge(0).await.expect("freed with the last handle");
+        budget(1000, Some(7), &heavy)
+            .charge(300)
+            .await
+            .expect("freed with the last handle");
     }
 
     #[tokio::test]

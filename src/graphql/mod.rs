@@ -251,11 +251,13 @@ impl Executor {
     ) -> Request {
         let (nodes, workloads) = self.loaders();
         let config = &self.0.state.config;
+        // A turn is waited for half the request time at most: a caller that
+        // gets none is told to retry (429 with a wait) rather than timed out.
         let budget = budget::AnswerBudget::new(
             config.max_response_bytes,
             auth.viewer().ok().map(|viewer| viewer.id),
             self.0.heavy.clone(),
-            config.request_timeout,
+            config.request_timeout / 2,
             turn,
         );
         request

@@ -470,6 +470,7 @@ async fn serve(
         (CLOSE_TOKEN_EXPIRED, "token expired")
     };
     let mut expired = std::pin::pin!(expired);
+    let mut user_changes = state.auth.changes();
     let every = state.config.ws_recheck;
     let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
 
@@ -507,26 +508,43 @@ async fn serve(
                 close(&mut sink, code, reason.to_owned()).await;
                 return;
             }
-            _ = recheck.tick() => {
-                let Some(presented) = token.get() else { continue };
-                match state.auth.session(presented).await {
-                    Err(Rejection::Expired) => {
-                        close(&mut sink, CLOSE_TOKEN_EXPIRED, "token expired".to_owned()).await;
-                        return;
-                    }
-                    Err(Rejection::Invalid) => {
-                        close(&mut sink, CLOSE_FORBIDDEN, "token no longer valid".to_owned()).await;
-                        return;
-                    }
-                    // Subscriptions whose reads the grants no longer cover end.
-                    Ok((viewer, _)) => {
-                        live_tx.send_replace(Some(viewer));
-                    }
-                    // The user store is down: keep serving; the next check decides.
-                    Err(Rejection::Unavailable) => {}
+            // Periodically (a change on another replica), and at once when a
+            // user changes on this one (a grant, a role, a password).
+            checked = async {
+                tokio::select! {
+                    _ = recheck.tick() => {}
+                    Ok(()) = user_changes.changed() => {}
+                }
+                check_again(&state, token.get(), &live_tx).await
+            } => {
+                if let Some((code, reason)) = checked {
+                    close(&mut sink, code, reason.to_owned()).await;
+                    return;
                 }
             }
         }
+    }
+}
+
+/// Checks the connection's token anew: the close code and reason when it no
+/// longer holds, else `None` (with the viewer as now found handed to the
+/// running operations, so subscriptions whose reads the grants no longer
+/// cover end).
+async fn check_again(
+    state: &crate::state::AppState,
+    token: Option<&String>,
+    live: &watch::Sender<Option<Viewer>>,
+) -> Option<(u16, &'static str)> {
+    let presented = token?;
+    match state.auth.session(presented).await {
+        Err(Rejection::Expired) => Some((CLOSE_TOKEN_EXPIRED, "token expired")),
+        Err(Rejection::Invalid) => Some((CLOSE_FORBIDDEN, "token no longer valid")),
+        Ok((viewer, _)) => {
+            live.send_replace(Some(viewer));
+            None
+        }
+        // The user store is down: keep serving; the next check decides.
+        Err(Rejection::Unavailable) => None,
     }
 }
 

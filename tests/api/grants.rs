@@ -28,12 +28,17 @@ struct Setup {
 
 impl Setup {
     async fn new(clusters: &[(&str, &Simulator)]) -> Setup {
+        Self::rechecking(clusters, Duration::from_millis(200)).await
+    }
+
+    /// A setup whose WebSocket connections check their tokens every `every`.
+    async fn rechecking(clusters: &[(&str, &Simulator)], every: Duration) -> Setup {
         let db = TestDb::create(Backend::Sqlite).await;
         let mut config = test_config(&db);
         config.kubeconfig_paths = vec![write_kubeconfig(clusters)];
         config.cluster_timeout = Duration::from_secs(2);
         config.pod_cache = CacheMode::On;
-        config.ws_recheck = Duration::from_millis(200);
+        config.ws_recheck = every;
         let app = TestApp::start(config).await;
         let admin = app.admin_token().await;
         wait_until_synced(&app, &admin).await;
@@ -428,7 +433,8 @@ fn live_pod(namespace: &str, name: &str) -> Value {
 #[tokio::test]
 async fn subscriptions_carry_only_granted_namespaces_and_end_when_the_grant_is_revoked() {
     let sim = fixture_simulator().await;
-    let setup = Setup::new(&[("sim", &sim)]).await;
+    // The periodic check is far off: a change on this replica must not wait for it.
+    let setup = Setup::rechecking(&[("sim", &sim)], Duration::from_secs(120)).await;
     let dev = setup
         .user("dev", json!([{ "cluster": "sim", "namespace": GRANTED }]))
         .await;
@@ -446,7 +452,10 @@ async fn subscriptions_carry_only_granted_namespaces_and_end_when_the_grant_is_r
     );
 
     setup.app.set_grants(&setup.admin, "dev", json!([])).await;
-    let ended = crate::live::next(&mut socket).await.expect("an error");
+    let ended = tokio::time::timeout(Duration::from_secs(3), crate::live::next(&mut socket))
+        .await
+        .expect("ended at once, not at the next periodic check")
+        .expect("an error");
     assert_eq!(ended["type"], "next", "{ended}");
     assert_eq!(
         ended["payload"]["errors"][0]["extensions"]["code"], "Forbidden",
