@@ -70,6 +70,12 @@ pub(crate) fn reason_for(code: u16) -> (&'static str, &'static str) {
     }
 }
 
+/// A `Status` object with the standard reason and message for `code`.
+pub(crate) fn status_for(code: u16) -> Value {
+    let (reason, message) = reason_for(code);
+    status_object(code, reason, message, None)
+}
+
 /// A JSON response.
 pub(crate) fn json_response(code: u16, body: &Value) -> Response<Body> {
     let bytes = serde_json::to_vec(body).unwrap_or_default();

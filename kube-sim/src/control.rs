@@ -23,13 +23,17 @@ pub enum Fault {
 }
 
 /// A fault with an optional scope: requests whose path starts with
-/// `path_prefix`, and/or only the next `times` matching requests.
+/// `path_prefix`, only watch requests or only the others, and/or only the next
+/// `times` matching requests.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FaultRule {
     /// What to do.
     pub fault: Fault,
     /// Only requests whose path starts with this (e.g. `/api/v1/nodes`).
     pub path_prefix: Option<String>,
+    /// Only watch requests (`Some(true)`, `?watch=true`) or only the others
+    /// (`Some(false)`): lists and watches share a path.
+    pub watch: Option<bool>,
     /// Only this many matching requests, then the rule is removed.
     pub times: Option<u32>,
 }
@@ -40,6 +44,7 @@ impl FaultRule {
         Self {
             fault,
             path_prefix: None,
+            watch: None,
             times: None,
         }
     }
@@ -50,16 +55,24 @@ impl FaultRule {
         self
     }
 
+    /// Restricts the rule to watch requests (`true`) or to every other
+    /// request (`false`), e.g. to fail a client's re-watch but not its list.
+    pub fn watches(mut self, watch: bool) -> Self {
+        self.watch = Some(watch);
+        self
+    }
+
     /// Restricts the rule to the next `n` matching requests.
     pub fn times(mut self, n: u32) -> Self {
         self.times = Some(n);
         self
     }
 
-    pub(crate) fn matches(&self, path: &str) -> bool {
+    pub(crate) fn matches(&self, path: &str, watching: bool) -> bool {
         self.path_prefix
             .as_deref()
             .is_none_or(|p| path.starts_with(p))
+            && self.watch.is_none_or(|w| w == watching)
     }
 }
 
@@ -69,9 +82,10 @@ impl From<Fault> for FaultRule {
     }
 }
 
-/// Picks (and uses up) the first rule matching `path`.
-pub(crate) fn take_fault(rules: &mut Vec<FaultRule>, path: &str) -> Fault {
-    let Some(i) = rules.iter().position(|r| r.matches(path)) else {
+/// Picks (and uses up) the first rule matching `path` (a watch request when
+/// `watching`).
+pub(crate) fn take_fault(rules: &mut Vec<FaultRule>, path: &str, watching: bool) -> Fault {
+    let Some(i) = rules.iter().position(|r| r.matches(path, watching)) else {
         return Fault::None;
     };
     let fault = rules[i].fault.clone();
@@ -92,7 +106,9 @@ pub(crate) fn take_fault(rules: &mut Vec<FaultRule>, path: &str) -> Fault {
 /// `get deployment`, `list namespaces`, `get namespace`, plus `discovery`
 /// (`/version`, `/api`, `/apis`, ...), `health` (`/healthz`, `/livez`,
 /// `/readyz`) and `other` (anything else). Every request that arrives is
-/// counted, including ones then failed by a fault or by authentication.
+/// counted, including ones then failed by a fault or by authentication. A
+/// client that resumes a watch from its resourceVersion adds to `watch <resource>`
+/// only; one that lists again adds to `list <resource>` (once per page).
 /// Requests to `GET /_sim/counters`, which serves these counts as JSON
 /// (`{"counters": {"list pods": 2, ...}, "total": 2}`), are not counted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -140,13 +156,36 @@ mod tests {
                 .path_prefix("/api/v1/nodes")
                 .times(2),
         ];
-        assert_eq!(take_fault(&mut rules, "/api/v1/pods"), Fault::None);
-        assert_eq!(take_fault(&mut rules, "/api/v1/nodes"), Fault::Status(500));
+        assert_eq!(take_fault(&mut rules, "/api/v1/pods", false), Fault::None);
         assert_eq!(
-            take_fault(&mut rules, "/api/v1/nodes/x"),
+            take_fault(&mut rules, "/api/v1/nodes", false),
             Fault::Status(500)
         );
-        assert_eq!(take_fault(&mut rules, "/api/v1/nodes"), Fault::None);
+        assert_eq!(
+            take_fault(&mut rules, "/api/v1/nodes/x", true),
+            Fault::Status(500)
+        );
+        assert_eq!(take_fault(&mut rules, "/api/v1/nodes", false), Fault::None);
         assert!(rules.is_empty());
+    }
+
+    #[test]
+    fn rules_can_tell_watches_from_lists() {
+        let mut rules = vec![
+            FaultRule::new(Fault::Status(503))
+                .path_prefix("/api/v1/pods")
+                .watches(true),
+        ];
+        assert_eq!(take_fault(&mut rules, "/api/v1/pods", false), Fault::None);
+        assert_eq!(
+            take_fault(&mut rules, "/api/v1/pods", true),
+            Fault::Status(503)
+        );
+        let mut rules = vec![FaultRule::new(Fault::Status(500)).watches(false)];
+        assert_eq!(take_fault(&mut rules, "/api/v1/pods", true), Fault::None);
+        assert_eq!(
+            take_fault(&mut rules, "/api/v1/pods", false),
+            Fault::Status(500)
+        );
     }
 }

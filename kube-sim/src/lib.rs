@@ -6,9 +6,11 @@
 //! Nodes, Namespaces, ReplicaSets and Deployments a cluster would have around
 //! them; lists with label/field selectors and `limit`/`continue` paging; watch
 //! streams with resourceVersion resumption, bookmarks, streaming lists and 410
-//! Gone; optional bearer-token auth and HTTPS; injectable faults; and request
-//! counters (also served read-only as JSON at [`COUNTERS_PATH`],
-//! `GET /_sim/counters`, for clients of the binary). This file owns the public handle: [`Simulator`] and its
+//! Gone; optional bearer-token auth and HTTPS; injectable faults (on requests,
+//! and on open watch streams: closed, dropped mid-body, or ended by an ERROR
+//! event); and request counters by verb and resource (also served read-only
+//! as JSON at [`COUNTERS_PATH`], `GET /_sim/counters`, for clients of the
+//! binary). This file owns the public handle: [`Simulator`] and its
 //! [`SimulatorBuilder`].
 //!
 //! ```no_run
@@ -52,7 +54,7 @@ pub use model::ResourceKind;
 pub use synth::KUBERNETES_VERSION;
 
 pub use server::COUNTERS_PATH;
-use server::{Shared, lock};
+use server::{Shared, WatchCut, lock};
 use store::Store;
 
 /// Configures and starts a [`Simulator`]. Get one from [`Simulator::builder`].
@@ -193,14 +195,14 @@ impl SimulatorBuilder {
             None
         };
         let scheme = if tls.is_some() { "https" } else { "http" };
-        let (close_watches, _) = watch::channel(0u64);
+        let (watch_cuts, _) = watch::channel(WatchCut::None);
         let shared = Arc::new(Shared {
             store,
             token: self.token.clone(),
             faults: Mutex::new(Vec::new()),
             counters: Mutex::new(BTreeMap::new()),
             bookmark_interval: self.bookmark_interval,
-            close_watches,
+            watch_cuts,
             server_address: addr.to_string(),
         });
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -346,7 +348,22 @@ impl Simulator {
     /// Closes every open watch stream (clients see a normal end of stream and
     /// re-watch).
     pub fn close_watches(&self) {
-        self.shared.close_watches.send_modify(|g| *g += 1);
+        self.shared.watch_cuts.send_replace(WatchCut::Close);
+    }
+
+    /// Drops the connection of every open watch stream mid-body, without the
+    /// chunked body's last chunk, as a broken link or a restarting load
+    /// balancer does: clients see the connection end and re-watch.
+    pub fn drop_watch_connections(&self) {
+        self.shared.watch_cuts.send_replace(WatchCut::Drop);
+    }
+
+    /// Ends every open watch stream with an ERROR event whose `Status` has
+    /// this code, as the API server does mid-watch: 410 is its `too old
+    /// resource version` (the client must list again), 500 an internal error
+    /// (the client may resume from its resourceVersion).
+    pub fn fail_watches(&self, code: u16) {
+        self.shared.watch_cuts.send_replace(WatchCut::Error(code));
     }
 
     /// Replaces all fault rules by `fault` on every path (`Fault::None` clears).

@@ -35,10 +35,26 @@ pub(crate) struct Shared {
     pub faults: Mutex<Vec<FaultRule>>,
     pub counters: Mutex<BTreeMap<String, u64>>,
     pub bookmark_interval: Duration,
-    /// Bumped to close every open watch stream.
-    pub close_watches: watch::Sender<u64>,
+    /// Changed to end every open watch stream, in the way it says.
+    pub watch_cuts: watch::Sender<WatchCut>,
     /// `host:port` advertised in `/api`.
     pub server_address: String,
+}
+
+/// How open watch streams are ended by [`crate::Simulator::close_watches`],
+/// [`crate::Simulator::drop_watch_connections`] and
+/// [`crate::Simulator::fail_watches`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum WatchCut {
+    /// Nothing yet (the channel's first value).
+    #[default]
+    None,
+    /// A normal end of the stream (the chunked body's last chunk).
+    Close,
+    /// The connection is closed mid-body, without the last chunk.
+    Drop,
+    /// An ERROR event with a Status of this code, then the end of the stream.
+    Error(u16),
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -271,7 +287,7 @@ async fn handle(shared: Arc<Shared>, kill: Arc<Notify>, req: Request<Incoming>) 
         .entry(counter_name(&route, req.method(), watching))
         .or_default() += 1;
 
-    let fault = take_fault(&mut lock(&shared.faults), &path);
+    let fault = take_fault(&mut lock(&shared.faults), &path, watching);
     match fault {
         Fault::None => {}
         Fault::Latency(d) => tokio::time::sleep(d).await,
@@ -330,7 +346,7 @@ async fn handle(shared: Arc<Shared>, kill: Arc<Notify>, req: Request<Incoming>) 
                 Err(msg) => return api::status_response(400, Some(&msg), None),
             };
             if watching {
-                start_watch(&shared, kind, namespace, selectors, &query)
+                start_watch(&shared, kill, kind, namespace, selectors, &query)
             } else {
                 list(&shared, kind, namespace.as_deref(), &selectors, &query)
             }
@@ -525,6 +541,7 @@ fn streaming_response(rx: mpsc::Receiver<Bytes>) -> Response<Body> {
 
 fn start_watch(
     shared: &Arc<Shared>,
+    kill: Arc<Notify>,
     kind: ResourceKind,
     namespace: Option<String>,
     selectors: Selectors,
@@ -574,7 +591,7 @@ fn start_watch(
             return streaming_response(rx);
         }
     };
-    let mut close = shared.close_watches.subscribe();
+    let mut cuts = shared.watch_cuts.subscribe();
     let interval = shared.bookmark_interval;
     tokio::spawn(async move {
         let send = |b: Bytes| {
@@ -607,9 +624,28 @@ fn start_watch(
         let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
         loop {
             tokio::select! {
-                // Closing wins over pending events, so close_watches() is immediate.
+                // Cutting wins over pending events, so a cut is immediate.
                 biased;
-                _ = close.changed() => return,
+                _ = cuts.changed() => {
+                    let cut = *cuts.borrow_and_update();
+                    match cut {
+                        WatchCut::None | WatchCut::Close => {}
+                        // As the API server tells a watcher that fell behind its history.
+                        WatchCut::Error(410) => {
+                            let _ = send(error_line(&api::too_old(last_rv, last_rv + 1))).await;
+                        }
+                        WatchCut::Error(code) => {
+                            let _ = send(error_line(&api::status_for(code))).await;
+                        }
+                        WatchCut::Drop => {
+                            kill.notify_one();
+                            // Keeping the body open until the connection is gone,
+                            // so hyper cannot write the last chunk first.
+                            tx.closed().await;
+                        }
+                    }
+                    return;
+                }
                 _ = tx.closed() => return,
                 ev = rx.recv() => match ev {
                     Ok(ev) => {

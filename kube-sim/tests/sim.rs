@@ -785,6 +785,93 @@ async fn faults_status_drop_latency_hang() {
 }
 
 #[tokio::test]
+async fn fault_rules_can_fail_watches_and_leave_lists_alone() {
+    let sim = Simulator::builder()
+        .generated_pods(2)
+        .build_and_start()
+        .await
+        .expect("start");
+    sim.add_fault(
+        FaultRule::new(Fault::Status(503))
+            .path_prefix("/api/v1/pods")
+            .watches(true)
+            .times(1),
+    );
+    assert_eq!(get_json(&sim, "/api/v1/pods").await.0, 200);
+    let (code, status) = get_json(&sim, "/api/v1/pods?watch=true&timeoutSeconds=1").await;
+    assert_eq!(code, 503);
+    assert_eq!(status["reason"], "ServiceUnavailable");
+    // Used up: the next watch is served.
+    let served = read_watch(&sim, "/api/v1/pods?watch=true&timeoutSeconds=1").await;
+    assert_eq!(served.len(), 2);
+    assert_eq!(sim.counters().get("list pods"), 1);
+    assert_eq!(sim.counters().get("watch pods"), 2);
+}
+
+#[tokio::test]
+async fn open_watches_can_be_dropped_mid_body() {
+    let sim = Simulator::builder()
+        .generated_pods(2)
+        .build_and_start()
+        .await
+        .expect("start");
+    let rv = sim.resource_version();
+    let mut watch = LiveWatch::open(
+        &sim,
+        &format!("/api/v1/pods?watch=true&resourceVersion={rv}&timeoutSeconds=30"),
+    )
+    .await;
+    sim.upsert_pod(new_pod("default", "seen", "n", json!({})));
+    assert_eq!(watch.next_event().await["type"], "ADDED");
+
+    sim.drop_watch_connections();
+    // The connection ends without the chunked body's last chunk: an error, not
+    // a normal end of stream as after close_watches().
+    let end = tokio::time::timeout(Duration::from_secs(10), watch.resp.chunk())
+        .await
+        .expect("dropped in time");
+    assert!(end.is_err(), "{end:?}");
+    // Resuming from the last resourceVersion is served without a new list.
+    let events = read_watch(
+        &sim,
+        &format!("/api/v1/pods?watch=true&resourceVersion={rv}&timeoutSeconds=1"),
+    )
+    .await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["object"]["metadata"]["name"], "seen");
+    assert_eq!(sim.counters().get("list pods"), 0);
+}
+
+#[tokio::test]
+async fn open_watches_can_be_ended_by_an_error_event() {
+    let sim = Simulator::builder()
+        .generated_pods(2)
+        .build_and_start()
+        .await
+        .expect("start");
+    for (code, reason) in [(500, "InternalError"), (410, "Expired")] {
+        let rv = sim.resource_version();
+        let mut watch = LiveWatch::open(
+            &sim,
+            &format!("/api/v1/pods?watch=true&resourceVersion={rv}&timeoutSeconds=30"),
+        )
+        .await;
+        sim.fail_watches(code);
+        let event = watch.next_event().await;
+        assert_eq!(event["type"], "ERROR");
+        assert_eq!(event["object"]["kind"], "Status");
+        assert_eq!(event["object"]["code"], code);
+        assert_eq!(event["object"]["reason"], reason);
+        // Then the stream ends normally.
+        let end = tokio::time::timeout(Duration::from_secs(10), watch.resp.chunk())
+            .await
+            .expect("ended in time")
+            .expect("a normal end");
+        assert!(end.is_none(), "{end:?}");
+    }
+}
+
+#[tokio::test]
 async fn counters_by_request_kind() {
     let sim = Simulator::builder()
         .fixtures_dir(fixtures_dir())
@@ -1142,6 +1229,74 @@ mod kube_rs {
             );
         }
         assert!(sim.counters().get("watch pods") >= 3);
+        task.abort();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_watcher_resumes_dropped_and_failed_watches_and_lists_again_only_after_410() {
+        let sim = Simulator::builder()
+            .generated_pods(5)
+            .build_and_start()
+            .await
+            .expect("start");
+        let client = client_for(&[("sim", &sim)], "sim").await;
+        let api: Api<Pod> = Api::all(client);
+        let (reader, writer) = reflector::store::<Pod>();
+        let stream = reflector(writer, watcher(api, watcher::Config::default()))
+            .default_backoff()
+            .applied_objects();
+        let task = tokio::spawn(async move {
+            futures_util::pin_mut!(stream);
+            while stream.next().await.is_some() {}
+        });
+        tokio::time::timeout(Duration::from_secs(20), reader.wait_until_ready())
+            .await
+            .expect("synced in time")
+            .expect("ready");
+        let has = |name: &str| {
+            reader
+                .state()
+                .iter()
+                .any(|p| p.metadata.name.as_deref() == Some(name))
+        };
+        let wait_for = |name: String| async move {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !has(&name) {
+                assert!(Instant::now() < deadline, "{name} seen by the reflector");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        assert_eq!(sim.counters().get("list pods"), 1);
+
+        // Dropped connections and non-410 errors: resumed, never listed again.
+        for (i, cut) in ["drop", "close", "error 500"].into_iter().enumerate() {
+            let watches = sim.counters().get("watch pods");
+            match cut {
+                "drop" => sim.drop_watch_connections(),
+                "close" => sim.close_watches(),
+                _ => sim.fail_watches(500),
+            }
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while sim.counters().get("watch pods") == watches {
+                assert!(Instant::now() < deadline, "re-watch after {cut}");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            sim.upsert_pod(new_pod("default", &format!("after-{i}"), "n", json!({})));
+            wait_for(format!("after-{i}")).await;
+        }
+        assert_eq!(sim.counters().get("list pods"), 1, "{}", sim.counters());
+
+        // 410 Gone mid-watch: one new list.
+        sim.fail_watches(410);
+        sim.upsert_pod(new_pod("default", "after-gone", "n", json!({})));
+        wait_for("after-gone".to_owned()).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while sim.counters().get("list pods") < 2 {
+            assert!(Instant::now() < deadline, "listed again after 410");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(sim.counters().get("list pods"), 2, "{}", sim.counters());
         task.abort();
     }
 

@@ -76,6 +76,36 @@ impl Live {
             .to_owned()
     }
 
+    /// Waits until the cache (not the API server) lists pod `name` in the
+    /// `live` namespace.
+    async fn wait_for_cached_pod(&self, name: &str) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let answer = self
+                .app
+                .graphql(
+                    Some(&self.token),
+                    r#"{ podList(cluster: "sim", namespace: "live") { version items { name } } }"#,
+                    json!({}),
+                )
+                .await;
+            let list = &answer["data"]["podList"];
+            let cached = list["version"].is_string();
+            if cached
+                && list["items"]
+                    .as_array()
+                    .is_some_and(|items| items.iter().any(|p| p["name"] == name))
+            {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{name} never reached the cache: {answer}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     async fn finish(self) {
         self.app.stop().await;
         self.db.drop_database().await;
@@ -396,6 +426,167 @@ async fn changes_missed_while_the_watch_was_down_still_arrive_after_410() {
         "the cache relisted: {:?}",
         sim.counters()
     );
+    live.finish().await;
+    sim.shutdown().await;
+}
+
+/// Waits until the simulator has counted `at_least` requests named `name`.
+async fn wait_for_count(sim: &Simulator, name: &str, at_least: u64) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while sim.counters().get(name) < at_least {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{name}: {}",
+            sim.counters()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn dropped_watches_resume_from_their_resource_version_without_a_new_list() {
+    let sim = Simulator::builder()
+        .generated_pods(20)
+        .build_and_start()
+        .await
+        .expect("starts");
+    let live = Live::start(&sim).await;
+    sim.reset_counters();
+
+    for round in 0..3 {
+        // A flaky link: every watch connection breaks, and the first attempt
+        // to watch pods again fails too.
+        sim.add_fault(
+            FaultRule::new(Fault::Status(503))
+                .path_prefix("/api/v1/pods")
+                .watches(true)
+                .times(1),
+        );
+        sim.drop_watch_connections();
+        // A change while the watch is down still arrives once it resumes.
+        let name = format!("after-drop-{round}");
+        sim.upsert_pod(pod(&name, "Running", None));
+        live.wait_for_cached_pod(&name).await;
+    }
+
+    let counters = sim.counters();
+    // Each round: the failed re-watch and the one that resumed.
+    assert!(counters.get("watch pods") >= 6, "{counters}");
+    for kind in ["list pods", "list nodes", "list replicasets", "get pod"] {
+        assert_eq!(counters.get(kind), 0, "{kind}: {counters}");
+    }
+    live.finish().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_watch_ended_by_an_error_event_resumes_unless_it_is_410_gone() {
+    let sim = Simulator::builder()
+        .generated_pods(20)
+        .build_and_start()
+        .await
+        .expect("starts");
+    let live = Live::start(&sim).await;
+    sim.reset_counters();
+
+    // An internal error mid-watch: resumed, nothing listed.
+    sim.fail_watches(500);
+    sim.upsert_pod(pod("after-500", "Running", None));
+    live.wait_for_cached_pod("after-500").await;
+    let counters = sim.counters();
+    for kind in ["list pods", "list nodes", "list replicasets"] {
+        assert_eq!(counters.get(kind), 0, "{kind}: {counters}");
+    }
+
+    // 410 Gone mid-watch: every kind lists again, exactly once.
+    sim.fail_watches(410);
+    sim.upsert_pod(pod("after-410", "Running", None));
+    live.wait_for_cached_pod("after-410").await;
+    for kind in ["list pods", "list nodes", "list replicasets"] {
+        wait_for_count(&sim, kind, 1).await;
+    }
+    live.wait_until_synced().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let counters = sim.counters();
+    for kind in ["list pods", "list nodes", "list replicasets"] {
+        assert_eq!(counters.get(kind), 1, "{kind}: {counters}");
+    }
+    live.finish().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_watch_request_answered_410_gone_lists_again_once() {
+    let sim = Simulator::builder()
+        .generated_pods(20)
+        .build_and_start()
+        .await
+        .expect("starts");
+    let live = Live::start(&sim).await;
+    sim.reset_counters();
+
+    // The pod watch ends, and watching again from its resourceVersion is
+    // refused with 410 itself rather than with an ERROR event.
+    sim.add_fault(
+        FaultRule::new(Fault::Status(410))
+            .path_prefix("/api/v1/pods")
+            .watches(true)
+            .times(1),
+    );
+    sim.close_watches();
+    sim.upsert_pod(pod("after-gone", "Running", None));
+    live.wait_for_cached_pod("after-gone").await;
+    wait_for_count(&sim, "list pods", 1).await;
+    live.wait_until_synced().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let counters = sim.counters();
+    assert_eq!(counters.get("list pods"), 1, "{counters}");
+    for kind in ["list nodes", "list replicasets"] {
+        assert_eq!(counters.get(kind), 0, "{kind}: {counters}");
+    }
+    live.finish().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_quiet_cache_is_fresh_again_once_its_watch_resumes_without_a_new_list() {
+    let sim = Simulator::builder()
+        .generated_pods(10)
+        .build_and_start()
+        .await
+        .expect("starts");
+    let live = Live::start_with(&sim, |c| c.cache_stale_after = Duration::from_secs(1)).await;
+    sim.reset_counters();
+
+    // Watches cannot be renewed for longer than the staleness bound...
+    sim.add_fault(FaultRule::new(Fault::Status(503)).watches(true));
+    sim.close_watches();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let answer = live
+            .app
+            .graphql(
+                Some(&live.token),
+                "{ clusters { cache { pods { fresh } } } }",
+                json!({}),
+            )
+            .await;
+        if answer["data"]["clusters"][0]["cache"]["pods"]["fresh"] == false {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{answer}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // ...then they can: with no object changing, the accepted watches alone
+    // make the caches fresh again, and nothing was listed.
+    sim.clear_faults();
+    live.wait_until_synced().await;
+    let counters = sim.counters();
+    for kind in ["list pods", "list nodes", "list replicasets"] {
+        assert_eq!(counters.get(kind), 0, "{kind}: {counters}");
+    }
     live.finish().await;
     sim.shutdown().await;
 }

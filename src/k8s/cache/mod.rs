@@ -5,15 +5,28 @@
 //! events to that kind's [`ObjectCache`] (see [`state`], which owns every rule
 //! about what the cache holds).
 //!
-//! Staleness bound: cached data is served while the watch is healthy, and for at
-//! most `stale_after` (OSP_CACHE_STALE_AFTER) once it fails; after that, reads go
-//! to the API server directly, which answers ClusterUnavailable if the cluster is
-//! down. Only objects arriving prove health: after a failure the watch is started
-//! afresh (a new list, compared with the cache), and the cache counts as healthy
-//! again once that list is complete. Watches are renewed every
-//! [`WATCH_TIMEOUT_SECS`], so a server that stops answering without closing the
-//! connection is noticed within about that time plus the watch client's read
-//! timeout.
+//! Each kind keeps one watcher for the cache's life: it lists once, then
+//! watches. A watch that ends or breaks (a dropped connection, a re-watch that
+//! fails, an ERROR event other than 410) is resumed by the watcher from its
+//! last resourceVersion, after pauses growing from [`RETRY_MIN`] to
+//! [`RETRY_MAX`], so a flaky link to a large cluster costs watch requests, not
+//! lists. Only 410 Gone (the API server no longer has that resourceVersion)
+//! leads to a new list, whose differences from the cache become events. The
+//! watcher lists again by itself after a 410 ERROR event, but it would retry a
+//! watch request answered 410 outright with the same resourceVersion forever,
+//! so for that one the driver starts a new watcher.
+//!
+//! Staleness bound: cached data is served while the watch is healthy, and for
+//! at most `stale_after` (OSP_CACHE_STALE_AFTER) once it fails; after that,
+//! reads go to the API server directly, which answers ClusterUnavailable if
+//! the cluster is down. Only the API server's answers prove health again: a
+//! complete list, an event, or a watch request accepted from the last
+//! resourceVersion (the watcher reports no event for that, so the driver's
+//! client notices it; a quiet kind is then healthy as soon as its watch is
+//! back, with nothing missed). Watches are renewed every
+//! [`WATCH_TIMEOUT_SECS`], so a server that stops answering without closing
+//! the connection is noticed within about that time plus the watch client's
+//! read timeout.
 
 mod state;
 
@@ -24,7 +37,15 @@ use k8s_openapi::api::{
     apps::v1::ReplicaSet,
     core::v1::{Node, Pod},
 };
-use kube::{Api, Client, Resource, runtime::watcher};
+use kube::{
+    Api, Client, Resource,
+    client::Body,
+    runtime::{
+        WatchStreamExt,
+        utils::{Backoff, ResetTimerBackoff},
+        watcher,
+    },
+};
 use serde::de::DeserializeOwned;
 use tokio::task::JoinHandle;
 
@@ -42,6 +63,9 @@ const RETRY_MIN: Duration = Duration::from_millis(250);
 /// Longest pause between retries of a failed watch: short, so a cluster that
 /// comes back is served from memory again within seconds.
 const RETRY_MAX: Duration = Duration::from_secs(5);
+/// A failure this long after the previous pause starts again from
+/// [`RETRY_MIN`]: a resumed watch reports no event that could reset the pauses.
+const RETRY_RESET: Duration = Duration::from_secs(60);
 
 /// The watch caches of one cluster. Dropping it stops its watchers.
 pub struct ClusterCache {
@@ -70,21 +94,11 @@ impl ClusterCache {
         let nodes = Arc::new(ObjectCache::new(epoch, stale_after, false));
         let replicasets = Arc::new(ObjectCache::new(epoch, stale_after, false));
         let tasks = vec![
-            spawn_watch(
+            spawn_watch::<Pod, _>(cluster, &client, pods.clone(), PodEntry::new),
+            spawn_watch::<Node, _>(cluster, &client, nodes.clone(), NodeEntry::new),
+            spawn_watch::<ReplicaSet, _>(
                 cluster,
-                Api::<Pod>::all(client.clone()),
-                pods.clone(),
-                PodEntry::new,
-            ),
-            spawn_watch(
-                cluster,
-                Api::<Node>::all(client.clone()),
-                nodes.clone(),
-                NodeEntry::new,
-            ),
-            spawn_watch(
-                cluster,
-                Api::<ReplicaSet>::all(client),
+                &client,
                 replicasets.clone(),
                 ReplicaSetEntry::new,
             ),
@@ -100,7 +114,7 @@ impl ClusterCache {
 
 fn spawn_watch<K, T>(
     cluster: &str,
-    api: Api<K>,
+    client: &Client,
     cache: Arc<ObjectCache<T>>,
     keep: fn(K) -> T,
 ) -> JoinHandle<()>
@@ -110,17 +124,25 @@ where
 {
     let cluster = cluster.to_owned();
     let config = watcher::Config::default().timeout(WATCH_TIMEOUT_SECS);
+    let api = {
+        let cache = cache.clone();
+        Api::<K>::all(reporting_accepted_watches(client.clone(), move || {
+            cache.resumed()
+        }))
+    };
     tokio::spawn(async move {
-        let mut pause = RETRY_MIN;
+        let mut relist_pause = RETRY_MIN;
         loop {
-            // A fresh watcher lists before it watches, so after any failure the
-            // cache is healthy again only once a complete list has arrived.
-            let mut events = watcher(api.clone(), config.clone()).boxed();
+            let mut events = watcher(api.clone(), config.clone())
+                .backoff(ResetTimerBackoff::new(Doubling::default(), RETRY_RESET))
+                .boxed();
             while let Some(event) = events.next().await {
                 match event {
                     Ok(event) => {
-                        if matches!(event, watcher::Event::InitDone) {
-                            pause = RETRY_MIN;
+                        if matches!(event, watcher::Event::Apply(_) | watcher::Event::Delete(_)) {
+                            // The watch after a list delivers, so the API server
+                            // keeps our resourceVersions again.
+                            relist_pause = RETRY_MIN;
                         }
                         cache.apply(match event {
                             watcher::Event::Apply(object) => watcher::Event::Apply(keep(object)),
@@ -133,14 +155,108 @@ where
                         });
                     }
                     Err(err) => {
-                        tracing::warn!(cluster, kind = %K::kind(&()), "watch failed, retrying: {err}");
-                        break;
+                        cache.failed();
+                        if is_gone(&err) {
+                            tracing::warn!(cluster, kind = %K::kind(&()), "watch expired, listing again: {err}");
+                            break;
+                        }
+                        // The watcher resumes from its last resourceVersion
+                        // after the backoff's pause.
+                        tracing::warn!(cluster, kind = %K::kind(&()), "watch failed, resuming: {err}");
                     }
                 }
             }
-            cache.failed();
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(RETRY_MAX);
+            // Only a watch answered 410 gets here (the watcher's stream has no
+            // end): a new watcher lists afresh. Paused, so a server answering
+            // every watch with 410 is not listed in a tight loop.
+            drop(events);
+            tokio::time::sleep(relist_pause).await;
+            relist_pause = (relist_pause * 2).min(RETRY_MAX);
         }
     })
+}
+
+/// Whether the API server no longer has the watch's resourceVersion, told by
+/// the status of the watch request rather than by an ERROR event (which the
+/// watcher handles itself by listing again).
+fn is_gone(err: &watcher::Error) -> bool {
+    matches!(
+        err,
+        watcher::Error::WatchStartFailed(kube::Error::Api(status))
+            | watcher::Error::WatchFailed(kube::Error::Api(status))
+            if status.code == 410
+    )
+}
+
+/// `client`, calling `accepted` whenever the API server accepts a watch
+/// request. The watcher starts watches only from a resourceVersion it holds
+/// (after its list, or resuming), so an accepted watch means nothing was
+/// missed; the watcher itself reports no event for it.
+fn reporting_accepted_watches(
+    client: Client,
+    accepted: impl Fn() + Send + Sync + 'static,
+) -> Client {
+    let namespace = client.default_namespace().to_owned();
+    let accepted = Arc::new(accepted);
+    let service = tower::service_fn(move |request: hyper::Request<Body>| {
+        let client = client.clone();
+        let accepted = accepted.clone();
+        async move {
+            let watch = request
+                .uri()
+                .query()
+                .is_some_and(|query| query.split('&').any(|pair| pair == "watch=true"));
+            let response = client.send(request).await?;
+            if watch && response.status().is_success() {
+                accepted();
+            }
+            Ok::<_, kube::Error>(response)
+        }
+    });
+    Client::new(service, namespace)
+}
+
+/// Pauses between retries of a failed watch: doubling from [`RETRY_MIN`] to
+/// [`RETRY_MAX`], back to [`RETRY_MIN`] whenever the watcher delivers an event.
+struct Doubling {
+    next: Duration,
+}
+
+impl Default for Doubling {
+    fn default() -> Self {
+        Doubling { next: RETRY_MIN }
+    }
+}
+
+impl Iterator for Doubling {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let pause = self.next;
+        self.next = (pause * 2).min(RETRY_MAX);
+        Some(pause)
+    }
+}
+
+impl Backoff for Doubling {
+    fn reset(&mut self) {
+        self.next = RETRY_MIN;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_pauses_double_up_to_the_bound_and_start_over_when_reset() {
+        let mut pauses = Doubling::default();
+        let first: Vec<_> = pauses.by_ref().take(7).collect();
+        assert_eq!(
+            first,
+            [250, 500, 1000, 2000, 4000, 5000, 5000].map(Duration::from_millis)
+        );
+        pauses.reset();
+        assert_eq!(pauses.next(), Some(RETRY_MIN));
+    }
 }

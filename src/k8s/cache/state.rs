@@ -4,9 +4,9 @@
 //! `watcher::Event`s by the watch driver (`super`) and never awaits, so every
 //! rule here is unit-tested by feeding it event sequences.
 //!
-//! When the watch restarts (for example after 410 Gone) the fresh list is
-//! compared with what was cached and the differences become ordinary events,
-//! so no change is skipped silently.
+//! When the watch lists again (after 410 Gone) the fresh list is compared
+//! with what was cached and the differences become ordinary events, so no
+//! change is skipped silently.
 //!
 //! Locks are `std::sync::RwLock`s and are never held across an `.await`.
 
@@ -447,12 +447,23 @@ where
         }
     }
 
-    /// Notes that the watch failed (it will list afresh).
+    /// Notes that the watch failed (it resumes from its last resourceVersion,
+    /// or lists afresh after 410 Gone; a list it was making starts over).
     pub fn failed(&self) {
         let mut state = self.write();
         state.failing_since.get_or_insert_with(Instant::now);
         state.relist = None;
         self.health.send_modify(|n| *n += 1);
+    }
+
+    /// Notes that the API server accepted a watch from the last
+    /// resourceVersion the cache has seen: nothing was missed, so a synced
+    /// cache is healthy again without a new list, even if no object changes.
+    pub fn resumed(&self) {
+        let mut state = self.write();
+        if state.synced && state.failing_since.take().is_some() {
+            self.health.send_modify(|n| *n += 1);
+        }
     }
 }
 
@@ -638,6 +649,24 @@ mod tests {
         // Versions of another cache, or nonsense, are never resumed from.
         assert!(cache.subscribe(Some("ff.1")).resync);
         assert!(cache.subscribe(Some("nonsense")).resync);
+    }
+
+    #[test]
+    fn an_accepted_resumed_watch_ends_a_failure_without_a_list() {
+        let cache = ObjectCache::new(7, Duration::ZERO, true);
+        // Before the first list, an accepted watch proves nothing.
+        cache.failed();
+        cache.resumed();
+        assert!(!cache.first_list_pending());
+        list(&cache, vec![pod("a", "1", "1")]);
+        let before = cache.version().expect("fresh");
+
+        cache.failed();
+        // With a zero staleness bound, a failed watch is not served at once.
+        assert!(!cache.fresh());
+        cache.resumed();
+        assert_eq!(names(&cache), ["a"]);
+        assert_eq!(cache.version(), Some(before));
     }
 
     #[tokio::test]
