@@ -4,14 +4,20 @@
 //! transaction as the change, so there is never a change without its record nor
 //! a record of a change that did not happen. A sign-in's event is one insert.
 //! Pod reads change nothing, so they are queued and written in batches by a
-//! background task ([`AuditLog::pod_read`]): the read path never waits for the
-//! database. Pod list reads are not audited.
+//! background task ([`AuditLog::reads`]): a read waits for the queue, never for
+//! the database, and when the queue has no room for its events within
+//! [`QUEUE_WAIT`] the read is refused (no read without its record). Every
+//! answer that carries a pod's object (`json`, `yaml`) is a read.
 //!
 //! Nothing secret enters an event: callers pass names, field names and codes,
 //! never a password, hash or token. Events older than the retention
 //! (`OSP_AUDIT_RETENTION`) are pruned in the background.
 
-use std::{net::IpAddr, time::Duration};
+use std::{
+    net::IpAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use entity::audit_event;
@@ -21,7 +27,10 @@ use sea_orm::{
 };
 use tokio::sync::mpsc;
 
-use crate::error::{AppError, ErrorCode};
+use crate::{
+    error::{AppError, ErrorCode},
+    metrics::Metrics,
+};
 
 /// What was done. The stored (and shown) name is the variant's in snake_case.
 #[derive(
@@ -156,27 +165,63 @@ pub async fn prune(db: &impl ConnectionTrait, retention: Duration) -> Result<u64
     Ok(done.rows_affected)
 }
 
-/// Events waiting to be written at most (past it, reads are still served and
-/// the overflow is logged, never blocking the read).
+/// Events waiting to be written at most (past it, reads wait for room).
 const QUEUE_LEN: usize = 10_000;
 /// Events written per insert at most.
 const BATCH: usize = 200;
 /// How often old events are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
+/// How long a read waits for room in the queue before it is refused.
+pub const QUEUE_WAIT: Duration = Duration::from_secs(2);
+/// At most one warning this often about refused reads (with their count).
+const WARN_EVERY: Duration = Duration::from_secs(10);
 
 /// The background side of the trail: queued read events and pruning, in one
 /// task per gateway.
 #[derive(Clone)]
 pub struct AuditLog {
     reads: mpsc::Sender<Event>,
+    wait: Duration,
+    metrics: Metrics,
+    refusals: Arc<Throttled>,
+}
+
+/// Refusals counted between throttled warnings.
+#[derive(Default)]
+struct Throttled {
+    state: std::sync::Mutex<(Option<Instant>, u64)>,
+}
+
+impl Throttled {
+    /// Counts one refusal; the count to warn about when a warning is due.
+    fn count(&self) -> Option<u64> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.1 += 1;
+        let due = state.0.is_none_or(|last| last.elapsed() >= WARN_EVERY);
+        due.then(|| {
+            let count = state.1;
+            *state = (Some(Instant::now()), 0);
+            count
+        })
+    }
 }
 
 impl AuditLog {
     /// Starts the background task on `db`: it writes queued read events and
     /// prunes old events (at start and every hour), and ends when the last
     /// handle is dropped, taking its database handle with it.
-    pub fn start(db: DatabaseConnection, retention: Duration) -> Self {
-        let (reads, mut queue) = mpsc::channel::<Event>(QUEUE_LEN);
+    pub fn start(db: DatabaseConnection, retention: Duration, metrics: Metrics) -> Self {
+        Self::with_queue(db, retention, metrics, QUEUE_LEN, QUEUE_WAIT)
+    }
+
+    fn with_queue(
+        db: DatabaseConnection,
+        retention: Duration,
+        metrics: Metrics,
+        len: usize,
+        wait: Duration,
+    ) -> Self {
+        let (reads, mut queue) = mpsc::channel::<Event>(len);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
             let mut prune_every = tokio::time::interval(PRUNE_EVERY);
@@ -186,10 +231,7 @@ impl AuditLog {
                         if received == 0 {
                             return; // every handle is gone
                         }
-                        let rows = batch.drain(..).map(row);
-                        if let Err(err) = audit_event::Entity::insert_many(rows).exec(&db).await {
-                            tracing::error!("cannot write pod read events to the audit trail: {err}");
-                        }
+                        write(&db, &mut batch).await;
                     }
                     _ = prune_every.tick() => match prune(&db, retention).await {
                         Ok(0) => {}
@@ -199,20 +241,60 @@ impl AuditLog {
                 }
             }
         });
-        AuditLog { reads }
+        AuditLog {
+            reads,
+            wait,
+            metrics,
+            refusals: Arc::default(),
+        }
     }
 
-    /// Queues the event of a single-pod read.
-    pub fn pod_read(&self, origin: Origin, target: String, outcome: ErrorCode) {
-        let event = Event {
-            origin,
-            action: Action::PodRead,
-            target: Some(target),
-            outcome,
-            detail: None,
-        };
-        if self.reads.try_send(event).is_err() {
-            tracing::warn!("the audit queue is full: a pod read event was dropped");
+    /// Queues the events of a read, all or none: when the queue has no room
+    /// for them within [`QUEUE_WAIT`], the read must not be answered, and
+    /// this says `ServiceUnavailable` (counted in `osp_audit_refused_total`,
+    /// with one warning now and then, never a line per event).
+    pub async fn reads(&self, events: Vec<Event>) -> Result<(), AppError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let room = tokio::time::timeout(self.wait, self.reads.reserve_many(events.len())).await;
+        match room {
+            Ok(Ok(permits)) => {
+                for (permit, event) in permits.zip(events) {
+                    permit.send(event);
+                }
+                Ok(())
+            }
+            _ => {
+                self.metrics.audit_refused();
+                if let Some(count) = self.refusals.count() {
+                    tracing::warn!(
+                        refused = count,
+                        "the audit trail cannot keep up: reads refused until it does"
+                    );
+                }
+                Err(AppError::ServiceUnavailable { retry_after: 1 })
+            }
+        }
+    }
+}
+
+/// Writes a batch of queued events (emptying it), trying once more after a
+/// pause when the database refuses; a batch that fails twice is logged.
+async fn write(db: &DatabaseConnection, batch: &mut Vec<Event>) {
+    let events = std::mem::take(batch);
+    for attempt in 0..2 {
+        let rows = events.iter().cloned().map(row);
+        match audit_event::Entity::insert_many(rows).exec(db).await {
+            Ok(_) => return,
+            Err(err) if attempt == 0 => {
+                tracing::warn!("cannot write read events to the audit trail, retrying: {err}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(err) => tracing::error!(
+                events = events.len(),
+                "cannot write read events to the audit trail: {err}"
+            ),
         }
     }
 }
@@ -227,6 +309,58 @@ mod tests {
             assert_eq!(Action::parse(action.as_str()), Some(action));
         }
         assert_eq!(Action::parse("password_read"), None);
+    }
+
+    fn read(target: &str) -> Event {
+        Event {
+            origin: Origin::default(),
+            action: Action::PodRead,
+            target: Some(target.to_owned()),
+            outcome: ErrorCode::Success,
+            detail: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_the_trail_cannot_take_in_time_are_refused_and_counted() {
+        // No audit table: every write fails and is tried again after a
+        // pause, so the writer holds its batch and the queue stays full.
+        let db = sea_orm::Database::connect("sqlite::memory:")
+            .await
+            .expect("database");
+        let metrics = Metrics::new();
+        let log = AuditLog::with_queue(
+            db,
+            Duration::from_secs(3600),
+            metrics.clone(),
+            2,
+            Duration::from_millis(50),
+        );
+        log.reads(vec![read("a")]).await.expect("queued");
+        tokio::time::sleep(Duration::from_millis(20)).await; // taken by the writer
+        log.reads(vec![read("b"), read("c")]).await.expect("queued");
+        let err = log.reads(vec![read("d")]).await.expect_err("no room");
+        assert_eq!(err.code(), ErrorCode::ServiceUnavailable);
+        let err = log
+            .reads(vec![read("e"), read("f"), read("g")])
+            .await
+            .expect_err("more than the queue holds");
+        assert_eq!(err.code(), ErrorCode::ServiceUnavailable);
+        assert!(
+            metrics.render().contains("osp_audit_refused_total 2"),
+            "{}",
+            metrics.render()
+        );
+    }
+
+    #[test]
+    fn refusals_warn_once_in_a_while_with_their_count() {
+        let throttled = Throttled::default();
+        assert_eq!(throttled.count(), Some(1));
+        assert_eq!(throttled.count(), None);
+        assert_eq!(throttled.count(), None);
+        throttled.state.lock().expect("lock").0 = Some(Instant::now() - WARN_EVERY);
+        assert_eq!(throttled.count(), Some(3));
     }
 
     #[test]

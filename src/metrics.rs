@@ -12,6 +12,8 @@
 //! - `osp_upstream_requests_total{cluster,outcome}` (`ok`, `error`, `timeout`) and
 //!   `osp_upstream_request_duration_seconds{cluster,outcome}` (histogram)
 //! - `osp_login_failures_total{reason}` (`bad_credentials`, `rate_limited`)
+//! - `osp_audit_refused_total`: reads refused because the audit trail could not
+//!   take their events in time (each answered `ServiceUnavailable`)
 //! - `osp_cache_objects{cluster,kind}`: objects held by a watch cache (set through
 //!   [`Metrics::set_cache_objects`], the hook for the per-cluster caches)
 
@@ -29,6 +31,7 @@ const UPSTREAM_DURATION: &str = "osp_upstream_request_duration_seconds";
 const LOGIN_FAILURES: &str = "osp_login_failures_total";
 const CACHE_OBJECTS: &str = "osp_cache_objects";
 const GRAPHQL_REUSED: &str = "osp_graphql_reused_answers_total";
+const AUDIT_REFUSED: &str = "osp_audit_refused_total";
 
 /// Histogram buckets in seconds: from a cache hit to a cluster near its timeout.
 const LATENCY_BUCKETS: [f64; 12] = [
@@ -178,6 +181,11 @@ impl Metrics {
     /// Counts one GraphQL request answered with the bytes of an earlier one.
     pub fn graphql_answer_reused(&self) {
         self.counter(GRAPHQL_REUSED, Vec::new()).increment(1);
+    }
+
+    /// Counts a read refused because its audit events could not be queued.
+    pub fn audit_refused(&self) {
+        self.counter(AUDIT_REFUSED, Vec::new()).increment(1);
     }
 
     /// Records how many objects of `kind` (e.g. `pods`) a cluster's watch cache

@@ -98,7 +98,7 @@ impl Application {
         )
         .await;
         let auth = Authenticator::new(Arc::new(jwt), db.clone());
-        let audit = AuditLog::start(db.clone(), config.audit_retention);
+        let audit = AuditLog::start(db.clone(), config.audit_retention, metrics.clone());
         let state = AppState {
             config: Arc::new(config),
             db,

@@ -15,6 +15,7 @@ mod loaders;
 mod persisted;
 mod plain;
 mod pods;
+mod reads;
 mod reuse;
 mod users;
 pub mod ws;
@@ -233,22 +234,39 @@ impl Executor {
             Auth::Anonymous | Auth::Rejected(_) => &self.0.anonymous,
         };
         let request = self.0.documents.attach(request);
-        let request = self.with_request_data(request, meta, auth, turn).data(read);
-        let mut response = schema.execute(request).await;
+        let (request, reads) = self.with_request_data(request, meta, auth, turn);
+        let mut response = schema.execute(request.data(read)).await;
         error::finish(&mut response);
-        response
+        self.recorded(response, &reads).await
+    }
+
+    /// `response` once the pod reads it carries are in the audit trail; the
+    /// refusal instead when the trail cannot take them (no read without
+    /// its record).
+    pub(crate) async fn recorded(&self, response: Response, reads: &reads::PodReads) -> Response {
+        match self.0.state.audit.reads(reads.take_events()).await {
+            Ok(()) => response,
+            Err(err) => error::error_only(&err),
+        }
     }
 
     /// Attaches what one operation needs besides its text: who is asking,
-    /// from where, fresh DataLoaders and the budget of its answer (whose
-    /// heavy turn, if it takes one, is kept in `turn`).
+    /// from where, fresh DataLoaders, the budget of its answer (whose heavy
+    /// turn, if it takes one, is kept in `turn`) and the pod reads it notes
+    /// for the audit trail (returned too: see [`Executor::recorded`]).
     pub(crate) fn with_request_data(
         &self,
         request: Request,
         meta: RequestMeta,
         auth: Auth,
         turn: budget::HeavyTurn,
-    ) -> Request {
+    ) -> (Request, Arc<reads::PodReads>) {
+        let origin = (!meta.read_audited).then(|| crate::audit::Origin {
+            actor: auth.viewer().ok().map(|viewer| viewer.name.clone()),
+            client: meta.client,
+            request_id: meta.request_id.clone(),
+        });
+        let reads = Arc::new(reads::PodReads::new(origin));
         let (nodes, workloads) = self.loaders();
         let config = &self.0.state.config;
         // A turn is waited for half the request time at most: a caller that
@@ -260,12 +278,14 @@ impl Executor {
             config.request_timeout / 2,
             turn,
         );
-        request
+        let request = request
             .data(meta)
             .data(auth)
             .data(nodes)
             .data(workloads)
             .data(budget)
+            .data(reads.clone());
+        (request, reads)
     }
 
     /// Fresh DataLoaders for one operation (their batches and answers never

@@ -14,17 +14,17 @@ use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, future::join_all, stream, stream::BoxStream};
 
 use super::{
-    GqlResultExt, LiveViewer, RequestMeta, app,
+    GqlResultExt, LiveViewer, app,
     budget::{self, PodShape},
     loaders::{NodeKey, NodeLoader, ReplicaSetKey, WorkloadLoader},
     plain::{PodPlan, list_type_of},
+    reads::PodReads,
     reuse::{self, Kind},
-    users::origin,
     viewer,
 };
 use crate::{
     auth::{NamespaceScope, Viewer},
-    error::{AppError, ErrorCode},
+    error::AppError,
     k8s::{
         cache::CacheStats,
         entry::{NodeEntry, PodEntry},
@@ -204,6 +204,16 @@ impl PodObject {
     fn summary(&self) -> &PodSummary {
         &self.0.entry.summary
     }
+
+    /// Notes for the audit trail that the answer carries this pod's object
+    /// (so the answer is never served again from kept bytes, unrecorded).
+    fn note_read(&self, ctx: &Context<'_>) {
+        reuse::unversioned(ctx);
+        if let Some(reads) = ctx.data_opt::<Arc<PodReads>>() {
+            let summary = self.summary();
+            reads.read(&self.0.cluster, &summary.namespace, &summary.name);
+        }
+    }
 }
 
 /// A pod, as `kubectl get pods` would show it, and more.
@@ -328,13 +338,15 @@ impl PodObject {
 
     /// The full v1.Pod as JSON (managedFields dropped, as kubectl does).
     #[graphql(complexity = 20)]
-    async fn json(&self) -> async_graphql::Result<Json<serde_json::Value>> {
+    async fn json(&self, ctx: &Context<'_>) -> async_graphql::Result<Json<serde_json::Value>> {
+        self.note_read(ctx);
         self.0.entry.object().map(Json).gql()
     }
 
     /// The same object as YAML text.
     #[graphql(complexity = 20)]
-    async fn yaml(&self) -> async_graphql::Result<String> {
+    async fn yaml(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        self.note_read(ctx);
         self.0.entry.object().and_then(|v| yaml::to_yaml(&v)).gql()
     }
 }
@@ -449,16 +461,15 @@ impl PodQuery {
             budget::of(ctx)?.charge(shape.estimate(&pod)).await?;
             Ok(pod)
         };
-        let read = read.await;
-        let meta = ctx.data_opt::<RequestMeta>();
-        if meta.is_none_or(|meta| !meta.read_audited) {
-            let outcome = read
-                .as_ref()
-                .map_or_else(AppError::code, |_| ErrorCode::Success);
-            let target = format!("{cluster}/{namespace}/{name}");
-            app(ctx)
-                .audit
-                .pod_read(origin(ctx, Some(&viewer.name)), target, outcome);
+        let read: Result<_, AppError> = read.await;
+        // Every such read is recorded, so its answer is never served again
+        // from kept bytes.
+        reuse::unversioned(ctx);
+        if let Some(reads) = ctx.data_opt::<Arc<PodReads>>() {
+            match &read {
+                Ok(_) => reads.read(&cluster, &namespace, &name),
+                Err(err) => reads.refused(format!("{cluster}/{namespace}/{name}"), err.code()),
+            }
         }
         Ok(Pod::new(cluster, read.gql()?))
     }

@@ -52,6 +52,7 @@ use tokio::sync::watch;
 use super::{
     Executor, LiveViewer, RequestMeta, check_query_size,
     error::{error_only, finish},
+    reads::PodReads,
 };
 use crate::{
     auth::{Rejection, Viewer, bearer_token},
@@ -295,7 +296,7 @@ struct Session {
 }
 
 impl Session {
-    async fn prepare(&self, request: Request) -> Result<Request, GqlResponse> {
+    async fn prepare(&self, request: Request) -> Result<(Request, Arc<PodReads>), GqlResponse> {
         if let Err(err) = check_query_size(&request) {
             return Err(error_only(&err));
         }
@@ -311,15 +312,16 @@ impl Session {
 }
 
 impl Session {
-    /// An answer as it is sent: errors capped and coded, and refused with
-    /// `ResponseTooLarge` past `OSP_MAX_RESPONSE_BYTES`, as over HTTP.
-    fn finish(&self, mut response: GqlResponse) -> GqlResponse {
+    /// An answer as it is sent: errors capped and coded, refused with
+    /// `ResponseTooLarge` past `OSP_MAX_RESPONSE_BYTES` as over HTTP, and
+    /// its pod reads recorded first.
+    async fn finish(&self, mut response: GqlResponse, reads: &PodReads) -> GqlResponse {
         finish(&mut response);
         let limit = self.executor.state().config.max_response_bytes;
-        match super::budget::measure(&response, limit) {
-            Ok(()) => response,
-            Err(err) => error_only(&err),
+        if let Err(err) = super::budget::measure(&response, limit) {
+            return error_only(&err);
         }
+        self.executor.recorded(response, reads).await
     }
 }
 
@@ -328,9 +330,9 @@ impl async_graphql::Executor for Session {
         let session = self.clone();
         async move {
             match session.prepare(request).await {
-                Ok(request) => {
+                Ok((request, reads)) => {
                     let response = session.executor.schema().execute(request).await;
-                    session.finish(response)
+                    session.finish(response, &reads).await
                 }
                 Err(response) => response,
             }
@@ -345,11 +347,15 @@ impl async_graphql::Executor for Session {
         let session = self.clone();
         stream::once(async move {
             match session.prepare(request).await {
-                Ok(request) => session
+                // Each event's reads are recorded before it is sent.
+                Ok((request, reads)) => session
                     .executor
                     .schema()
                     .execute_stream(request)
-                    .map(move |response| session.finish(response))
+                    .then(move |response| {
+                        let (session, reads) = (session.clone(), reads.clone());
+                        async move { session.finish(response, &reads).await }
+                    })
                     .boxed(),
                 Err(response) => stream::once(future::ready(response)).boxed(),
             }

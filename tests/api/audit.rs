@@ -268,3 +268,117 @@ async fn single_pod_reads_are_recorded_once_each_and_lists_are_not() {
     db.drop_database().await;
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn answers_carrying_pod_objects_are_recorded_once_per_operation_and_cluster() {
+    let sim = fixture_simulator().await;
+    let db = TestDb::create(crate::helpers::Backend::Sqlite).await;
+    let app =
+        TestApp::with_clusters(&db, &[("sim", &sim)], osp_gateway::config::CacheMode::On).await;
+    let admin = app.admin_token().await;
+    crate::helpers::wait_until_synced(&app, &admin).await;
+    let run = |id: &'static str, query: &'static str| {
+        let request = app
+            .client
+            .post(app.url("/graphql"))
+            .bearer_auth(&admin)
+            .header("x-request-id", id)
+            .json(&json!({ "query": query }));
+        async move {
+            let answer: Value = request
+                .send()
+                .await
+                .expect("answered")
+                .json()
+                .await
+                .expect("json");
+            assert!(answer["errors"].is_null() || id == "refused", "{answer}");
+            answer
+        }
+    };
+    let list = r#"{ pods(cluster: "sim", namespace: "argocd") { json } }"#;
+    let listed = run("list-1", list).await;
+    let count = listed["data"]["pods"].as_array().map_or(0, Vec::len);
+    assert!(count > 1, "{listed}");
+    // The same answer again is read again: never served from kept bytes unrecorded.
+    run("list-2", list).await;
+    let page = run(
+        "page",
+        r#"{ podConnection(first: 1, orderBy: { field: NAME }) { edges { node { namespace name yaml } } } }"#,
+    )
+    .await;
+    let first = &page["data"]["podConnection"]["edges"][0]["node"];
+    run(
+        "kept",
+        r#"{ podList(cluster: "sim") { items { name } } podConnection { edges { node { name } } } }"#,
+    )
+    .await;
+    run(
+        "refused",
+        r#"{ pod(cluster: "sim", namespace: "argocd", name: "no-such-pod") { json } }"#,
+    )
+    .await;
+
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let reads = loop {
+        let reads = events(&app, &admin, json!({ "action": "pod_read" })).await;
+        if reads.len() >= 4 || tokio::time::Instant::now() > deadline {
+            break reads;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let seen: HashSet<(String, String, String, String)> = reads
+        .iter()
+        .map(|e| {
+            let text = |v: &Value| v.as_str().unwrap_or("-").to_owned();
+            (
+                text(&e["requestId"]),
+                text(&e["target"]),
+                text(&e["outcome"]),
+                text(&e["detail"]),
+            )
+        })
+        .collect();
+    let expected: HashSet<(String, String, String, String)> = [
+        (
+            "list-1",
+            "sim".to_owned(),
+            "Success",
+            format!("{count} pods"),
+        ),
+        (
+            "list-2",
+            "sim".to_owned(),
+            "Success",
+            format!("{count} pods"),
+        ),
+        (
+            "page",
+            format!(
+                "sim/{}/{}",
+                text_of(&first["namespace"]),
+                text_of(&first["name"])
+            ),
+            "Success",
+            "-".to_owned(),
+        ),
+        (
+            "refused",
+            "sim/argocd/no-such-pod".to_owned(),
+            "PodNotFound",
+            "-".to_owned(),
+        ),
+    ]
+    .into_iter()
+    .map(|(id, target, outcome, detail)| (id.to_owned(), target, outcome.to_owned(), detail))
+    .collect();
+    assert_eq!(seen, expected, "{reads:#?}");
+    assert!(reads.iter().all(|e| e["actor"] == ADMIN));
+    app.stop().await;
+    db.drop_database().await;
+    sim.shutdown().await;
+}
+
+fn text_of(value: &Value) -> &str {
+    value.as_str().unwrap_or_default()
+}

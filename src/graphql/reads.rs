@@ -1,0 +1,139 @@
+//! The pod reads of one operation, for the audit trail: every pod whose
+//! object (`json`, `yaml`) an answer carries, and every refused single-pod
+//! read. Resolvers note them here as they run; the executor records them
+//! (one event per cluster, and one per refusal) before the answer is sent,
+//! and refuses the answer when the trail cannot take them.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::Mutex,
+};
+
+use crate::{
+    audit::{Action, Event, Origin},
+    error::ErrorCode,
+};
+
+/// Pods read by one operation (or one subscription event), and refusals.
+#[derive(Default)]
+pub(crate) struct PodReads {
+    /// Who reads, and from where; `None` when the request's read is recorded
+    /// elsewhere (a REST route that runs two documents for one read).
+    origin: Option<Origin>,
+    noted: Mutex<Noted>,
+}
+
+#[derive(Default)]
+struct Noted {
+    /// Namespace and name of the pods read, per cluster.
+    read: BTreeMap<String, BTreeSet<(String, String)>>,
+    /// Targets refused, with their codes.
+    refused: Vec<(String, ErrorCode)>,
+}
+
+impl PodReads {
+    /// The reads of an operation by `origin` (`None`: recorded elsewhere).
+    pub(crate) fn new(origin: Option<Origin>) -> Self {
+        PodReads {
+            origin,
+            noted: Mutex::default(),
+        }
+    }
+
+    fn noted(&self) -> std::sync::MutexGuard<'_, Noted> {
+        self.noted.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Notes that the answer carries the pod's object.
+    pub(crate) fn read(&self, cluster: &str, namespace: &str, name: &str) {
+        let mut noted = self.noted();
+        noted
+            .read
+            .entry(cluster.to_owned())
+            .or_default()
+            .insert((namespace.to_owned(), name.to_owned()));
+    }
+
+    /// Notes a refused read of `target` (`cluster/namespace/name`).
+    pub(crate) fn refused(&self, target: String, code: ErrorCode) {
+        self.noted().refused.push((target, code));
+    }
+
+    /// The events of what was noted since the last call (and forgets it):
+    /// per cluster one, naming the pod, or the cluster with the count of its
+    /// pods in `detail`; one per refusal.
+    pub(crate) fn take_events(&self) -> Vec<Event> {
+        let noted = std::mem::take(&mut *self.noted());
+        let Some(origin) = &self.origin else {
+            return Vec::new();
+        };
+        let event = |target: String, outcome, detail| Event {
+            origin: origin.clone(),
+            action: Action::PodRead,
+            target: Some(target),
+            outcome,
+            detail,
+        };
+        let mut events: Vec<Event> = noted
+            .read
+            .into_iter()
+            .map(|(cluster, pods)| match pods.len() {
+                1 => {
+                    let (namespace, name) = pods.into_iter().next().unwrap_or_default();
+                    event(
+                        format!("{cluster}/{namespace}/{name}"),
+                        ErrorCode::Success,
+                        None,
+                    )
+                }
+                n => event(cluster, ErrorCode::Success, Some(format!("{n} pods"))),
+            })
+            .collect();
+        events.extend(
+            noted
+                .refused
+                .into_iter()
+                .map(|(target, code)| event(target, code, None)),
+        );
+        events
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn targets(events: &[Event]) -> Vec<(Option<&str>, Option<&str>, ErrorCode)> {
+        events
+            .iter()
+            .map(|e| (e.target.as_deref(), e.detail.as_deref(), e.outcome))
+            .collect()
+    }
+
+    #[test]
+    fn reads_make_one_event_per_cluster_and_one_per_refusal() {
+        let reads = PodReads::new(Some(Origin::default()));
+        reads.read("east", "a", "web-1");
+        reads.read("east", "a", "web-1");
+        reads.read("west", "a", "web-1");
+        reads.read("west", "b", "db-0");
+        reads.refused("east/c/x".into(), ErrorCode::Forbidden);
+        let events = reads.take_events();
+        assert_eq!(
+            targets(&events),
+            [
+                (Some("east/a/web-1"), None, ErrorCode::Success),
+                (Some("west"), Some("2 pods"), ErrorCode::Success),
+                (Some("east/c/x"), None, ErrorCode::Forbidden),
+            ]
+        );
+        assert!(reads.take_events().is_empty(), "taken once");
+    }
+
+    #[test]
+    fn reads_recorded_elsewhere_make_no_event() {
+        let reads = PodReads::new(None);
+        reads.read("east", "a", "web-1");
+        assert!(reads.take_events().is_empty());
+    }
+}
