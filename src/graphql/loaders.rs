@@ -1,7 +1,7 @@
 //! DataLoaders for per-pod fields that need more reads: a pod's node and its
 //! top-level workload. Keys requested while resolving one response are batched,
 //! and a cluster's nodes (or a namespace's ReplicaSets) are read once per
-//! [`LISTING_TTL`], however the keys fall into batches or operations: a list of
+//! [`LISTING_TTL`] and cache version, however the keys fall into batches or operations: a list of
 //! pods costs one node list per cluster and one ReplicaSet list per namespace,
 //! never one request per pod (and none once the watch cache has synced), while a
 //! long-lived subscription still sees nodes and owners change. Concurrent reads
@@ -51,8 +51,22 @@ pub struct ReplicaSetKey {
 /// the gateway: nodes by cluster, and ReplicaSet owners by cluster and
 /// namespace.
 pub struct Listings {
-    nodes: Cache<String, Arc<HashMap<String, NodeInfo>>>,
-    owners: Cache<(String, String), Arc<HashMap<String, Workload>>>,
+    nodes: Cache<(String, Option<String>), Arc<HashMap<String, NodeInfo>>>,
+    owners: Cache<(String, String, Option<String>), Arc<HashMap<String, Workload>>>,
+}
+
+/// The version of a cluster's watch cache of a kind, when it serves: part of
+/// a listing's key, so a listing is never older than the version an answer
+/// recorded before it asked (a kept answer is then never staler than the
+/// version it is kept under); `None` when reads go to the API server.
+fn cache_version<K: crate::k8s::cache::Cached>(
+    clusters: &ClusterRegistry,
+    cluster: &str,
+    kind: impl Fn(&crate::k8s::cache::ClusterCache) -> &crate::k8s::cache::ObjectCache<K>,
+) -> Option<String> {
+    let found = clusters.get(cluster).ok()?;
+    let cache = found.running_cache()?;
+    kind(cache).version().map(|v| v.to_string())
 }
 
 impl Default for Listings {
@@ -112,7 +126,8 @@ impl Loader<NodeKey> for NodeLoader {
         }
         let mut found = HashMap::new();
         for (cluster, wanted) in by_cluster {
-            let nodes = listing(&self.listings.nodes, cluster.to_owned(), async {
+            let version = cache_version(&self.clusters, cluster, |c| &c.nodes);
+            let nodes = listing(&self.listings.nodes, (cluster.to_owned(), version), async {
                 let cluster = self.clusters.get(cluster).map_err(|e| e.extend())?;
                 let nodes = pods::list_nodes(&cluster).await.map_err(|e| e.extend())?;
                 Ok(nodes
@@ -161,7 +176,8 @@ impl Loader<ReplicaSetKey> for WorkloadLoader {
         }
         let mut found = HashMap::new();
         for ((cluster, namespace), wanted) in by_namespace {
-            let scope = (cluster.to_owned(), namespace.to_owned());
+            let version = cache_version(&self.clusters, cluster, |c| &c.replicasets);
+            let scope = (cluster.to_owned(), namespace.to_owned(), version);
             let owners = listing(&self.listings.owners, scope, async {
                 let cluster = self.clusters.get(cluster).map_err(|e| e.extend())?;
                 let sets = pods::list_replicasets(&cluster, namespace)

@@ -214,3 +214,44 @@ async fn viewers_share_answers_only_with_equal_grants() {
 fn text(value: &Value) -> String {
     value.as_str().unwrap_or_default().to_owned()
 }
+
+#[tokio::test]
+async fn a_kept_answer_is_never_older_than_the_node_version_it_is_kept_under() {
+    let (sim, db, app, admin) = cached_cluster().await;
+    let query = "{ pods(cluster: \"sim\") { name node { name ready } } }";
+    let ready = |answer: &Value| -> Vec<bool> {
+        answer["data"]["pods"]
+            .as_array()
+            .expect("pods")
+            .iter()
+            .filter_map(|pod| pod["node"]["ready"].as_bool())
+            .collect()
+    };
+    let before = post(&app, &admin, query, json!({}), None).await;
+    assert!(
+        !ready(&before).is_empty() && ready(&before).iter().all(|r| *r),
+        "{before}"
+    );
+
+    // Every node becomes not ready; the watch cache sees it at once, well
+    // within the second for which a shared listing of nodes is reused.
+    for mut node in sim.objects(kube_sim::ResourceKind::Node) {
+        if let Some(conditions) = node["status"]["conditions"].as_array_mut() {
+            for condition in conditions {
+                if condition["type"] == "Ready" {
+                    condition["status"] = json!("False");
+                }
+            }
+        }
+        sim.upsert(kube_sim::ResourceKind::Node, node);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let during = post(&app, &admin, query, json!({}), None).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let after = post(&app, &admin, query, json!({}), None).await;
+    assert!(ready(&during).iter().all(|r| !*r), "{during}");
+    assert!(ready(&after).iter().all(|r| !*r), "{after}");
+    app.stop().await;
+    db.drop_database().await;
+    sim.shutdown().await;
+}
