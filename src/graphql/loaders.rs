@@ -51,9 +51,14 @@ pub struct ReplicaSetKey {
 /// the gateway: nodes by cluster, and ReplicaSet owners by cluster and
 /// namespace.
 pub struct Listings {
-    nodes: Cache<(String, Option<String>), Arc<HashMap<String, NodeInfo>>>,
-    owners: Cache<(String, String, Option<String>), Arc<HashMap<String, Workload>>>,
+    nodes: Cache<NodeScope, Arc<HashMap<String, NodeInfo>>>,
+    owners: Cache<OwnerScope, Arc<HashMap<String, Workload>>>,
 }
+
+/// A listing of nodes: the cluster, and its node cache's version.
+type NodeScope = (String, Option<String>);
+/// A listing of ReplicaSet owners: cluster, namespace, and the cache's version.
+type OwnerScope = (String, String, Option<String>);
 
 /// The version of a cluster's watch cache of a kind, when it serves: part of
 /// a listing's key, so a listing is never older than the version an answer
