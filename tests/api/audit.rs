@@ -382,3 +382,55 @@ async fn answers_carrying_pod_objects_are_recorded_once_per_operation_and_cluste
 fn text_of(value: &Value) -> &str {
     value.as_str().unwrap_or_default()
 }
+
+#[tokio::test]
+async fn subscription_events_carrying_a_pod_object_are_recorded_each() {
+    let sim = fixture_simulator().await;
+    let db = TestDb::create(crate::helpers::Backend::Sqlite).await;
+    let app =
+        TestApp::with_clusters(&db, &[("sim", &sim)], osp_gateway::config::CacheMode::On).await;
+    let admin = app.admin_token().await;
+    crate::helpers::wait_until_synced(&app, &admin).await;
+    let mut socket =
+        crate::live::connect(&app, json!({ "Authorization": format!("Bearer {admin}") })).await;
+    assert_eq!(
+        crate::live::next(&mut socket).await.expect("ack")["type"],
+        "connection_ack"
+    );
+    crate::live::send(
+        &mut socket,
+        json!({
+            "id": "1",
+            "type": "subscribe",
+            "payload": { "query": "subscription { podEvents(cluster: \"sim\") { type pod { name json } } }" }
+        }),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    sim.upsert_pod(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": { "name": "watched", "namespace": "default", "uid": "uid-watched",
+                      "creationTimestamp": "2026-01-01T00:00:00Z" },
+        "spec": { "containers": [{ "name": "app", "image": "app:1" }] },
+        "status": { "phase": "Pending" }
+    }));
+    let event = crate::live::next(&mut socket).await.expect("an event");
+    assert_eq!(
+        event["payload"]["data"]["podEvents"]["pod"]["name"], "watched",
+        "{event}"
+    );
+    // Queued before it was sent, and written in the background.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let reads = loop {
+        let reads = events(&app, &admin, json!({ "action": "pod_read" })).await;
+        if !reads.is_empty() || tokio::time::Instant::now() > deadline {
+            break reads;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(reads.len(), 1, "{reads:#?}");
+    assert_eq!(reads[0]["target"], "sim/default/watched");
+    app.stop().await;
+    db.drop_database().await;
+    sim.shutdown().await;
+}
