@@ -24,6 +24,19 @@ async fn events(app: &TestApp, admin: &str, variables: Value) -> Vec<Value> {
         .collect()
 }
 
+/// The `pod_read` events, once at least `count` are written (they are
+/// queued and written in the background), or as they are after 10 s.
+async fn pod_reads(app: &TestApp, admin: &str, count: usize) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let reads = events(app, admin, json!({ "action": "pod_read" })).await;
+        if reads.len() >= count || tokio::time::Instant::now() > deadline {
+            return reads;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// Every event, walking pages of `page` events.
 async fn walk(app: &TestApp, admin: &str, page: i64) -> Vec<Value> {
     let mut all = Vec::new();
@@ -250,14 +263,7 @@ async fn single_pod_reads_are_recorded_once_each_and_lists_are_not() {
     )
     .await;
     let target = format!("sim/argocd/{name}");
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    let reads = loop {
-        let reads = events(&app, &admin, json!({ "action": "pod_read" })).await;
-        if reads.len() >= 3 || tokio::time::Instant::now() > deadline {
-            break reads;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let reads = pod_reads(&app, &admin, 3).await;
     assert_eq!(reads.len(), 3, "{reads:#?}");
     assert!(
         reads
@@ -319,14 +325,7 @@ async fn answers_carrying_pod_objects_are_recorded_once_per_operation_and_cluste
     )
     .await;
 
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    let reads = loop {
-        let reads = events(&app, &admin, json!({ "action": "pod_read" })).await;
-        if reads.len() >= 4 || tokio::time::Instant::now() > deadline {
-            break reads;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let reads = pod_reads(&app, &admin, 4).await;
     let seen: HashSet<(String, String, String, String)> = reads
         .iter()
         .map(|e| {
@@ -420,14 +419,7 @@ async fn subscription_events_carrying_a_pod_object_are_recorded_each() {
         "{event}"
     );
     // Queued before it was sent, and written in the background.
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    let reads = loop {
-        let reads = events(&app, &admin, json!({ "action": "pod_read" })).await;
-        if !reads.is_empty() || tokio::time::Instant::now() > deadline {
-            break reads;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let reads = pod_reads(&app, &admin, 1).await;
     assert_eq!(reads.len(), 1, "{reads:#?}");
     assert_eq!(reads[0]["target"], "sim/default/watched");
     app.stop().await;
