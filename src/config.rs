@@ -195,8 +195,10 @@ pub struct Config {
     #[arg(long, env = "OSP_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
 
-    /// Sign-in attempts allowed per user name and minute (0: no limit). On
-    /// PostgreSQL and MariaDB they are counted in the database, across replicas.
+    /// Sign-in attempts allowed per user name and client address each minute;
+    /// a name failing more often from anywhere is slowed down, never refused
+    /// (0: neither). On PostgreSQL and MariaDB they are counted in the
+    /// database, across replicas.
     #[arg(long, env = "OSP_LOGIN_LIMIT_PER_NAME", default_value_t = DEFAULT_LOGIN_LIMIT_PER_NAME)]
     pub login_limit_per_name: u32,
 

@@ -179,8 +179,9 @@ pub struct UserMutation;
 #[Object]
 impl UserMutation {
     /// Signs in; the only operation that needs no token. Attempts are limited
-    /// per name and per client address (error code TooManyRequests, with
-    /// `extensions.retryAfter` in seconds).
+    /// per (name, client address) and per client address (error code
+    /// TooManyRequests, with `extensions.retryAfter` in seconds); a name failing
+    /// from many addresses is slowed down, never refused.
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -206,6 +207,7 @@ impl UserMutation {
             .map_or_else(AppError::code, |_| ErrorCode::Success);
         if outcome == ErrorCode::Unauthorized {
             state.metrics.login_failure(LoginFailure::BadCredentials);
+            state.login_limiter.failed(&name).await;
         }
         // One insert, whatever the outcome (refusals by the rate limit too); a
         // password never enters it.
