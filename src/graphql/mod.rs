@@ -235,8 +235,9 @@ impl Executor {
     }
 
     /// Attaches what one operation needs besides its text: who is asking,
-    /// from where, fresh DataLoaders and the budget of its answer (whose
-    /// heavy turn, if it takes one, is kept in `turn`).
+    /// from where, fresh DataLoaders, the budget of its answer (whose
+    /// heavy turn, if it takes one, is kept in `turn`) and its one password
+    /// change.
     pub(crate) fn with_request_data(
         &self,
         request: Request,
@@ -259,6 +260,7 @@ impl Executor {
             .data(nodes)
             .data(workloads)
             .data(budget)
+            .data(crate::users::PasswordTurn::default())
     }
 
     /// Fresh DataLoaders for one operation (their batches and answers never

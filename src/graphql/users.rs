@@ -13,7 +13,7 @@ use crate::{
     auth::{self, Role},
     error::{AppError, ErrorCode},
     metrics::LoginFailure,
-    users::{self, NewUser, UserChanges},
+    users::{self, NewUser, PasswordChecks, PasswordTurn, UserChanges},
 };
 
 /// A gateway user.
@@ -98,6 +98,21 @@ pub(crate) fn origin(ctx: &Context<'_>, actor: Option<&str>) -> Origin {
     }
 }
 
+/// What every operation is given (see `Executor::with_request_data`); an
+/// internal error, refusing the change, in one that was not.
+fn operation_data<'a, T: std::any::Any + Send + Sync>(
+    ctx: &Context<'a>,
+) -> async_graphql::Result<&'a T> {
+    ctx.data_opt::<T>()
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "an operation without its {}",
+                std::any::type_name::<T>()
+            ))
+        })
+        .gql()
+}
+
 /// A signed-in session.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct LoginPayload {
@@ -129,6 +144,10 @@ pub struct UpdateUserInput {
     pub password: Option<String>,
     /// New role (admins only).
     pub role: Option<Role>,
+    /// Your current password: needed to change your own password when you
+    /// signed in longer ago than the gateway's recent sign-in window
+    /// (`OSP_RECENT_SIGN_IN`, 5 minutes by default).
+    pub current_password: Option<String>,
 }
 
 /// User queries.
@@ -253,6 +272,9 @@ impl UserMutation {
 
     /// Changes a user: admins may change anyone, users only themselves, and only
     /// admins may change roles. Changing a password signs out earlier tokens.
+    /// Changing your own password takes `currentPassword` unless you signed in
+    /// recently (`OSP_RECENT_SIGN_IN`); a wrong one counts as a failed sign-in.
+    /// An operation changes at most one password.
     async fn update_user(
         &self,
         ctx: &Context<'_>,
@@ -261,13 +283,21 @@ impl UserMutation {
     ) -> async_graphql::Result<User> {
         let viewer = viewer(ctx).gql()?;
         let state = app(ctx);
+        let turn = operation_data::<PasswordTurn>(ctx)?;
+        let checks = PasswordChecks {
+            passwords: &state.passwords,
+            limiter: &state.login_limiter,
+            recent_sign_in: state.config.recent_sign_in,
+            turn,
+        };
         let changes = UserChanges {
             email: input.email,
             password: input.password,
             role: input.role,
+            current_password: input.current_password,
         };
         let origin = origin(ctx, Some(&viewer.name));
-        users::update_user(&state.db, &state.passwords, viewer, &origin, &name, changes)
+        users::update_user(&state.db, checks, viewer, &origin, &name, changes)
             .await
             // Tokens are checked against the new password and role from now on.
             .inspect(|updated| state.auth.forget(updated.id))

@@ -1,5 +1,10 @@
 //! User queries and rules over SeaORM.
 
+use std::{
+    sync::atomic::{AtomicBool, Ordering},
+    time::Duration,
+};
+
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use entity::{grant, user};
 use sea_orm::{
@@ -17,7 +22,11 @@ use crate::{
     auth::{Grant, Grants, Passwords, Role, Viewer},
     error::{AppError, BAD_CREDENTIALS, ErrorCode},
     k8s::names::validate_namespace,
+    ratelimit::LoginLimiter,
 };
+
+/// The answer to a wrong current password.
+const WRONG_CURRENT_PASSWORD: &str = "the current password is wrong";
 
 /// A user to create.
 #[derive(Debug, Clone)]
@@ -41,6 +50,36 @@ pub struct UserChanges {
     pub password: Option<String>,
     /// New role (admins only).
     pub role: Option<Role>,
+    /// The viewer's current password, when changing their own (see
+    /// [`Viewer::must_give_current_password`]).
+    pub current_password: Option<String>,
+}
+
+/// The one password change an operation may make, taken by its first password
+/// change whatever becomes of it: aliases in one operation then cannot
+/// multiply the hashing, nor guesses of a current password.
+#[derive(Debug, Default)]
+pub struct PasswordTurn(AtomicBool);
+
+impl PasswordTurn {
+    /// Takes the turn; false when it was taken already.
+    fn take(&self) -> bool {
+        !self.0.swap(true, Ordering::AcqRel)
+    }
+}
+
+/// What a password change is checked with.
+#[derive(Clone, Copy)]
+pub struct PasswordChecks<'a> {
+    /// The bounded hashing threads (checks and new hashes alike).
+    pub passwords: &'a Passwords,
+    /// The sign-in limits: a current password given is a password guess.
+    pub limiter: &'a LoginLimiter,
+    /// How long after signing in one's own password changes without the
+    /// current one (`OSP_RECENT_SIGN_IN`).
+    pub recent_sign_in: Duration,
+    /// The operation's one password change.
+    pub turn: &'a PasswordTurn,
 }
 
 fn now() -> NaiveDateTime {
@@ -157,18 +196,39 @@ pub async fn find_by_id(
 /// event are written in one transaction.
 pub async fn update_user(
     db: &DatabaseConnection,
-    passwords: &Passwords,
+    checks: PasswordChecks<'_>,
     viewer: &Viewer,
     origin: &Origin,
     name: &str,
     changes: UserChanges,
 ) -> Result<user::Model, AppError> {
+    // Before anything else, so a refused alias costs no hashing and no query.
+    if changes.password.is_some() && !checks.turn.take() {
+        return Err(AppError::invalid(
+            "password",
+            "at most one password change per operation",
+        ));
+    }
     check("name", validate_name(name))?;
     if let Some(email) = &changes.email {
         check("email", validate_email(email))?;
     }
     if let Some(password) = &changes.password {
         check("password", validate_password(password))?;
+    }
+    if let Some(current) = &changes.current_password {
+        if changes.password.is_none() {
+            return Err(AppError::invalid(
+                "currentPassword",
+                "only with a new password",
+            ));
+        }
+        if current.chars().count() > MAX_PASSWORD_LEN {
+            return Err(AppError::invalid(
+                "currentPassword",
+                format!("must be at most {MAX_PASSWORD_LEN} characters"),
+            ));
+        }
     }
     let Some(current) = find_by_key(db, &name_key(name)).await? else {
         // Non-admins learn nothing about other accounts.
@@ -181,9 +241,21 @@ pub async fn update_user(
     if !viewer.can_update_user(current.id) {
         return Err(AppError::Forbidden("you may only change your own account"));
     }
+    // Refused before any hashing; decided again under lock below.
+    if changes
+        .role
+        .is_some_and(|role| role != Role::from_stored(&current.role))
+        && !viewer.can_change_roles()
+    {
+        return Err(AppError::Forbidden("only an admin may change roles"));
+    }
     // Hashing is slow: done before the transaction, so no lock waits on it.
     let password_hash = match changes.password {
-        Some(password) => Some(passwords.hash(password).await?),
+        Some(password) => {
+            confirm_current_password(checks, viewer, origin, &current, changes.current_password)
+                .await?;
+            Some(checks.passwords.hash(password).await?)
+        }
         None => None,
     };
 
@@ -237,6 +309,49 @@ pub async fn update_user(
     audit::record(&txn, event).await?;
     txn.commit().await?;
     Ok(updated)
+}
+
+/// Checks the current password of a change of `current`'s password when the
+/// viewer must give it (their own account, signed in longer ago than
+/// `OSP_RECENT_SIGN_IN`) or gives it. It is checked as a sign-in is: counted
+/// against the sign-in limits first, then verified on the hashing threads,
+/// and a wrong one counts as a failed sign-in of the account.
+async fn confirm_current_password(
+    checks: PasswordChecks<'_>,
+    viewer: &Viewer,
+    origin: &Origin,
+    current: &user::Model,
+    given: Option<String>,
+) -> Result<(), AppError> {
+    let needed = viewer.must_give_current_password(current.id, checks.recent_sign_in, Utc::now());
+    let given = match given {
+        Some(_) if viewer.id != current.id => {
+            return Err(AppError::invalid(
+                "currentPassword",
+                "only for changing your own password",
+            ));
+        }
+        Some(given) => given,
+        None if needed => {
+            return Err(AppError::invalid(
+                "currentPassword",
+                format!(
+                    "required to change your own password more than {} after signing in \
+                     (REST: current_password); give it, or sign in again",
+                    humantime::format_duration(checks.recent_sign_in)
+                ),
+            ));
+        }
+        None => return Ok(()),
+    };
+    checks.limiter.check(&current.name, origin.client).await?;
+    let hash = Some(current.password_hash.clone());
+    if checks.passwords.verify(given, hash).await? {
+        Ok(())
+    } else {
+        checks.limiter.failed(&current.name).await;
+        Err(AppError::Unauthorized(WRONG_CURRENT_PASSWORD))
+    }
 }
 
 /// Locks what a change of user `id` decides on, inside `txn`, and reads it
