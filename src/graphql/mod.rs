@@ -149,6 +149,7 @@ pub fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot,
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
+    .extension(audit::RecordRefusals)
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.
@@ -236,8 +237,8 @@ impl Executor {
 
     /// Attaches what one operation needs besides its text: who is asking,
     /// from where, fresh DataLoaders, the budget of its answer (whose
-    /// heavy turn, if it takes one, is kept in `turn`) and its one password
-    /// change.
+    /// heavy turn, if it takes one, is kept in `turn`), its one password
+    /// change, and where its refused changes are noted.
     pub(crate) fn with_request_data(
         &self,
         request: Request,
@@ -261,6 +262,7 @@ impl Executor {
             .data(workloads)
             .data(budget)
             .data(crate::users::PasswordTurn::default())
+            .data(crate::audit::Refusals::new(self.0.state.db.clone()))
     }
 
     /// Fresh DataLoaders for one operation (their batches and answers never

@@ -1,4 +1,8 @@
 //! User queries and rules over SeaORM.
+//!
+//! Every change is recorded in the audit trail: a change that is made, in its
+//! own transaction; a change that is refused, in the operation's [`Refusals`],
+//! under the same action with the refusal's code as outcome.
 
 use std::{
     sync::atomic::{AtomicBool, Ordering},
@@ -18,7 +22,7 @@ use super::validate::{
     MAX_NAME_LEN, MAX_PASSWORD_LEN, name_key, validate_email, validate_name, validate_password,
 };
 use crate::{
-    audit::{self, Action, Event, Origin},
+    audit::{self, Action, Event, Origin, Refusals},
     auth::{Grant, Grants, Passwords, Role, Viewer},
     error::{AppError, BAD_CREDENTIALS, ErrorCode},
     k8s::names::validate_namespace,
@@ -55,6 +59,23 @@ pub struct UserChanges {
     pub current_password: Option<String>,
 }
 
+impl UserChanges {
+    /// The names of the fields to change, for the audit trail.
+    fn fields(&self) -> String {
+        let given = [
+            ("email", self.email.is_some()),
+            ("password", self.password.is_some()),
+            ("role", self.role.is_some()),
+        ];
+        let names: Vec<&str> = given
+            .iter()
+            .filter(|(_, given)| *given)
+            .map(|(name, _)| *name)
+            .collect();
+        names.join(", ")
+    }
+}
+
 /// The one password change an operation may make, taken by its first password
 /// change whatever becomes of it: aliases in one operation then cannot
 /// multiply the hashing, nor guesses of a current password.
@@ -82,6 +103,33 @@ pub struct PasswordChecks<'a> {
     pub turn: &'a PasswordTurn,
 }
 
+/// `result`, noted in the operation's `refusals` when it refuses a change:
+/// under the change's `action`, with the refusal's code as outcome (written
+/// when the operation ends, see [`Refusals`]). A change that is made is
+/// recorded in its own transaction, not here; a failure of the gateway itself
+/// (`InternalError`) refuses nothing and is not noted.
+fn recorded<T>(
+    refusals: &Refusals,
+    origin: &Origin,
+    action: Action,
+    target: &str,
+    detail: Option<String>,
+    result: Result<T, AppError>,
+) -> Result<T, AppError> {
+    if let Err(refusal) = &result
+        && refusal.code() != ErrorCode::InternalError
+    {
+        refusals.note(Event {
+            origin: origin.clone(),
+            action,
+            target: Some(target.to_owned()),
+            outcome: refusal.code(),
+            detail,
+        });
+    }
+    result
+}
+
 fn now() -> NaiveDateTime {
     // Whole seconds: every database then stores and returns the same value.
     Utc::now().naive_utc().trunc_subsecs(0)
@@ -98,9 +146,35 @@ fn map_insert_error(err: DbErr, name: &str) -> AppError {
     }
 }
 
-/// Creates a user, recording it in the audit trail in the same transaction.
-/// The caller has checked that the viewer may.
+/// Creates a user on behalf of `viewer` (admins only), recording it in the
+/// audit trail in the same transaction, or its refusal.
 pub async fn create_user(
+    db: &DatabaseConnection,
+    passwords: &Passwords,
+    viewer: &Viewer,
+    origin: &Origin,
+    refusals: &Refusals,
+    new: NewUser,
+) -> Result<user::Model, AppError> {
+    let target = new.name.clone();
+    let detail = format!("role: {}", new.role.unwrap_or(Role::User).as_str());
+    let created = if viewer.can_create_users() {
+        insert_user(db, passwords, origin, new).await
+    } else {
+        Err(AppError::Forbidden("only an admin may create users"))
+    };
+    recorded(
+        refusals,
+        origin,
+        Action::UserCreated,
+        &target,
+        Some(detail),
+        created,
+    )
+}
+
+/// Creates a user, recording it in the audit trail in the same transaction.
+async fn insert_user(
     db: &DatabaseConnection,
     passwords: &Passwords,
     origin: &Origin,
@@ -193,8 +267,29 @@ pub async fn find_by_id(
 
 /// Changes a user on behalf of `viewer`: admins may change anyone (and roles),
 /// users only their own e-mail address and password. The change and its audit
-/// event are written in one transaction.
+/// event are written in one transaction; a refusal is recorded too.
 pub async fn update_user(
+    db: &DatabaseConnection,
+    checks: PasswordChecks<'_>,
+    viewer: &Viewer,
+    origin: &Origin,
+    refusals: &Refusals,
+    name: &str,
+    changes: UserChanges,
+) -> Result<user::Model, AppError> {
+    let detail = format!("fields: {}", changes.fields());
+    let updated = change_user(db, checks, viewer, origin, name, changes).await;
+    recorded(
+        refusals,
+        origin,
+        Action::UserUpdated,
+        name,
+        Some(detail),
+        updated,
+    )
+}
+
+async fn change_user(
     db: &DatabaseConnection,
     checks: PasswordChecks<'_>,
     viewer: &Viewer,
@@ -395,9 +490,22 @@ async fn lock_for_change(
 }
 
 /// Replaces a user's grants (admins only), recording it in the same
-/// transaction. Cluster names are checked for shape only, so a grant may
-/// precede its cluster.
+/// transaction, or its refusal. Cluster names are checked for shape only, so
+/// a grant may precede its cluster.
 pub async fn set_grants(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    origin: &Origin,
+    refusals: &Refusals,
+    name: &str,
+    grants: Vec<Grant>,
+) -> Result<(user::Model, Grants), AppError> {
+    let detail = describe_attempted(&grants);
+    let set = replace_grants(db, viewer, origin, name, grants).await;
+    recorded(refusals, origin, Action::GrantsSet, name, Some(detail), set)
+}
+
+async fn replace_grants(
     db: &DatabaseConnection,
     viewer: &Viewer,
     origin: &Origin,
@@ -464,6 +572,18 @@ fn describe_grants(grants: &Grants) -> String {
         "none".to_owned()
     } else {
         listed.join(", ")
+    }
+}
+
+/// The first grants asked for, for the record of a refusal (the grants may be
+/// many, and not even valid).
+fn describe_attempted(grants: &[Grant]) -> String {
+    const SHOWN: usize = 16;
+    let shown: Vec<String> = grants.iter().take(SHOWN).map(Grant::to_string).collect();
+    match grants.len() {
+        0 => "none".to_owned(),
+        n if n <= SHOWN => shown.join(", "),
+        n => format!("{}, ... ({n} in all)", shown.join(", ")),
     }
 }
 
@@ -538,7 +658,7 @@ pub async fn bootstrap_admin(
         password: password.to_owned(),
         role: Some(Role::Admin),
     };
-    match create_user(db, passwords, &Origin::default(), new).await {
+    match insert_user(db, passwords, &Origin::default(), new).await {
         Ok(_) => Ok(generated),
         // Another replica bootstrapped at the same moment.
         Err(AppError::UserAlreadyExists(_)) => Ok(None),

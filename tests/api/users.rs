@@ -641,8 +641,8 @@ async fn an_old_token_changes_its_own_password_with_the_right_current_one() {
 }
 
 #[tokio::test]
-async fn a_wrong_current_password_is_refused_and_counted_as_a_sign_in() {
-    let (gateway, old, _) = ivy_signed_in_long_ago(|config| {
+async fn a_wrong_current_password_is_refused_recorded_and_counted_as_a_sign_in() {
+    let (gateway, old, admin) = ivy_signed_in_long_ago(|config| {
         config.login_limit_per_name = 3;
     })
     .await;
@@ -663,6 +663,24 @@ async fn a_wrong_current_password_is_refused_and_counted_as_a_sign_in() {
         gateway.sign_in_from(None, "ivy", "ivy-password").await,
         Err("TooManyRequests".to_owned()),
         "the guesses spent ivy's sign-in attempts"
+    );
+
+    let events = gateway
+        .graphql(
+            Some(&admin),
+            "{ auditEvents(actor: \"ivy\", action: \"user_updated\") { edges { node { target outcome detail } } } }",
+            json!({}),
+        )
+        .await;
+    let outcome = |outcome: &str| json!({ "node": { "target": "ivy", "outcome": outcome, "detail": "fields: password" } });
+    assert_eq!(
+        events["data"]["auditEvents"]["edges"],
+        json!([
+            outcome("TooManyRequests"),
+            outcome("Unauthorized"),
+            outcome("Unauthorized")
+        ]),
+        "{events}"
     );
 }
 
@@ -776,6 +794,21 @@ async fn a_second_password_change_in_one_operation_is_refused() {
     assert_eq!(code(&answer), "InvalidParameter", "{answer}");
     assert!(signs_in(&gateway, "ivy", "ivy-new-password").await);
     assert!(signs_in(&gateway, "jay", "jay-password").await, "unchanged");
+    let recorded = gateway
+        .graphql(
+            Some(&admin),
+            "{ auditEvents(action: \"user_updated\") { edges { node { target outcome } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        recorded["data"]["auditEvents"]["edges"],
+        json!([
+            { "node": { "target": "jay", "outcome": "InvalidParameter" } },
+            { "node": { "target": "ivy", "outcome": "Success" } },
+        ]),
+        "{recorded}"
+    );
 }
 
 #[tokio::test]
