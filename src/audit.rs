@@ -3,6 +3,9 @@
 //! A change's event is written with [`record`] in the same database
 //! transaction as the change, so there is never a change without its record nor
 //! a record of a change that did not happen. A sign-in's event is one insert.
+//! A refused change is noted in the operation's [`Refusals`] and written with
+//! the operation's other refusals when it ends, before its answer: one insert
+//! however many aliases one operation had refused.
 //! Pod reads change nothing, so they are queued and written in batches by a
 //! background task ([`AuditLog::reads`]): a read waits for the queue, never for
 //! the database, and when the queue has no room for its events within
@@ -123,6 +126,75 @@ fn row(event: Event) -> audit_event::ActiveModel {
 /// Records one event on `db` (a transaction, for changes).
 pub async fn record(db: &impl ConnectionTrait, event: Event) -> Result<(), AppError> {
     audit_event::Entity::insert(row(event)).exec(db).await?;
+    Ok(())
+}
+
+/// The refused changes of one operation, written together when it ends
+/// ([`Refusals::record`]), each as its own event: a document of hundreds of
+/// refused aliases costs one insert, not one per alias. Events still unwritten
+/// when it is dropped (the operation timed out) are written in the background.
+pub struct Refusals {
+    db: DatabaseConnection,
+    pending: std::sync::Mutex<Vec<Event>>,
+}
+
+impl Refusals {
+    /// No refusals yet, to be written to `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Refusals {
+            db,
+            pending: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Notes a refused change.
+    pub fn note(&self, event: Event) {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.push(event);
+        }
+    }
+
+    fn take(&self) -> Vec<Event> {
+        self.pending
+            .lock()
+            .map(|mut pending| std::mem::take(&mut *pending))
+            .unwrap_or_default()
+    }
+
+    /// Writes the refusals noted so far.
+    pub async fn record(&self) -> Result<(), AppError> {
+        write_all(&self.db, self.take()).await
+    }
+}
+
+impl Drop for Refusals {
+    fn drop(&mut self) {
+        let events = self.take();
+        if events.is_empty() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::error!(events = events.len(), "refused changes left unrecorded");
+            return;
+        };
+        let db = self.db.clone();
+        runtime.spawn(async move {
+            if let Err(err) = write_all(&db, events).await {
+                tracing::error!("cannot record refused changes: {err}");
+            }
+        });
+    }
+}
+
+/// Writes `events`, [`BATCH`] per insert.
+async fn write_all(db: &DatabaseConnection, mut events: Vec<Event>) -> Result<(), AppError> {
+    while !events.is_empty() {
+        let rest = events.split_off(events.len().min(BATCH));
+        audit_event::Entity::insert_many(events.into_iter().map(row))
+            .exec(db)
+            .await?;
+        events = rest;
+    }
     Ok(())
 }
 
@@ -321,6 +393,16 @@ mod tests {
         }
     }
 
+    fn refusal(i: usize) -> Event {
+        Event {
+            origin: Origin::default(),
+            action: Action::UserUpdated,
+            target: Some(format!("u{i}")),
+            outcome: ErrorCode::Forbidden,
+            detail: None,
+        }
+    }
+
     #[tokio::test]
     async fn reads_the_trail_cannot_take_in_time_are_refused_and_counted() {
         // No audit table: every write fails and is tried again after a
@@ -361,6 +443,40 @@ mod tests {
         assert_eq!(throttled.count(), None);
         throttled.state.lock().expect("lock").0 = Some(Instant::now() - WARN_EVERY);
         assert_eq!(throttled.count(), Some(3));
+    }
+
+    async fn stored(db: &DatabaseConnection) -> usize {
+        list(db, 10_000, None, None, None)
+            .await
+            .expect("lists")
+            .0
+            .len()
+    }
+
+    #[tokio::test]
+    async fn refusals_are_written_each_as_its_own_event_in_batches() {
+        let db = crate::db::connect("sqlite::memory:").await.expect("db");
+        let refusals = Refusals::new(db.clone());
+        for i in 0..(2 * BATCH + 50) {
+            refusals.note(refusal(i));
+        }
+        refusals.record().await.expect("written");
+        assert_eq!(stored(&db).await, 2 * BATCH + 50);
+        refusals.record().await.expect("nothing more");
+        assert_eq!(stored(&db).await, 2 * BATCH + 50, "each written once");
+    }
+
+    #[tokio::test]
+    async fn refusals_of_an_operation_cut_short_are_still_written() {
+        let db = crate::db::connect("sqlite::memory:").await.expect("db");
+        let refusals = Refusals::new(db.clone());
+        refusals.note(refusal(1));
+        drop(refusals);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while stored(&db).await == 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(stored(&db).await, 1);
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub const DEFAULT_ADMIN_NAME: &str = "admin";
 pub const DEFAULT_ADMIN_PASSWORD_FILE: &str = "osp-admin-password";
 /// Default token lifetime.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(30 * 60);
+/// Default time after signing in during which a user may change their own
+/// password without giving the current one.
+pub const DEFAULT_RECENT_SIGN_IN: Duration = Duration::from_secs(5 * 60);
 /// The longest token lifetime accepted.
 pub const MAX_TOKEN_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// Default name of the cluster the gateway runs in, when it runs in a pod.
@@ -118,6 +121,12 @@ pub struct Config {
     #[arg(long, env = "OSP_TOKEN_TTL", default_value = "30m", value_parser = parse_duration)]
     pub token_ttl: Duration,
 
+    /// How long after signing in a user may change their own password without
+    /// giving the current one, e.g. 5m (0s: always give it); with an older
+    /// token, currentPassword (REST: current_password) is required.
+    #[arg(long, env = "OSP_RECENT_SIGN_IN", default_value = "5m", value_parser = parse_duration)]
+    pub recent_sign_in: Duration,
+
     /// Kubeconfig file whose contexts are the clusters (one cluster per context,
     /// named after it); repeat the flag to merge several. Falls back to
     /// $KUBECONFIG (a list of files is merged), then ~/.kube/config; with none,
@@ -208,8 +217,10 @@ pub struct Config {
     #[arg(long, env = "OSP_INTROSPECTION", value_enum, default_value_t = Introspection::True)]
     pub introspection: Introspection,
 
-    /// Sign-in attempts allowed per user name and minute (0: no limit). On
-    /// PostgreSQL and MariaDB they are counted in the database, across replicas.
+    /// Sign-in attempts allowed per user name and client address each minute;
+    /// a name failing more often from anywhere is slowed down, never refused
+    /// (0: neither). On PostgreSQL and MariaDB they are counted in the
+    /// database, across replicas.
     #[arg(long, env = "OSP_LOGIN_LIMIT_PER_NAME", default_value_t = DEFAULT_LOGIN_LIMIT_PER_NAME)]
     pub login_limit_per_name: u32,
 
@@ -245,6 +256,7 @@ impl Config {
             admin_password_file: PathBuf::from(DEFAULT_ADMIN_PASSWORD_FILE),
             jwt_secret: None,
             token_ttl: DEFAULT_TOKEN_TTL,
+            recent_sign_in: DEFAULT_RECENT_SIGN_IN,
             kubeconfig_paths: Vec::new(),
             in_cluster_name: DEFAULT_IN_CLUSTER_NAME.to_owned(),
             in_a_pod: false,
@@ -446,6 +458,7 @@ mod tests {
         assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(config.admin_name, "admin");
         assert_eq!(config.token_ttl, Duration::from_secs(1800));
+        assert_eq!(config.recent_sign_in, Duration::from_secs(300));
         config.validate().expect("defaults are valid");
     }
 
@@ -479,6 +492,7 @@ mod tests {
         assert_eq!(parsed.request_timeout, Duration::from_secs(30));
         assert_eq!(parsed.login_limit_per_name, 10);
         assert_eq!(parsed.login_limit_per_address, 30);
+        assert_eq!(parsed.recent_sign_in, DEFAULT_RECENT_SIGN_IN);
         assert!(parsed.cors_origins.is_empty());
         let parsed = cli(&["--log-format", "json", "--request-timeout", "2s"]);
         assert_eq!(parsed.log_format, LogFormat::Json);

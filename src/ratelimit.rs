@@ -1,7 +1,14 @@
-//! Sign-in rate limits: attempts per user name and per client address.
+//! Sign-in rate limits: attempts per (user name, client address) and per client
+//! address, and a slowdown of names that keep failing.
 //!
 //! Every attempt counts, successful or not, and is counted before the password
-//! is checked, so guessing costs the gateway no hashing once the limit is hit.
+//! is checked, so guessing costs the gateway no hashing once a limit is hit.
+//! The per-name limit counts each client address apart, so one client spending
+//! a name's attempts never locks out another (the rightful user elsewhere).
+//! Failures of a name are also counted across addresses: past the per-name
+//! limit, each attempt on that name waits a little longer first (at most
+//! [`MAX_SLOWDOWN`]), and is never refused for it. That costs a guesser spread
+//! over many addresses time, and the rightful user at most a second or two.
 //!
 //! Where the counts live follows the database. On PostgreSQL and MariaDB
 //! (what replicas share) attempts are counted in the `login_attempts` table,
@@ -14,9 +21,14 @@
 //! [`AppError`].
 
 use std::{
+    collections::HashMap,
     net::IpAddr,
     num::NonZeroU32,
-    sync::atomic::{AtomicI64, Ordering},
+    sync::{
+        Mutex,
+        atomic::{AtomicI64, Ordering},
+    },
+    time::{Duration, Instant},
 };
 
 use entity::login_attempt;
@@ -34,10 +46,17 @@ use crate::error::AppError;
 /// Past this many tracked keys, keys whose limit has fully recovered are dropped,
 /// so a flood of made-up names cannot grow memory without bound.
 const PRUNE_ABOVE_KEYS: usize = 10_000;
-/// Longest name kept as a key (valid names are at most 64 bytes).
-const MAX_NAME_KEY_BYTES: usize = 128;
+/// Longest name kept as a key (valid names are at most 64 characters).
+const MAX_NAME_KEY_CHARS: usize = 128;
+/// Longest name kept in a key beside an address: the shared table's subjects
+/// hold 160 characters, an IPv6 address 39 of them.
+const MAX_NAME_BESIDE_ADDRESS: usize = 100;
 /// The window of the shared counts.
 const WINDOW_SECS: i64 = 60;
+/// The longest a failing name's attempt waits before its password is checked.
+pub const MAX_SLOWDOWN: Duration = Duration::from_secs(2);
+/// The wait added per failure past the per-name limit.
+const SLOWDOWN_STEP: Duration = Duration::from_millis(200);
 
 /// The sign-in limits of one gateway.
 pub struct LoginLimiter {
@@ -46,12 +65,16 @@ pub struct LoginLimiter {
     counts: Counts,
 }
 
+/// A name's attempts from one client address (`None`: address unknown).
+type NameAtAddress = (String, Option<IpAddr>);
+
 /// Where attempts are counted.
 enum Counts {
     /// In this process.
     Memory {
-        by_name: Option<DefaultKeyedRateLimiter<String>>,
+        by_name: Option<DefaultKeyedRateLimiter<NameAtAddress>>,
         by_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
+        failures: Failures,
         clock: DefaultClock,
     },
     /// In the database every replica uses.
@@ -63,9 +86,11 @@ enum Counts {
 }
 
 impl LoginLimiter {
-    /// Allows `per_name` attempts per user name and `per_address` attempts per
-    /// client address each minute (as a burst, then refilled evenly over the
-    /// minute), counted in this process; 0 turns a limit off.
+    /// Allows `per_name` attempts per user name and client address, and
+    /// `per_address` attempts per client address, each minute (as a burst, then
+    /// refilled evenly over the minute), counted in this process; 0 turns a
+    /// limit off. A name failing more than `per_name` times a minute, from
+    /// wherever, is slowed down (not with `per_name` 0).
     pub fn new(per_name: u32, per_address: u32) -> Self {
         LoginLimiter {
             per_name,
@@ -73,6 +98,7 @@ impl LoginLimiter {
             counts: Counts::Memory {
                 by_name: keyed(per_name),
                 by_address: keyed(per_address),
+                failures: Failures::new(per_name),
                 clock: DefaultClock::default(),
             },
         }
@@ -120,45 +146,92 @@ impl LoginLimiter {
     }
 
     /// Counts one sign-in attempt as `name` from `address` (when known), or says
-    /// how long to wait. Names are compared without regard to case, as user names are.
+    /// how long to wait; when the name has been failing from anywhere, it first
+    /// waits (at most [`MAX_SLOWDOWN`]). Names are compared without regard to
+    /// case, as user names are.
     pub async fn check(&self, name: &str, address: Option<IpAddr>) -> Result<(), AppError> {
+        let slowdown = self.admit(name, address).await?;
+        if !slowdown.is_zero() {
+            tokio::time::sleep(slowdown).await;
+        }
+        Ok(())
+    }
+
+    /// Counts a failed attempt as `name` (a wrong password, or an unknown
+    /// name), towards the name's slowdown. A count that cannot be stored is
+    /// logged: the answer to the attempt does not depend on it.
+    pub async fn failed(&self, name: &str) {
+        if self.per_name == 0 {
+            return;
+        }
+        let name = name_key(name);
+        match &self.counts {
+            Counts::Memory { failures, .. } => failures.add(name, Instant::now()),
+            Counts::Shared { db, .. } => {
+                if let Err(err) = count_attempts(db, &[(format!("f:{name}"), 1)]).await {
+                    tracing::warn!("cannot count a failed sign-in: {err}");
+                }
+            }
+        }
+    }
+
+    /// Counts the attempt and refuses it past a limit; otherwise how long it
+    /// waits for its name's recent failures.
+    async fn admit(&self, name: &str, address: Option<IpAddr>) -> Result<Duration, AppError> {
         // An IPv6 client holds a whole /64: it is counted as one address.
-        let address = address.filter(|_| self.per_address > 0).map(client_key);
+        let address = address.map(client_key);
+        let by_address = address.filter(|_| self.per_address > 0);
         let name = (self.per_name > 0).then(|| name_key(name));
         match &self.counts {
             Counts::Memory {
                 by_name,
-                by_address,
+                by_address: address_limiter,
+                failures,
                 clock,
             } => {
-                if let (Some(limiter), Some(address)) = (by_address, address) {
-                    check_key(limiter, clock, &address)?;
+                if let (Some(limiter), Some(by_address)) = (address_limiter, by_address) {
+                    check_key(limiter, clock, &by_address)?;
                 }
-                if let (Some(limiter), Some(name)) = (by_name, name) {
-                    check_key(limiter, clock, &name)?;
+                let Some(name) = name else {
+                    return Ok(Duration::ZERO);
+                };
+                let slowdown = failures.slowdown(&name, Instant::now());
+                if let Some(limiter) = by_name {
+                    check_key(limiter, clock, &(name, address))?;
                 }
-                Ok(())
+                Ok(slowdown)
             }
             Counts::Shared { db, pruned } => {
-                let mut subjects = Vec::with_capacity(2);
-                if let Some(address) = address {
-                    subjects.push((format!("a:{address}"), self.per_address));
+                let mut subjects = Vec::with_capacity(3);
+                if let Some(by_address) = by_address {
+                    subjects.push((format!("a:{by_address}"), 1));
                 }
-                if let Some(name) = name {
-                    subjects.push((format!("n:{name}"), self.per_name));
+                if let Some(name) = &name {
+                    subjects.push((name_at_address(name, address), 1));
+                    // Read, not counted: failures are counted by `failed`.
+                    subjects.push((format!("f:{name}"), 0));
                 }
                 if subjects.is_empty() {
-                    return Ok(());
+                    return Ok(Duration::ZERO);
                 }
                 let now = chrono::Utc::now().timestamp();
                 // Clocks of replicas may differ by a little: only windows
                 // older than the one before this replica's are deleted.
                 prune_before(db, pruned, now.div_euclid(WINDOW_SECS) - 1);
                 let counted = count_attempts(db, &subjects).await?;
-                let over = subjects.iter().any(|(subject, limit)| {
+                let attempts = |subject: &str| {
                     counted
                         .iter()
-                        .any(|(s, attempts)| s == subject && *attempts > i64::from(*limit))
+                        .find(|(s, _)| s == subject)
+                        .map_or(0, |(_, attempts)| *attempts)
+                };
+                let over = subjects.iter().any(|(subject, counts)| {
+                    let limit = if subject.starts_with("a:") {
+                        self.per_address
+                    } else {
+                        self.per_name
+                    };
+                    *counts > 0 && attempts(subject) > i64::from(limit)
                 });
                 if over {
                     let retry_after = WINDOW_SECS - now.rem_euclid(WINDOW_SECS);
@@ -166,9 +239,70 @@ impl LoginLimiter {
                         retry_after: u64::try_from(retry_after).unwrap_or(1).max(1),
                     });
                 }
-                Ok(())
+                Ok(name.map_or(Duration::ZERO, |name| {
+                    let failed = attempts(&format!("f:{name}"));
+                    slowdown_for(failed as f64, self.per_name)
+                }))
             }
         }
+    }
+}
+
+/// How long an attempt on a name waits after `failures` recent failures of
+/// it: nothing up to the per-name limit, then [`SLOWDOWN_STEP`] more per
+/// failure, up to [`MAX_SLOWDOWN`].
+fn slowdown_for(failures: f64, per_name: u32) -> Duration {
+    let excess = failures - f64::from(per_name);
+    if excess <= 0.0 {
+        return Duration::ZERO;
+    }
+    SLOWDOWN_STEP
+        .mul_f64(excess.ceil().min(1_000.0))
+        .min(MAX_SLOWDOWN)
+}
+
+/// Recent failures per name, in this process: a level that each failure
+/// raises by one and that drains at the per-name limit per minute.
+struct Failures {
+    per_name: u32,
+    levels: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl Failures {
+    fn new(per_name: u32) -> Self {
+        Failures {
+            per_name,
+            levels: Mutex::default(),
+        }
+    }
+
+    /// `level` recorded at `then`, drained until `now`.
+    fn drained(&self, (level, then): (f64, Instant), now: Instant) -> f64 {
+        let per_sec = f64::from(self.per_name) / 60.0;
+        (level - now.saturating_duration_since(then).as_secs_f64() * per_sec).max(0.0)
+    }
+
+    fn add(&self, name: String, now: Instant) {
+        let Ok(mut levels) = self.levels.lock() else {
+            return;
+        };
+        if levels.len() > PRUNE_ABOVE_KEYS {
+            levels.retain(|_, recorded| self.drained(*recorded, now) > 0.0);
+        }
+        let level = levels
+            .get(&name)
+            .map_or(0.0, |recorded| self.drained(*recorded, now));
+        levels.insert(name, (level + 1.0, now));
+    }
+
+    fn slowdown(&self, name: &str, now: Instant) -> Duration {
+        let Ok(levels) = self.levels.lock() else {
+            return Duration::ZERO;
+        };
+        let level = levels
+            .get(name)
+            .map_or(0.0, |recorded| self.drained(*recorded, now));
+        slowdown_for(level, self.per_name)
     }
 }
 
@@ -176,8 +310,17 @@ impl LoginLimiter {
 fn name_key(name: &str) -> String {
     name.chars()
         .flat_map(char::to_lowercase)
-        .take(MAX_NAME_KEY_BYTES)
+        .take(MAX_NAME_KEY_CHARS)
         .collect()
+}
+
+/// The shared subject of a name's attempts from one address.
+fn name_at_address(name: &str, address: Option<IpAddr>) -> String {
+    let name: String = name.chars().take(MAX_NAME_BESIDE_ADDRESS).collect();
+    match address {
+        Some(address) => format!("n:{address}/{name}"),
+        None => format!("n:-/{name}"),
+    }
 }
 
 fn check_key<K>(
@@ -201,24 +344,26 @@ where
     })
 }
 
-/// Adds one attempt to each subject's count in the database clock's current
-/// minute (a count of an earlier minute starts again at one), in one
+/// Adds `added` to each subject's count in the database clock's current
+/// minute (a count of an earlier minute starts again at `added`), in one
 /// statement, and reads the counts back.
 async fn count_attempts(
     db: &DatabaseConnection,
-    subjects: &[(String, u32)],
+    subjects: &[(String, i32)],
 ) -> Result<Vec<(String, i64)>, AppError> {
     let backend = db.get_database_backend();
-    let mut values: Vec<Value> = Vec::with_capacity(subjects.len());
+    let mut values: Vec<Value> = Vec::with_capacity(2 * subjects.len());
     let mut rows = Vec::with_capacity(subjects.len());
-    for (i, (subject, _)) in subjects.iter().enumerate() {
+    for (i, (subject, added)) in subjects.iter().enumerate() {
         values.push(subject.clone().into());
+        values.push((*added).into());
         rows.push(match backend {
             DbBackend::Postgres => format!(
-                "(${}, CAST(FLOOR(EXTRACT(EPOCH FROM now()) / {WINDOW_SECS}) AS BIGINT), 1)",
-                i + 1
+                "(${}, CAST(FLOOR(EXTRACT(EPOCH FROM now()) / {WINDOW_SECS}) AS BIGINT), ${})",
+                2 * i + 1,
+                2 * i + 2
             ),
-            _ => format!("(?, FLOOR(UNIX_TIMESTAMP() / {WINDOW_SECS}), 1)"),
+            _ => format!("(?, FLOOR(UNIX_TIMESTAMP() / {WINDOW_SECS}), ?)"),
         });
     }
     let rows = rows.join(", ");
@@ -227,7 +372,7 @@ async fn count_attempts(
             "INSERT INTO login_attempts (subject, window_start, attempts) VALUES {rows} \
              ON CONFLICT (subject) DO UPDATE SET attempts = CASE \
              WHEN login_attempts.window_start = EXCLUDED.window_start \
-             THEN login_attempts.attempts + 1 ELSE 1 END, \
+             THEN login_attempts.attempts + EXCLUDED.attempts ELSE EXCLUDED.attempts END, \
              window_start = EXCLUDED.window_start \
              RETURNING subject, attempts"
         ),
@@ -235,7 +380,8 @@ async fn count_attempts(
         _ => format!(
             "INSERT INTO login_attempts (subject, window_start, attempts) VALUES {rows} \
              ON DUPLICATE KEY UPDATE \
-             attempts = IF(window_start = VALUES(window_start), attempts + 1, 1), \
+             attempts = IF(window_start = VALUES(window_start), \
+             attempts + VALUES(attempts), VALUES(attempts)), \
              window_start = VALUES(window_start) \
              RETURNING subject, attempts"
         ),
@@ -355,6 +501,49 @@ mod tests {
         assert!(
             limiter.check("c", None).await.is_ok(),
             "unknown address: name limit only"
+        );
+    }
+
+    fn address(i: u32) -> Option<IpAddr> {
+        Some(IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i)))
+    }
+
+    #[tokio::test]
+    async fn one_address_spending_a_names_attempts_leaves_other_addresses_theirs() {
+        let limiter = LoginLimiter::new(2, 0);
+        assert!(limiter.check("admin", address(1)).await.is_ok());
+        assert!(limiter.check("admin", address(1)).await.is_ok());
+        let err = limiter
+            .check("Admin", address(1))
+            .await
+            .expect_err("the third attempt from one address");
+        assert_eq!(err.code(), ErrorCode::TooManyRequests);
+        assert!(
+            limiter.check("admin", address(2)).await.is_ok(),
+            "another address still has the name's attempts"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_name_failing_from_many_addresses_slows_down_and_is_never_refused() {
+        let limiter = LoginLimiter::new(3, 5);
+        let mut waits = Vec::new();
+        for i in 0..40 {
+            let wait = limiter
+                .admit("admin", address(i))
+                .await
+                .expect("never refused for the name's failures elsewhere");
+            waits.push(wait);
+            limiter.failed("ADMIN").await;
+        }
+        assert!(waits[..=3].iter().all(Duration::is_zero), "{waits:?}");
+        assert!(waits.windows(2).all(|w| w[0] <= w[1]), "{waits:?}");
+        assert!(waits[4] > Duration::ZERO, "{waits:?}");
+        assert_eq!(waits.last(), Some(&MAX_SLOWDOWN), "bounded");
+        assert_eq!(
+            limiter.admit("bob", address(1)).await.expect("bob"),
+            Duration::ZERO,
+            "other names are not slowed"
         );
     }
 

@@ -1,5 +1,6 @@
-//! The `login_attempts` table: sign-in attempts per name or client address in
-//! the current minute, shared by every replica on one database.
+//! The `login_attempts` table: sign-in attempts per name and client address
+//! or per client address, and failures per name, in the current minute,
+//! shared by every replica on one database.
 
 use sea_orm::entity::prelude::*;
 
@@ -7,7 +8,8 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "login_attempts")]
 pub struct Model {
-    /// `n:<name in lower case>` or `a:<client address>`.
+    /// `n:<client address>/<name in lower case>` (attempts), `a:<client
+    /// address>` (attempts) or `f:<name in lower case>` (failures).
     #[sea_orm(primary_key, auto_increment = false)]
     pub subject: String,
     /// The minute counted (seconds since the Unix epoch divided by 60).

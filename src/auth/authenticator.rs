@@ -83,6 +83,7 @@ impl Authenticator {
         };
         let id = claims.sub.parse::<i64>().map_err(|_| Rejection::Invalid)?;
         let expires = DateTime::from_timestamp(claims.exp, 0).ok_or(Rejection::Invalid)?;
+        let signed_in_at = DateTime::from_timestamp(claims.iat, 0).ok_or(Rejection::Invalid)?;
         let known = match self.sessions.get(id) {
             Some(known) => known,
             None => match self.load(id).await {
@@ -106,6 +107,7 @@ impl Authenticator {
                 name: known.name,
                 role: known.role,
                 grants: known.grants,
+                signed_in_at,
             },
             expires,
         ))

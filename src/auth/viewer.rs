@@ -4,8 +4,9 @@
 //! rules live in one place: roles decide who manages users, grants decide which
 //! clusters and namespaces a user reads.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::grants::{Grants, NamespaceScope};
@@ -57,6 +58,8 @@ pub struct Viewer {
     pub role: Role,
     /// The user's current grants (read with the role).
     pub grants: Arc<Grants>,
+    /// When the presented token was issued (its `iat`): when the user signed in.
+    pub signed_in_at: DateTime<Utc>,
 }
 
 impl Viewer {
@@ -73,6 +76,20 @@ impl Viewer {
     /// Admins may change anyone; users only themselves.
     pub fn can_update_user(&self, user_id: i64) -> bool {
         self.is_admin() || self.id == user_id
+    }
+
+    /// Whether changing the password of user `user_id` at `now` takes this
+    /// viewer's current password: it does for their own account (admins
+    /// included), unless they signed in within `recent`, so a stolen token
+    /// alone cannot take the account over for good.
+    pub fn must_give_current_password(
+        &self,
+        user_id: i64,
+        recent: Duration,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let recent = chrono::Duration::from_std(recent).unwrap_or(chrono::Duration::MAX);
+        self.id == user_id && now.signed_duration_since(self.signed_in_at) > recent
     }
 
     /// Only admins change roles.
@@ -173,6 +190,7 @@ mod tests {
             name: format!("u{id}"),
             role,
             grants: Arc::default(),
+            signed_in_at: Utc::now(),
         }
     }
 
@@ -227,6 +245,33 @@ mod tests {
         assert!(!viewer(1, Role::User).can_change_roles());
         assert!(!viewer(1, Role::User).can_create_users());
         assert!(viewer(1, Role::Admin).can_create_users());
+    }
+
+    #[test]
+    fn only_an_own_password_changed_long_after_signing_in_takes_the_current_one() {
+        let recent = Duration::from_secs(300);
+        let signed_in = viewer(1, Role::Admin).signed_in_at;
+        let soon = signed_in + chrono::Duration::seconds(300);
+        let later = signed_in + chrono::Duration::seconds(301);
+        let user = Viewer {
+            signed_in_at: signed_in,
+            ..viewer(1, Role::User)
+        };
+        assert!(!user.must_give_current_password(1, recent, soon));
+        assert!(user.must_give_current_password(1, recent, later));
+        let admin = Viewer {
+            signed_in_at: signed_in,
+            ..viewer(1, Role::Admin)
+        };
+        assert!(
+            admin.must_give_current_password(1, recent, later),
+            "their own"
+        );
+        assert!(
+            !admin.must_give_current_password(2, recent, later),
+            "another's"
+        );
+        assert!(user.must_give_current_password(1, Duration::ZERO, later));
     }
 
     #[test]

@@ -1,9 +1,13 @@
 //! The audit trail in GraphQL: `auditEvents` (admins only), newest first, as a
-//! Relay connection with opaque keyset cursors.
+//! Relay connection with opaque keyset cursors; and [`RecordRefusals`], which
+//! writes an operation's refused changes before its answer.
+
+use std::sync::Arc;
 
 use async_graphql::{
-    Context, Object, SimpleObject,
+    Context, Object, Response, SimpleObject,
     connection::{Connection, CursorType, Edge},
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute},
 };
 use chrono::{DateTime, Utc};
 use entity::audit_event;
@@ -13,6 +17,39 @@ use crate::{
     audit::{self, Action},
     error::AppError,
 };
+
+/// Writes the changes an operation refused ([`audit::Refusals`]) when it
+/// ends, before its answer; when they cannot be written, the answer is that
+/// error instead (a refusal is never answered without its record).
+pub struct RecordRefusals;
+
+impl ExtensionFactory for RecordRefusals {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(RecordRefusals)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for RecordRefusals {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let response = next.run(ctx, operation_name).await;
+        let Some(refusals) = ctx.data_opt::<audit::Refusals>() else {
+            return response;
+        };
+        match refusals.record().await {
+            Ok(()) => response,
+            Err(err) => {
+                err.log_if_internal();
+                super::error::error_only(&err)
+            }
+        }
+    }
+}
 
 /// Events per page when `first` is not given.
 const DEFAULT_FIRST: i32 = 50;

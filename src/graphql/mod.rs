@@ -150,6 +150,7 @@ pub fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot,
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
+    .extension(audit::RecordRefusals)
 }
 
 /// The schema in SDL, as committed in `schema.graphql`.
@@ -252,8 +253,9 @@ impl Executor {
 
     /// Attaches what one operation needs besides its text: who is asking,
     /// from where, fresh DataLoaders, the budget of its answer (whose heavy
-    /// turn, if it takes one, is kept in `turn`) and the pod reads it notes
-    /// for the audit trail (returned too: see [`Executor::recorded`]).
+    /// turn, if it takes one, is kept in `turn`), its one password change,
+    /// where its refused changes are noted, and the pod reads it notes for
+    /// the audit trail (returned too: see [`Executor::recorded`]).
     pub(crate) fn with_request_data(
         &self,
         request: Request,
@@ -284,6 +286,8 @@ impl Executor {
             .data(nodes)
             .data(workloads)
             .data(budget)
+            .data(crate::users::PasswordTurn::default())
+            .data(crate::audit::Refusals::new(self.0.state.db.clone()))
             .data(reads.clone());
         (request, reads)
     }

@@ -9,11 +9,11 @@ use entity::user;
 
 use super::{GqlResultExt, RequestMeta, app, viewer};
 use crate::{
-    audit::{self, Action, Event, Origin},
+    audit::{self, Action, Event, Origin, Refusals},
     auth::{self, Role},
     error::{AppError, ErrorCode},
     metrics::LoginFailure,
-    users::{self, NewUser, UserChanges},
+    users::{self, NewUser, PasswordChecks, PasswordTurn, UserChanges},
 };
 
 /// A gateway user.
@@ -98,6 +98,26 @@ pub(crate) fn origin(ctx: &Context<'_>, actor: Option<&str>) -> Origin {
     }
 }
 
+/// What every operation is given (see `Executor::with_request_data`); an
+/// internal error, refusing the change, in one that was not.
+fn operation_data<'a, T: std::any::Any + Send + Sync>(
+    ctx: &Context<'a>,
+) -> async_graphql::Result<&'a T> {
+    ctx.data_opt::<T>()
+        .ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "an operation without its {}",
+                std::any::type_name::<T>()
+            ))
+        })
+        .gql()
+}
+
+/// Where the operation's refused changes are noted.
+fn refusals<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Refusals> {
+    operation_data::<Refusals>(ctx)
+}
+
 /// A signed-in session.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct LoginPayload {
@@ -129,6 +149,10 @@ pub struct UpdateUserInput {
     pub password: Option<String>,
     /// New role (admins only).
     pub role: Option<Role>,
+    /// Your current password: needed to change your own password when you
+    /// signed in longer ago than the gateway's recent sign-in window
+    /// (`OSP_RECENT_SIGN_IN`, 5 minutes by default).
+    pub current_password: Option<String>,
 }
 
 /// User queries.
@@ -179,8 +203,9 @@ pub struct UserMutation;
 #[Object]
 impl UserMutation {
     /// Signs in; the only operation that needs no token. Attempts are limited
-    /// per name and per client address (error code TooManyRequests, with
-    /// `extensions.retryAfter` in seconds).
+    /// per (name, client address) and per client address (error code
+    /// TooManyRequests, with `extensions.retryAfter` in seconds); a name failing
+    /// from many addresses is slowed down, never refused.
     async fn login(
         &self,
         ctx: &Context<'_>,
@@ -206,6 +231,7 @@ impl UserMutation {
             .map_or_else(AppError::code, |_| ErrorCode::Success);
         if outcome == ErrorCode::Unauthorized {
             state.metrics.login_failure(LoginFailure::BadCredentials);
+            state.login_limiter.failed(&name).await;
         }
         // One insert, whatever the outcome (refusals by the rate limit too); a
         // password never enters it.
@@ -228,9 +254,6 @@ impl UserMutation {
         input: CreateUserInput,
     ) -> async_graphql::Result<User> {
         let viewer = viewer(ctx).gql()?;
-        if !viewer.can_create_users() {
-            return Err(AppError::Forbidden("only an admin may create users")).gql();
-        }
         let state = app(ctx);
         let new = NewUser {
             name: input.name,
@@ -241,7 +264,9 @@ impl UserMutation {
         users::create_user(
             &state.db,
             &state.passwords,
+            viewer,
             &origin(ctx, Some(&viewer.name)),
+            refusals(ctx)?,
             new,
         )
         .await
@@ -251,6 +276,9 @@ impl UserMutation {
 
     /// Changes a user: admins may change anyone, users only themselves, and only
     /// admins may change roles. Changing a password signs out earlier tokens.
+    /// Changing your own password takes `currentPassword` unless you signed in
+    /// recently (`OSP_RECENT_SIGN_IN`); a wrong one counts as a failed sign-in.
+    /// An operation changes at most one password.
     async fn update_user(
         &self,
         ctx: &Context<'_>,
@@ -259,13 +287,22 @@ impl UserMutation {
     ) -> async_graphql::Result<User> {
         let viewer = viewer(ctx).gql()?;
         let state = app(ctx);
+        let turn = operation_data::<PasswordTurn>(ctx)?;
+        let checks = PasswordChecks {
+            passwords: &state.passwords,
+            limiter: &state.login_limiter,
+            recent_sign_in: state.config.recent_sign_in,
+            turn,
+        };
         let changes = UserChanges {
             email: input.email,
             password: input.password,
             role: input.role,
+            current_password: input.current_password,
         };
         let origin = origin(ctx, Some(&viewer.name));
-        users::update_user(&state.db, &state.passwords, viewer, &origin, &name, changes)
+        let refusals = refusals(ctx)?;
+        users::update_user(&state.db, checks, viewer, &origin, refusals, &name, changes)
             .await
             // Tokens are checked against the new password and role from now on.
             .inspect(|updated| state.auth.forget(updated.id))
@@ -292,7 +329,8 @@ impl UserMutation {
             })
             .collect();
         let origin = origin(ctx, Some(&viewer.name));
-        let (user, _) = users::set_grants(&state.db, viewer, &origin, &name, grants)
+        let refusals = refusals(ctx)?;
+        let (user, _) = users::set_grants(&state.db, viewer, &origin, refusals, &name, grants)
             .await
             .gql()?;
         // The user's next request reads the new grants.

@@ -191,10 +191,17 @@ pub struct UpdateUserRequest {
     /// New role (admins only; the last admin cannot be demoted).
     #[serde(default)]
     pub role: Option<Role>,
+    /// Your current password: needed with `password` to change your own
+    /// password when you signed in longer ago than `OSP_RECENT_SIGN_IN`
+    /// (5 minutes by default); a wrong one counts as a failed sign-in.
+    #[schema(format = Password, max_length = 1024)]
+    #[serde(default)]
+    pub current_password: Option<String>,
 }
 
 impl UpdateUserRequest {
-    /// Its fields, each of them optional; at least one must be given.
+    /// The fields that change something, each of them optional; at least one
+    /// must be given.
     pub const FIELDS: [&str; 3] = ["email", "password", "role"];
 
     /// Refuses a request that changes nothing.
@@ -237,6 +244,7 @@ pub async fn update(
         "email": body.email,
         "password": body.password,
         "role": role_variable(body.role),
+        "currentPassword": body.current_password,
     });
     let response = executor
         .execute(

@@ -7,8 +7,8 @@ mod service;
 mod validate;
 
 pub use service::{
-    MAX_GRANTS, NewUser, UserChanges, authenticate_password, bootstrap_admin, create_user,
-    find_by_id, list_users, set_grants, update_user,
+    MAX_GRANTS, NewUser, PasswordChecks, PasswordTurn, UserChanges, authenticate_password,
+    bootstrap_admin, create_user, find_by_id, list_users, set_grants, update_user,
 };
 pub use validate::{
     MAX_NAME_LEN, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN, name_key, validate_email, validate_name,

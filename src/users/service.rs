@@ -1,4 +1,13 @@
 //! User queries and rules over SeaORM.
+//!
+//! Every change is recorded in the audit trail: a change that is made, in its
+//! own transaction; a change that is refused, in the operation's [`Refusals`],
+//! under the same action with the refusal's code as outcome.
+
+use std::{
+    sync::atomic::{AtomicBool, Ordering},
+    time::Duration,
+};
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use entity::{grant, user};
@@ -13,11 +22,15 @@ use super::validate::{
     MAX_NAME_LEN, MAX_PASSWORD_LEN, name_key, validate_email, validate_name, validate_password,
 };
 use crate::{
-    audit::{self, Action, Event, Origin},
+    audit::{self, Action, Event, Origin, Refusals},
     auth::{Grant, Grants, Passwords, Role, Viewer},
     error::{AppError, BAD_CREDENTIALS, ErrorCode},
     k8s::names::validate_namespace,
+    ratelimit::LoginLimiter,
 };
+
+/// The answer to a wrong current password.
+const WRONG_CURRENT_PASSWORD: &str = "the current password is wrong";
 
 /// A user to create.
 #[derive(Debug, Clone)]
@@ -41,6 +54,80 @@ pub struct UserChanges {
     pub password: Option<String>,
     /// New role (admins only).
     pub role: Option<Role>,
+    /// The viewer's current password, when changing their own (see
+    /// [`Viewer::must_give_current_password`]).
+    pub current_password: Option<String>,
+}
+
+impl UserChanges {
+    /// The names of the fields to change, for the audit trail.
+    fn fields(&self) -> String {
+        let given = [
+            ("email", self.email.is_some()),
+            ("password", self.password.is_some()),
+            ("role", self.role.is_some()),
+        ];
+        let names: Vec<&str> = given
+            .iter()
+            .filter(|(_, given)| *given)
+            .map(|(name, _)| *name)
+            .collect();
+        names.join(", ")
+    }
+}
+
+/// The one password change an operation may make, taken by its first password
+/// change whatever becomes of it: aliases in one operation then cannot
+/// multiply the hashing, nor guesses of a current password.
+#[derive(Debug, Default)]
+pub struct PasswordTurn(AtomicBool);
+
+impl PasswordTurn {
+    /// Takes the turn; false when it was taken already.
+    fn take(&self) -> bool {
+        !self.0.swap(true, Ordering::AcqRel)
+    }
+}
+
+/// What a password change is checked with.
+#[derive(Clone, Copy)]
+pub struct PasswordChecks<'a> {
+    /// The bounded hashing threads (checks and new hashes alike).
+    pub passwords: &'a Passwords,
+    /// The sign-in limits: a current password given is a password guess.
+    pub limiter: &'a LoginLimiter,
+    /// How long after signing in one's own password changes without the
+    /// current one (`OSP_RECENT_SIGN_IN`).
+    pub recent_sign_in: Duration,
+    /// The operation's one password change.
+    pub turn: &'a PasswordTurn,
+}
+
+/// `result`, noted in the operation's `refusals` when it refuses a change:
+/// under the change's `action`, with the refusal's code as outcome (written
+/// when the operation ends, see [`Refusals`]). A change that is made is
+/// recorded in its own transaction, not here; a failure of the gateway itself
+/// (`InternalError`) refuses nothing and is not noted.
+fn recorded<T>(
+    refusals: &Refusals,
+    origin: &Origin,
+    action: Action,
+    target: &str,
+    detail: Option<String>,
+    result: Result<T, AppError>,
+) -> Result<T, AppError> {
+    if let Err(refusal) = &result
+        && refusal.code() != ErrorCode::InternalError
+    {
+        refusals.note(Event {
+            origin: origin.clone(),
+            action,
+            target: Some(target.to_owned()),
+            outcome: refusal.code(),
+            detail,
+        });
+    }
+    result
 }
 
 fn now() -> NaiveDateTime {
@@ -59,9 +146,35 @@ fn map_insert_error(err: DbErr, name: &str) -> AppError {
     }
 }
 
-/// Creates a user, recording it in the audit trail in the same transaction.
-/// The caller has checked that the viewer may.
+/// Creates a user on behalf of `viewer` (admins only), recording it in the
+/// audit trail in the same transaction, or its refusal.
 pub async fn create_user(
+    db: &DatabaseConnection,
+    passwords: &Passwords,
+    viewer: &Viewer,
+    origin: &Origin,
+    refusals: &Refusals,
+    new: NewUser,
+) -> Result<user::Model, AppError> {
+    let target = new.name.clone();
+    let detail = format!("role: {}", new.role.unwrap_or(Role::User).as_str());
+    let created = if viewer.can_create_users() {
+        insert_user(db, passwords, origin, new).await
+    } else {
+        Err(AppError::Forbidden("only an admin may create users"))
+    };
+    recorded(
+        refusals,
+        origin,
+        Action::UserCreated,
+        &target,
+        Some(detail),
+        created,
+    )
+}
+
+/// Creates a user, recording it in the audit trail in the same transaction.
+async fn insert_user(
     db: &DatabaseConnection,
     passwords: &Passwords,
     origin: &Origin,
@@ -154,21 +267,63 @@ pub async fn find_by_id(
 
 /// Changes a user on behalf of `viewer`: admins may change anyone (and roles),
 /// users only their own e-mail address and password. The change and its audit
-/// event are written in one transaction.
+/// event are written in one transaction; a refusal is recorded too.
 pub async fn update_user(
     db: &DatabaseConnection,
-    passwords: &Passwords,
+    checks: PasswordChecks<'_>,
+    viewer: &Viewer,
+    origin: &Origin,
+    refusals: &Refusals,
+    name: &str,
+    changes: UserChanges,
+) -> Result<user::Model, AppError> {
+    let detail = format!("fields: {}", changes.fields());
+    let updated = change_user(db, checks, viewer, origin, name, changes).await;
+    recorded(
+        refusals,
+        origin,
+        Action::UserUpdated,
+        name,
+        Some(detail),
+        updated,
+    )
+}
+
+async fn change_user(
+    db: &DatabaseConnection,
+    checks: PasswordChecks<'_>,
     viewer: &Viewer,
     origin: &Origin,
     name: &str,
     changes: UserChanges,
 ) -> Result<user::Model, AppError> {
+    // Before anything else, so a refused alias costs no hashing and no query.
+    if changes.password.is_some() && !checks.turn.take() {
+        return Err(AppError::invalid(
+            "password",
+            "at most one password change per operation",
+        ));
+    }
     check("name", validate_name(name))?;
     if let Some(email) = &changes.email {
         check("email", validate_email(email))?;
     }
     if let Some(password) = &changes.password {
         check("password", validate_password(password))?;
+    }
+    if let Some(current) = &changes.current_password {
+        if changes.password.is_none() {
+            return Err(AppError::invalid(
+                "currentPassword",
+                "only with a new password",
+            ));
+        }
+        if current.chars().count() > MAX_PASSWORD_LEN {
+            return Err(AppError::invalid(
+                "currentPassword",
+                format!("must be at most {MAX_PASSWORD_LEN} characters"),
+            ));
+        }
     }
     let Some(current) = find_by_key(db, &name_key(name)).await? else {
         // Non-admins learn nothing about other accounts.
@@ -181,9 +336,21 @@ pub async fn update_user(
     if !viewer.can_update_user(current.id) {
         return Err(AppError::Forbidden("you may only change your own account"));
     }
+    // Refused before any hashing; decided again under lock below.
+    if changes
+        .role
+        .is_some_and(|role| role != Role::from_stored(&current.role))
+        && !viewer.can_change_roles()
+    {
+        return Err(AppError::Forbidden("only an admin may change roles"));
+    }
     // Hashing is slow: done before the transaction, so no lock waits on it.
     let password_hash = match changes.password {
-        Some(password) => Some(passwords.hash(password).await?),
+        Some(password) => {
+            confirm_current_password(checks, viewer, origin, &current, changes.current_password)
+                .await?;
+            Some(checks.passwords.hash(password).await?)
+        }
         None => None,
     };
 
@@ -239,6 +406,49 @@ pub async fn update_user(
     Ok(updated)
 }
 
+/// Checks the current password of a change of `current`'s password when the
+/// viewer must give it (their own account, signed in longer ago than
+/// `OSP_RECENT_SIGN_IN`) or gives it. It is checked as a sign-in is: counted
+/// against the sign-in limits first, then verified on the hashing threads,
+/// and a wrong one counts as a failed sign-in of the account.
+async fn confirm_current_password(
+    checks: PasswordChecks<'_>,
+    viewer: &Viewer,
+    origin: &Origin,
+    current: &user::Model,
+    given: Option<String>,
+) -> Result<(), AppError> {
+    let needed = viewer.must_give_current_password(current.id, checks.recent_sign_in, Utc::now());
+    let given = match given {
+        Some(_) if viewer.id != current.id => {
+            return Err(AppError::invalid(
+                "currentPassword",
+                "only for changing your own password",
+            ));
+        }
+        Some(given) => given,
+        None if needed => {
+            return Err(AppError::invalid(
+                "currentPassword",
+                format!(
+                    "required to change your own password more than {} after signing in \
+                     (REST: current_password); give it, or sign in again",
+                    humantime::format_duration(checks.recent_sign_in)
+                ),
+            ));
+        }
+        None => return Ok(()),
+    };
+    checks.limiter.check(&current.name, origin.client).await?;
+    let hash = Some(current.password_hash.clone());
+    if checks.passwords.verify(given, hash).await? {
+        Ok(())
+    } else {
+        checks.limiter.failed(&current.name).await;
+        Err(AppError::Unauthorized(WRONG_CURRENT_PASSWORD))
+    }
+}
+
 /// Locks what a change of user `id` decides on, inside `txn`, and reads it
 /// fresh: the user's row and the number of admins.
 ///
@@ -280,9 +490,22 @@ async fn lock_for_change(
 }
 
 /// Replaces a user's grants (admins only), recording it in the same
-/// transaction. Cluster names are checked for shape only, so a grant may
-/// precede its cluster.
+/// transaction, or its refusal. Cluster names are checked for shape only, so
+/// a grant may precede its cluster.
 pub async fn set_grants(
+    db: &DatabaseConnection,
+    viewer: &Viewer,
+    origin: &Origin,
+    refusals: &Refusals,
+    name: &str,
+    grants: Vec<Grant>,
+) -> Result<(user::Model, Grants), AppError> {
+    let detail = describe_attempted(&grants);
+    let set = replace_grants(db, viewer, origin, name, grants).await;
+    recorded(refusals, origin, Action::GrantsSet, name, Some(detail), set)
+}
+
+async fn replace_grants(
     db: &DatabaseConnection,
     viewer: &Viewer,
     origin: &Origin,
@@ -349,6 +572,18 @@ fn describe_grants(grants: &Grants) -> String {
         "none".to_owned()
     } else {
         listed.join(", ")
+    }
+}
+
+/// The first grants asked for, for the record of a refusal (the grants may be
+/// many, and not even valid).
+fn describe_attempted(grants: &[Grant]) -> String {
+    const SHOWN: usize = 16;
+    let shown: Vec<String> = grants.iter().take(SHOWN).map(Grant::to_string).collect();
+    match grants.len() {
+        0 => "none".to_owned(),
+        n if n <= SHOWN => shown.join(", "),
+        n => format!("{}, ... ({n} in all)", shown.join(", ")),
     }
 }
 
@@ -423,7 +658,7 @@ pub async fn bootstrap_admin(
         password: password.to_owned(),
         role: Some(Role::Admin),
     };
-    match create_user(db, passwords, &Origin::default(), new).await {
+    match insert_user(db, passwords, &Origin::default(), new).await {
         Ok(_) => Ok(generated),
         // Another replica bootstrapped at the same moment.
         Err(AppError::UserAlreadyExists(_)) => Ok(None),

@@ -13,7 +13,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite;
 
 use crate::{
-    helpers::{Backend, TestApp, TestDb, test_config, wait_until_synced, write_kubeconfig},
+    helpers::{
+        ADMIN, ADMIN_PASSWORD, Backend, TestApp, TestDb, test_config, wait_until_synced,
+        write_kubeconfig,
+    },
+    inprocess::Gateway,
     live::{Socket, connect, next, send, ws_request},
 };
 
@@ -1135,4 +1139,112 @@ async fn an_answer_carries_a_bounded_number_of_errors() {
     assert_eq!(last["message"], "51 more errors left out of this answer");
     assert_eq!(last["extensions"]["code"], "ClusterNotFound");
     stop(db, app).await;
+}
+
+/// A client address of its own for each `i` (the in-process gateway takes the
+/// address as a real connection gives it; nothing is sent anywhere).
+fn client(i: u32) -> Option<std::net::IpAddr> {
+    Some(std::net::IpAddr::V4(std::net::Ipv4Addr::from(
+        0x0a00_0000 + i,
+    )))
+}
+
+#[tokio::test]
+async fn one_client_spending_a_names_attempts_does_not_lock_out_another() {
+    let gateway = Gateway::new().await;
+    let limit = osp_gateway::config::DEFAULT_LOGIN_LIMIT_PER_NAME;
+    for attempt in 0..limit {
+        assert_eq!(
+            gateway
+                .sign_in_from(client(1), ADMIN, "wrong-password")
+                .await,
+            Err("Unauthorized".to_owned()),
+            "attempt {attempt}"
+        );
+    }
+    assert_eq!(
+        gateway.sign_in_from(client(1), ADMIN, ADMIN_PASSWORD).await,
+        Err("TooManyRequests".to_owned()),
+        "the client that spent the attempts waits"
+    );
+    assert!(
+        gateway
+            .sign_in_from(client(2), ADMIN, ADMIN_PASSWORD)
+            .await
+            .is_ok(),
+        "another client signs in"
+    );
+}
+
+#[tokio::test]
+async fn a_name_failing_from_many_clients_slows_down_but_signs_in() {
+    let gateway = Gateway::with(|config| config.login_limit_per_name = 2).await;
+    for i in 0..8 {
+        assert_eq!(
+            gateway
+                .sign_in_from(client(i), ADMIN, "wrong-password")
+                .await,
+            Err("Unauthorized".to_owned()),
+            "client {i}"
+        );
+    }
+    let started = std::time::Instant::now();
+    let signed_in = gateway
+        .sign_in_from(client(100), ADMIN, ADMIN_PASSWORD)
+        .await;
+    let took = started.elapsed();
+    assert!(signed_in.is_ok(), "{signed_in:?}");
+    assert!(
+        took >= Duration::from_millis(1_000),
+        "slowed down: {took:?}"
+    );
+    assert!(
+        took < osp_gateway::ratelimit::MAX_SLOWDOWN + Duration::from_secs(2),
+        "by a bounded wait: {took:?}"
+    );
+}
+
+crate::db_tests!(sign_in_limits_count_each_address_apart_and_slow_failing_names);
+
+/// Both ways of counting (in the database on PostgreSQL and MariaDB, in memory
+/// on SQLite) count a name's attempts per address, and slow a name failing
+/// everywhere without refusing it.
+async fn sign_in_limits_count_each_address_apart_and_slow_failing_names(db: &TestDb) {
+    use osp_gateway::ratelimit::{LoginLimiter, MAX_SLOWDOWN};
+    let store = osp_gateway::db::connect(&db.url).await.expect("connects");
+    let limiter = LoginLimiter::on_database(&store, 2, 0).await;
+    away_from_a_minute_boundary().await;
+
+    for _ in 0..2 {
+        limiter
+            .check("Admin", client(1))
+            .await
+            .expect("within the limit");
+    }
+    let refused = limiter.check("admin", client(1)).await.expect_err("third");
+    assert_eq!(
+        refused.code(),
+        osp_gateway::error::ErrorCode::TooManyRequests
+    );
+    limiter
+        .check("admin", client(2))
+        .await
+        .expect("another address has its own attempts");
+
+    for _ in 0..5 {
+        limiter.failed("ADMIN").await;
+    }
+    let started = std::time::Instant::now();
+    limiter
+        .check("admin", client(3))
+        .await
+        .expect("a failing name is slowed, not refused");
+    let took = started.elapsed();
+    // Five failures, three past the limit: 600 ms.
+    assert!(took >= Duration::from_millis(500), "{took:?}");
+    assert!(
+        took <= MAX_SLOWDOWN + Duration::from_millis(500),
+        "{took:?}"
+    );
+    store.close().await.ok();
 }

@@ -6,7 +6,10 @@ use std::collections::HashSet;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN, ADMIN_PASSWORD, TestApp, TestDb, fixture_simulator, gql_code};
+use crate::{
+    helpers::{ADMIN, ADMIN_PASSWORD, TestApp, TestDb, fixture_simulator, gql_code},
+    inprocess::{Gateway, code},
+};
 
 const EVENTS: &str = "query($first: Int, $after: String, $actor: String, $action: String) { \
     auditEvents(first: $first, after: $after, actor: $actor, action: $action) { \
@@ -195,11 +198,16 @@ async fn a_change_whose_transaction_fails_leaves_no_event(db: &TestDb) {
         "{statuses:?}"
     );
     let created = events(&app, &admin, json!({ "action": "user_created" })).await;
-    assert_eq!(
-        created.iter().filter(|e| e["target"] == "race").count(),
-        1,
-        "{created:#?}"
-    );
+    let outcomes = |outcome: &str| {
+        created
+            .iter()
+            .filter(|e| e["target"] == "race" && e["outcome"] == outcome)
+            .count()
+    };
+    assert_eq!(outcomes("Success"), 1, "{created:#?}");
+    // The refused creations are recorded as such, outside the failed
+    // transactions.
+    assert_eq!(outcomes("UserAlreadyExists"), 5, "{created:#?}");
     app.stop().await;
 }
 
@@ -425,4 +433,46 @@ async fn subscription_events_carrying_a_pod_object_are_recorded_each() {
     app.stop().await;
     db.drop_database().await;
     sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn refused_privileged_changes_are_recorded_with_their_codes() {
+    let gateway = Gateway::new().await;
+    let admin = gateway.admin_token().await;
+    gateway.create_user(&admin, "mallory").await;
+    let mallory = gateway
+        .sign_in_from(None, "mallory", "mallory-password")
+        .await
+        .expect("mallory signs in");
+    for attempt in [
+        "mutation { updateUser(name: \"mallory\", input: { role: ADMIN }) { name } }",
+        "mutation { setGrants(name: \"mallory\", grants: [{ cluster: \"*\" }]) { name } }",
+        "mutation { updateUser(name: \"admin\", input: { password: \"taken-over-1\" }) { name } }",
+        "mutation { createUser(input: { name: \"eve\", email: \"eve@example.com\", \
+         password: \"eve-password\" }) { name } }",
+    ] {
+        let answer = gateway.graphql(Some(&mallory), attempt, json!({})).await;
+        assert_eq!(code(&answer), "Forbidden", "{attempt}: {answer}");
+    }
+
+    let recorded = gateway
+        .graphql(
+            Some(&admin),
+            "{ auditEvents(actor: \"mallory\") { edges { node { action target outcome detail } } } }",
+            json!({}),
+        )
+        .await;
+    let event = |action: &str, target: &str, detail: &str| json!({ "node": { "action": action, "target": target, "outcome": "Forbidden", "detail": detail } });
+    assert_eq!(
+        recorded["data"]["auditEvents"]["edges"],
+        json!([
+            event("user_created", "eve", "role: user"),
+            event("user_updated", "admin", "fields: password"),
+            event("grants_set", "mallory", "*/*"),
+            event("user_updated", "mallory", "fields: role"),
+            json!({ "node": { "action": "login", "target": "mallory", "outcome": "Success",
+                              "detail": null } }),
+        ]),
+        "{recorded}"
+    );
 }

@@ -560,3 +560,20 @@ pub fn claims_of(token: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url"))
         .expect("JSON claims")
 }
+
+/// `token` as if issued `secs` seconds earlier, with the same lifetime (so
+/// still valid for `secs` less), signed with the test gateways' key.
+pub fn issued_earlier(token: &str, secs: i64) -> String {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let mut claims = claims_of(token);
+    for claim in ["iat", "exp"] {
+        let at = claims[claim].as_i64().expect("a time claim");
+        claims[claim] = json!(at - secs);
+    }
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .expect("signs")
+}

@@ -3,6 +3,8 @@
 //! request carries), and REST translation and envelopes through the router
 //! with `tower::ServiceExt::oneshot`, on an in-memory SQLite database.
 
+use std::net::IpAddr;
+
 use async_graphql::{Request, Variables};
 use axum::{
     body::Body,
@@ -20,38 +22,95 @@ use tower::ServiceExt;
 use crate::helpers::{ADMIN, ADMIN_PASSWORD, JWT_SECRET};
 
 /// A gateway built in this process on an in-memory database, never served.
-struct Gateway {
+pub(crate) struct Gateway {
     app: Application,
     executor: Executor,
 }
 
 impl Gateway {
-    async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
+        Self::with(|_| {}).await
+    }
+
+    /// A gateway whose configuration `tweak` changed first.
+    pub(crate) async fn with(tweak: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config::new("sqlite::memory:");
         config.listen = ([127, 0, 0, 1], 0).into();
         config.admin_password = Some(secrecy::SecretString::from(ADMIN_PASSWORD));
         config.jwt_secret = Some(secrecy::SecretString::from(JWT_SECRET));
+        tweak(&mut config);
         let app = Application::build(config).await.expect("gateway builds");
         let executor = Executor::new(app.state().clone());
         Gateway { app, executor }
     }
 
     /// Runs one GraphQL document as the holder of `token` (anonymous without).
-    async fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+    pub(crate) async fn graphql(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
+        self.graphql_from(None, token, query, variables).await
+    }
+
+    /// [`Gateway::graphql`], sent from the client address `client`.
+    pub(crate) async fn graphql_from(
+        &self,
+        client: Option<IpAddr>,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
         let auth = match token {
             Some(token) => self.app.state().auth.from_token(token).await,
             None => Auth::Anonymous,
         };
         let request = Request::new(query).variables(Variables::from_json(variables));
-        let response = self
-            .executor
-            .execute(RequestMeta::default(), auth, request)
-            .await;
+        let meta = RequestMeta {
+            client,
+            ..RequestMeta::default()
+        };
+        let response = self.executor.execute(meta, auth, request).await;
         serde_json::to_value(response).expect("a response serialises")
     }
 
+    /// Signs in as `name` from `client`: the token, or the error code.
+    pub(crate) async fn sign_in_from(
+        &self,
+        client: Option<IpAddr>,
+        name: &str,
+        password: &str,
+    ) -> Result<String, String> {
+        let answer = self
+            .graphql_from(
+                client,
+                None,
+                "mutation($name: String!, $password: String!) { login(name: $name, password: $password) { token } }",
+                json!({ "name": name, "password": password }),
+            )
+            .await;
+        match answer["data"]["login"]["token"].as_str() {
+            Some(token) => Ok(token.to_owned()),
+            None => Err(code(&answer).to_owned()),
+        }
+    }
+
+    /// Creates a plain user as the admin, with the password `<name>-password`.
+    pub(crate) async fn create_user(&self, admin: &str, name: &str) {
+        let answer = self
+            .graphql(
+                Some(admin),
+                "mutation($input: CreateUserInput!) { createUser(input: $input) { name } }",
+                json!({ "input": { "name": name, "email": format!("{name}@example.com"),
+                                   "password": format!("{name}-password") } }),
+            )
+            .await;
+        assert!(answer["errors"].is_null(), "create {name}: {answer}");
+    }
+
     /// A token of the bootstrapped admin.
-    async fn admin_token(&self) -> String {
+    pub(crate) async fn admin_token(&self) -> String {
         let answer = self
             .graphql(
                 None,
@@ -67,7 +126,7 @@ impl Gateway {
 
     /// Sends one REST request through the router; the body is sent as the
     /// legacy clients send it, without a Content-Type.
-    async fn rest(
+    pub(crate) async fn rest(
         &self,
         method: Method,
         path: &str,
@@ -94,7 +153,8 @@ impl Gateway {
     }
 }
 
-fn code(answer: &Value) -> &str {
+/// The code of the first error of a GraphQL answer.
+pub(crate) fn code(answer: &Value) -> &str {
     answer["errors"][0]["extensions"]["code"]
         .as_str()
         .unwrap_or_else(|| panic!("an error code in {answer}"))

@@ -9,7 +9,10 @@ use serde_json::{Value, json};
 
 use crate::{
     db_tests,
-    helpers::{ADMIN, ADMIN_PASSWORD, JWT_SECRET, TestApp, TestDb, gql_code, test_config},
+    helpers::{
+        ADMIN, ADMIN_PASSWORD, JWT_SECRET, TestApp, TestDb, gql_code, issued_earlier, test_config,
+    },
+    inprocess::{Gateway, code},
 };
 
 db_tests!(
@@ -572,4 +575,263 @@ async fn token_stops_working_soon_after_its_ttl() {
 fn base64url(bytes: &[u8]) -> String {
     use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+// Changing one's own password: in process, where the transport is not the point.
+
+const CHANGE_PASSWORD: &str = "mutation($name: String!, $input: UpdateUserInput!) { \
+    updateUser(name: $name, input: $input) { name } }";
+
+/// A gateway with the user `ivy` (password `ivy-password`), her token from
+/// ten minutes ago (past the recent sign-in window), and the admin's token.
+async fn ivy_signed_in_long_ago(
+    tweak: impl FnOnce(&mut osp_gateway::config::Config),
+) -> (Gateway, String, String) {
+    let gateway = Gateway::with(tweak).await;
+    let admin = gateway.admin_token().await;
+    gateway.create_user(&admin, "ivy").await;
+    let fresh = gateway
+        .sign_in_from(None, "ivy", "ivy-password")
+        .await
+        .expect("ivy signs in");
+    (gateway, issued_earlier(&fresh, 600), admin)
+}
+
+/// Whether `name` signs in with `password`.
+async fn signs_in(gateway: &Gateway, name: &str, password: &str) -> bool {
+    gateway.sign_in_from(None, name, password).await.is_ok()
+}
+
+#[tokio::test]
+async fn an_old_token_cannot_change_its_own_password_without_the_current_one() {
+    let (gateway, old, _) = ivy_signed_in_long_ago(|_| {}).await;
+    let answer = gateway
+        .graphql(
+            Some(&old),
+            CHANGE_PASSWORD,
+            json!({ "name": "ivy", "input": { "password": "taken-over-1" } }),
+        )
+        .await;
+    assert_eq!(code(&answer), "InvalidParameter", "{answer}");
+    let message = answer["errors"][0]["message"].as_str().expect("message");
+    assert!(
+        message.starts_with("invalid currentPassword: required"),
+        "{message}"
+    );
+    assert!(!signs_in(&gateway, "ivy", "taken-over-1").await);
+    assert!(signs_in(&gateway, "ivy", "ivy-password").await);
+}
+
+#[tokio::test]
+async fn an_old_token_changes_its_own_password_with_the_right_current_one() {
+    let (gateway, old, _) = ivy_signed_in_long_ago(|_| {}).await;
+    let answer = gateway
+        .graphql(
+            Some(&old),
+            CHANGE_PASSWORD,
+            json!({ "name": "ivy",
+                    "input": { "password": "ivy-new-password", "currentPassword": "ivy-password" } }),
+        )
+        .await;
+    assert_eq!(
+        answer,
+        json!({ "data": { "updateUser": { "name": "ivy" } } })
+    );
+    assert!(signs_in(&gateway, "ivy", "ivy-new-password").await);
+}
+
+#[tokio::test]
+async fn a_wrong_current_password_is_refused_recorded_and_counted_as_a_sign_in() {
+    let (gateway, old, admin) = ivy_signed_in_long_ago(|config| {
+        config.login_limit_per_name = 3;
+    })
+    .await;
+    let change = json!({ "name": "ivy",
+        "input": { "password": "taken-over-1", "currentPassword": "a-guess-123" } });
+    // Ivy's sign-in above was the first attempt of the minute.
+    for attempt in 2..=3 {
+        let answer = gateway
+            .graphql(Some(&old), CHANGE_PASSWORD, change.clone())
+            .await;
+        assert_eq!(code(&answer), "Unauthorized", "attempt {attempt}: {answer}");
+    }
+    let answer = gateway
+        .graphql(Some(&old), CHANGE_PASSWORD, change.clone())
+        .await;
+    assert_eq!(code(&answer), "TooManyRequests", "{answer}");
+    assert_eq!(
+        gateway.sign_in_from(None, "ivy", "ivy-password").await,
+        Err("TooManyRequests".to_owned()),
+        "the guesses spent ivy's sign-in attempts"
+    );
+
+    let events = gateway
+        .graphql(
+            Some(&admin),
+            "{ auditEvents(actor: \"ivy\", action: \"user_updated\") { edges { node { target outcome detail } } } }",
+            json!({}),
+        )
+        .await;
+    let outcome = |outcome: &str| json!({ "node": { "target": "ivy", "outcome": outcome, "detail": "fields: password" } });
+    assert_eq!(
+        events["data"]["auditEvents"]["edges"],
+        json!([
+            outcome("TooManyRequests"),
+            outcome("Unauthorized"),
+            outcome("Unauthorized")
+        ]),
+        "{events}"
+    );
+}
+
+#[tokio::test]
+async fn a_fresh_token_changes_its_own_password_without_the_current_one() {
+    let gateway = Gateway::new().await;
+    let admin = gateway.admin_token().await;
+    gateway.create_user(&admin, "ivy").await;
+    let fresh = gateway
+        .sign_in_from(None, "ivy", "ivy-password")
+        .await
+        .expect("ivy signs in");
+    let answer = gateway
+        .graphql(
+            Some(&fresh),
+            CHANGE_PASSWORD,
+            json!({ "name": "ivy", "input": { "password": "ivy-new-password" } }),
+        )
+        .await;
+    assert_eq!(
+        answer,
+        json!({ "data": { "updateUser": { "name": "ivy" } } })
+    );
+}
+
+#[tokio::test]
+async fn a_legacy_client_signs_in_and_then_changes_its_password_over_rest() {
+    let gateway = Gateway::new().await;
+    let admin = gateway.admin_token().await;
+    gateway.create_user(&admin, "ivy").await;
+    let body = json!({ "name": "ivy", "password": "ivy-password" }).to_string();
+    let (_, signed_in) = gateway
+        .rest(Method::POST, "/osp/api/login", None, Some(&body))
+        .await;
+    let token = signed_in["data"]["token"].as_str().expect("token");
+    let body = json!({ "password": "ivy-new-password" }).to_string();
+    let (status, answer) = gateway
+        .rest(Method::PUT, "/osp/api/users/ivy", Some(token), Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(signs_in(&gateway, "ivy", "ivy-new-password").await);
+}
+
+#[tokio::test]
+async fn rest_takes_the_current_password_as_current_password() {
+    let (gateway, old, _) = ivy_signed_in_long_ago(|_| {}).await;
+    let without = json!({ "password": "ivy-new-password" }).to_string();
+    let (status, answer) = gateway
+        .rest(
+            Method::PUT,
+            "/osp/api/users/ivy",
+            Some(&old),
+            Some(&without),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert_eq!(answer["code"], "InvalidParameter");
+
+    let with =
+        json!({ "password": "ivy-new-password", "current_password": "ivy-password" }).to_string();
+    let (status, answer) = gateway
+        .rest(Method::PUT, "/osp/api/users/ivy", Some(&old), Some(&with))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(signs_in(&gateway, "ivy", "ivy-new-password").await);
+}
+
+#[tokio::test]
+async fn an_admin_gives_the_current_password_for_their_own_but_not_for_another() {
+    let (gateway, _, admin) = ivy_signed_in_long_ago(|_| {}).await;
+    let old_admin = issued_earlier(&admin, 600);
+    let own = gateway
+        .graphql(
+            Some(&old_admin),
+            CHANGE_PASSWORD,
+            json!({ "name": ADMIN, "input": { "password": "admin-new-password" } }),
+        )
+        .await;
+    assert_eq!(code(&own), "InvalidParameter", "{own}");
+    let other = gateway
+        .graphql(
+            Some(&old_admin),
+            CHANGE_PASSWORD,
+            json!({ "name": "ivy", "input": { "password": "ivy-reset-password" } }),
+        )
+        .await;
+    assert_eq!(
+        other,
+        json!({ "data": { "updateUser": { "name": "ivy" } } })
+    );
+}
+
+#[tokio::test]
+async fn a_second_password_change_in_one_operation_is_refused() {
+    let gateway = Gateway::new().await;
+    let admin = gateway.admin_token().await;
+    gateway.create_user(&admin, "ivy").await;
+    gateway.create_user(&admin, "jay").await;
+    let answer = gateway
+        .graphql(
+            Some(&admin),
+            "mutation { \
+             a: updateUser(name: \"ivy\", input: { password: \"ivy-new-password\" }) { name } \
+             b: updateUser(name: \"jay\", input: { password: \"jay-new-password\" }) { name } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(answer["data"]["a"], json!({ "name": "ivy" }), "{answer}");
+    assert_eq!(answer["data"]["b"], Value::Null, "{answer}");
+    assert_eq!(answer["errors"][0]["path"], json!(["b"]), "{answer}");
+    assert_eq!(code(&answer), "InvalidParameter", "{answer}");
+    assert!(signs_in(&gateway, "ivy", "ivy-new-password").await);
+    assert!(signs_in(&gateway, "jay", "jay-password").await, "unchanged");
+    let recorded = gateway
+        .graphql(
+            Some(&admin),
+            "{ auditEvents(action: \"user_updated\") { edges { node { target outcome } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        recorded["data"]["auditEvents"]["edges"],
+        json!([
+            { "node": { "target": "jay", "outcome": "InvalidParameter" } },
+            { "node": { "target": "ivy", "outcome": "Success" } },
+        ]),
+        "{recorded}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_slow_the_accounts_sign_ins_as_failed_sign_ins_do() {
+    let (gateway, old, _) = ivy_signed_in_long_ago(|config| config.login_limit_per_name = 1).await;
+    let change = json!({ "name": "ivy",
+        "input": { "password": "taken-over-1", "currentPassword": "a-guess-123" } });
+    for i in 1..=4 {
+        let from = Some(std::net::IpAddr::from([10, 0, 0, i]));
+        let answer = gateway
+            .graphql_from(from, Some(&old), CHANGE_PASSWORD, change.clone())
+            .await;
+        assert_eq!(code(&answer), "Unauthorized", "{answer}");
+    }
+    let started = std::time::Instant::now();
+    let from = Some(std::net::IpAddr::from([10, 0, 0, 9]));
+    assert!(
+        gateway
+            .sign_in_from(from, "ivy", "ivy-password")
+            .await
+            .is_ok()
+    );
+    // Four failures, three past the limit of one: 600 ms.
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(500), "{took:?}");
 }
