@@ -134,7 +134,8 @@ pub struct ClusterPart {
     /// The error code when it is not.
     pub code: Option<String>,
     /// The cache version its pods reflect (null when read from the API
-    /// server, or not read).
+    /// server, or not read): as `podList` shows it, the cluster's for a user
+    /// who may read all of it, else that of the namespaces read.
     pub version: Option<String>,
 }
 
@@ -277,10 +278,11 @@ impl ConnectionQuery {
                 let cluster = registry.get(name)?;
                 reuse::reading(ctx, name, Kind::Pods, namespace.as_deref(), &scope);
                 if versions_asked {
-                    // A part's version is the whole cluster's.
-                    reuse::reading_all(ctx, name, Kind::Pods);
+                    reuse::reading_version(ctx, name, Kind::Pods, namespace.as_deref(), &scope);
                 }
-                let read = pods::sorted_pods(&cluster, namespace.as_deref(), order);
+                let versioned = reuse::version_namespaces(namespace.as_deref(), &scope);
+                let read =
+                    pods::sorted_pods(&cluster, namespace.as_deref(), order, versioned.as_deref());
                 // Waiting for a sync and each upstream call are bounded by the
                 // cluster timeout already; this bounds the whole read too.
                 let bound = cluster.timeout() + Duration::from_secs(1);

@@ -36,7 +36,8 @@ use crate::{
     },
 };
 
-/// The state of one watched kind of a cluster's cache.
+/// The state of one watched kind of a cluster's cache. For a user who may
+/// read some namespaces only, counts and times are those of these namespaces.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct CacheState {
     /// The first list has completed.
@@ -44,9 +45,10 @@ pub struct CacheState {
     /// Synced, and its watch is healthy (or failing for less than the bound):
     /// reads are answered from memory.
     pub fresh: bool,
-    /// Objects held.
+    /// Objects held (of the namespaces the signed-in user may read).
     pub count: i32,
-    /// When the last change arrived.
+    /// When the last change arrived (for some namespaces: their last change,
+    /// or the first sync when they have not changed since).
     pub last_event_time: Option<DateTime<Utc>>,
 }
 
@@ -61,16 +63,20 @@ impl From<CacheStats> for CacheState {
     }
 }
 
-/// A cluster's watch cache.
+/// A cluster's watch cache, as far as the signed-in user may read the
+/// cluster: a user who may read some namespaces only sees figures of these
+/// namespaces, which a change elsewhere never moves.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct ClusterCache {
     /// Pods.
     pub pods: CacheState,
-    /// Nodes.
-    pub nodes: CacheState,
+    /// Nodes (null unless the signed-in user may read the whole cluster:
+    /// nodes belong to no namespace).
+    pub nodes: Option<CacheState>,
     /// ReplicaSets.
     pub replica_sets: CacheState,
-    /// The version a pod list would reflect now (for `podEvents(since:)`).
+    /// The version a pod list of every namespace the signed-in user may read
+    /// would reflect now (for `podEvents(since:)`).
     pub version: String,
 }
 
@@ -376,19 +382,23 @@ impl PodQuery {
         let readable = app(ctx)
             .clusters
             .all()
-            .filter(|cluster| viewer.can_read(&cluster.name, None));
-        let clusters = readable.map(|cluster| async move {
+            .filter_map(|cluster| Some((cluster, viewer.scope(&cluster.name)?)));
+        let clusters = readable.map(|(cluster, scope)| async move {
+            // Figures of the namespaces the viewer reads, never of others.
+            let namespaces = reuse::version_namespaces(None, &scope);
+            let namespaces = namespaces.as_deref();
+            let whole = namespaces.is_none();
             Cluster {
                 name: cluster.name.clone(),
                 server: admin.then(|| cluster.server.clone()),
                 reachable: cluster.reachable().await,
                 cache: cluster.running_cache().map(|cache| {
-                    let pods = cache.pods.stats();
+                    let pods = cache.pods.stats(namespaces);
                     ClusterCache {
                         version: pods.version.to_string(),
                         pods: pods.into(),
-                        nodes: cache.nodes.stats().into(),
-                        replica_sets: cache.replicasets.stats().into(),
+                        nodes: whole.then(|| cache.nodes.stats(None).into()),
+                        replica_sets: cache.replicasets.stats(namespaces).into(),
                     }
                 }),
             }
@@ -409,11 +419,16 @@ impl PodQuery {
         name: Option<String>,
     ) -> async_graphql::Result<Pods> {
         let shape = PodShape::at(&ctx.field(), &[]);
-        Ok(list(ctx, shape, cluster, namespace, name).await?.items)
+        Ok(list(ctx, shape, cluster, namespace, name, false)
+            .await?
+            .items)
     }
 
     /// Like `pods`, with the cache version the list reflects: give it to
-    /// `podEvents(since:)` to follow changes from exactly this list on.
+    /// `podEvents(since:)` to follow changes from exactly this list on. For
+    /// a user who may read the whole cluster it is the cluster's version;
+    /// for one who may read some namespaces only, that of the namespaces
+    /// listed, which a change elsewhere never moves.
     #[graphql(complexity = "20 * child_complexity")]
     async fn pod_list(
         &self,
@@ -423,26 +438,27 @@ impl PodQuery {
         name: Option<String>,
     ) -> async_graphql::Result<PodList> {
         let shape = PodShape::at(&ctx.field(), &["items"]);
-        if ctx.look_ahead().field("version").exists() {
-            // The version is the whole cluster's: it changes with any pod of it.
-            reuse::reading_all(ctx, &cluster, Kind::Pods);
-        }
-        list(ctx, shape, cluster, namespace, name).await
+        let version_asked = ctx.look_ahead().field("version").exists();
+        list(ctx, shape, cluster, namespace, name, version_asked).await
     }
 
     /// The version a pod list of the cluster would reflect now (null when it
-    /// would be read from the API server rather than the cache). Changes
-    /// whenever any pod of the cluster changes.
+    /// would be read from the API server rather than the cache), as
+    /// `podList` shows it: it changes whenever a pod of the cluster changes
+    /// (for a user who may read some namespaces only: a pod of these, or of
+    /// `namespace` when given).
     async fn pods_version(
         &self,
         ctx: &Context<'_>,
         cluster: String,
         namespace: Option<String>,
     ) -> async_graphql::Result<Option<String>> {
-        let (found, _) = readable_cluster(ctx, &cluster, namespace.as_deref())?;
-        // The version is the whole cluster's: it changes with any pod of it.
-        reuse::reading_all(ctx, &cluster, Kind::Pods);
-        Ok(pods::pods_version(&found).await.map(|v| v.to_string()))
+        let (found, scope) = readable_cluster(ctx, &cluster, namespace.as_deref())?;
+        reuse::reading_version(ctx, &cluster, Kind::Pods, namespace.as_deref(), &scope);
+        let versioned = reuse::version_namespaces(namespace.as_deref(), &scope);
+        Ok(pods::pods_version(&found, versioned.as_deref())
+            .await
+            .map(|v| v.to_string()))
     }
 
     /// One pod. Every such read is recorded in the audit trail.
@@ -517,20 +533,31 @@ pub struct PodList {
 }
 
 /// The pods of a list field whose items select `shape`, once the answer's
-/// budget allows them.
+/// budget allows them; `version_asked` when the answer shows their version.
 async fn list(
     ctx: &Context<'_>,
     shape: PodShape,
     cluster: String,
     namespace: Option<String>,
     name: Option<String>,
+    version_asked: bool,
 ) -> async_graphql::Result<PodList> {
     let (found, scope) = readable_cluster(ctx, &cluster, namespace.as_deref())?;
     reuse::reading(ctx, &cluster, Kind::Pods, namespace.as_deref(), &scope);
+    if version_asked {
+        reuse::reading_version(ctx, &cluster, Kind::Pods, namespace.as_deref(), &scope);
+    }
     let visible = |ns: &str| scope.covers(ns);
-    let list = pods::list_pods(&found, namespace.as_deref(), name.as_deref(), &visible)
-        .await
-        .gql()?;
+    let versioned = reuse::version_namespaces(namespace.as_deref(), &scope);
+    let list = pods::list_pods(
+        &found,
+        namespace.as_deref(),
+        name.as_deref(),
+        &visible,
+        versioned.as_deref(),
+    )
+    .await
+    .gql()?;
     if list.version.is_none() {
         reuse::unversioned(ctx);
     }
@@ -572,7 +599,8 @@ pub struct PodEvent {
     /// What happened.
     #[graphql(name = "type")]
     pub kind: PodEventType,
-    /// The cache version after this change: resume from it with `since`.
+    /// The cache version after this change: resume from it with `since`
+    /// (for RESYNC: the version of the namespaces followed now).
     pub version: String,
     /// The pod (null for RESYNC).
     pub pod: Option<Pod>,
@@ -603,9 +631,12 @@ impl PodSubscription {
     /// namespace the signed-in user may read), from the watch cache. With
     /// `since` (the version of a `podList` or of an earlier event) the changes
     /// after it come first, so list-then-subscribe misses and repeats nothing;
-    /// a RESYNC event says when that is not possible. When the user's grants
-    /// stop covering what was asked for, the subscription ends with a
-    /// Forbidden error (at the connection's next re-check).
+    /// a RESYNC event says when that is not possible. Changes in namespaces
+    /// not followed never cause a RESYNC: a version older than the kept
+    /// history is still resumed from while every later change of the
+    /// namespaces followed is kept. When the user's grants stop covering what was asked for, the
+    /// subscription ends with a Forbidden error (at the connection's next
+    /// re-check).
     async fn pod_events(
         &self,
         ctx: &Context<'_>,

@@ -5,7 +5,10 @@
 //! watch caches (`pods`, `podList`, `podConnection`, `podsVersion`,
 //! `viewerScope`) records, as it runs, the cache versions it read
 //! ([`Dependencies`]): per cluster, kind and set of namespaces, so a change in
-//! one namespace leaves answers about the others valid. Its answer is kept
+//! one namespace leaves answers about the others valid. A version shown to a
+//! viewer who may read some namespaces only is that of these namespaces
+//! ([`version_namespaces`]), so their answers, like everything else they see,
+//! stay as they are when another namespace changes. Its answer is kept
 //! under the request (document, operation, variables, media type) and the
 //! viewer's effective grants; an identical request is answered with the same
 //! bytes as long as every recorded version is still current. Two viewers with
@@ -28,7 +31,10 @@ use async_graphql::{
 use axum::body::Bytes;
 
 use super::documents::Documents;
-use crate::k8s::{ClusterRegistry, cache::CacheVersion};
+use crate::{
+    auth::NamespaceScope,
+    k8s::{ClusterRegistry, cache::CacheVersion},
+};
 
 /// Bytes of kept answers, at most (the least recently used go first).
 const KEPT_BYTES: u64 = 64 * 1024 * 1024;
@@ -213,25 +219,60 @@ pub(crate) fn reading(
     cluster: &str,
     kind: Kind,
     namespace: Option<&str>,
-    scope: &crate::auth::NamespaceScope,
+    scope: &NamespaceScope,
 ) {
-    let Some(read) = ctx.data_opt::<Dependencies>() else {
-        return;
-    };
     let namespaces = match (namespace, scope) {
         (Some(namespace), _) => Some(vec![namespace.to_owned()]),
-        (None, crate::auth::NamespaceScope::All) => None,
-        (None, crate::auth::NamespaceScope::Only(namespaces)) => {
-            Some(namespaces.iter().cloned().collect())
-        }
+        (None, NamespaceScope::All) => None,
+        (None, NamespaceScope::Only(namespaces)) => Some(namespaces.iter().cloned().collect()),
     };
-    read.reading(&super::app(ctx).clusters, cluster, kind, namespaces);
+    reading_namespaces(ctx, cluster, kind, namespaces);
+}
+
+/// The namespaces whose version a viewer of `scope` is shown for a read of
+/// `namespace` (`None`: of every namespace the scope holds). `None` (the
+/// whole cluster's version) for a viewer who may read the whole cluster;
+/// else only namespaces the viewer may read, so that a change elsewhere
+/// never moves a version (nor an ETag) they see.
+pub(crate) fn version_namespaces(
+    namespace: Option<&str>,
+    scope: &NamespaceScope,
+) -> Option<Vec<String>> {
+    match (scope, namespace) {
+        (NamespaceScope::All, _) => None,
+        (NamespaceScope::Only(_), Some(namespace)) => Some(vec![namespace.to_owned()]),
+        (NamespaceScope::Only(namespaces), None) => Some(namespaces.iter().cloned().collect()),
+    }
+}
+
+/// Records, for the operation of `ctx`, that the version of `kind` of
+/// `cluster` shown to a viewer of `scope` is about to be read (see
+/// [`version_namespaces`]).
+pub(crate) fn reading_version(
+    ctx: &async_graphql::Context<'_>,
+    cluster: &str,
+    kind: Kind,
+    namespace: Option<&str>,
+    scope: &NamespaceScope,
+) {
+    reading_namespaces(ctx, cluster, kind, version_namespaces(namespace, scope));
 }
 
 /// Records, for the operation of `ctx`, that all of `kind` of `cluster` is
 /// about to be read.
 pub(crate) fn reading_all(ctx: &async_graphql::Context<'_>, cluster: &str, kind: Kind) {
-    reading(ctx, cluster, kind, None, &crate::auth::NamespaceScope::All);
+    reading_namespaces(ctx, cluster, kind, None);
+}
+
+fn reading_namespaces(
+    ctx: &async_graphql::Context<'_>,
+    cluster: &str,
+    kind: Kind,
+    namespaces: Option<Vec<String>>,
+) {
+    if let Some(read) = ctx.data_opt::<Dependencies>() {
+        read.reading(&super::app(ctx).clusters, cluster, kind, namespaces);
+    }
 }
 
 /// Records, for the operation of `ctx`, that something no cache version

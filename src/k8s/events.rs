@@ -5,14 +5,17 @@
 //!
 //! The GraphQL subscription only maps [`PodChange`]s to its types.
 
-use std::sync::Arc;
+use std::{
+    collections::VecDeque,
+    sync::{Arc, Weak},
+};
 
-use futures_util::{Stream, StreamExt, stream};
-use tokio::sync::broadcast::error::RecvError;
+use futures_util::{Stream, stream};
+use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::{
     Cluster,
-    cache::{CacheVersion, Change, ChangeKind, Subscription},
+    cache::{CacheVersion, Change, ChangeKind, ObjectCache, Subscription},
     entry::PodEntry,
 };
 use crate::error::AppError;
@@ -85,60 +88,101 @@ pub async fn pod_events(
             reason: "its pods could not be watched",
         });
     }
-    Ok(changes(cache.pods.subscribe(since), keep))
+    let subscription = cache.pods.subscribe(since, &keep);
+    Ok(changes(Arc::downgrade(&cache.pods), subscription, keep))
 }
 
-/// The changes of a subscription: its replay, then its live feed, filtered and
-/// without repeats.
+/// Where a stream of changes stands.
+struct Feed {
+    /// The live feed; `None` once the stream has ended.
+    live: Option<broadcast::Receiver<Arc<Change<PodEntry>>>>,
+    /// The last change seen (wanted or not): later ones only are new.
+    last_seq: u64,
+    /// Changes to send before reading the live feed again.
+    ready: VecDeque<PodChange>,
+}
+
+/// The changes of a subscription to `cache`: its replay, then its live feed,
+/// filtered and without repeats. A subscriber that falls behind the live feed
+/// catches up from the cache's kept history; only when that no longer holds
+/// every change of its namespaces does it get a RESYNC, and its stream ends.
+/// Changes of other namespaces never lead to a RESYNC (the live feed is
+/// shared, so a burst elsewhere can leave a subscriber behind).
 pub fn changes(
+    cache: Weak<ObjectCache<PodEntry>>,
     subscription: Subscription<PodEntry>,
     keep: impl Fn(&str) -> bool + Send + Sync + 'static,
 ) -> impl Stream<Item = PodChange> + Send + 'static {
     let start = subscription.version;
-    let keep = Arc::new(keep);
-    let wanted = {
-        let keep = keep.clone();
-        move |change: &Change<PodEntry>| keep(&change.object.summary.namespace)
+    let mut feed = Feed {
+        live: None,
+        last_seq: start.seq(),
+        ready: VecDeque::new(),
     };
-    let mut first = Vec::new();
     if subscription.resync {
-        first.push(PodChange::resync(start));
+        feed.ready.push_back(PodChange::resync(start));
     }
-    let mut last_seq = start.seq();
-    for change in &subscription.replay {
-        last_seq = change.seq;
-        if wanted(change) {
-            first.push(PodChange::of(start, change));
-        }
-    }
-    let live = stream::unfold(
-        (Some(subscription.live), last_seq),
-        move |(live, mut last_seq)| {
-            let wanted = wanted.clone();
-            async move {
-                let mut live = live?;
-                loop {
-                    match live.recv().await {
-                        // Already replayed, or of a namespace not asked for.
-                        Ok(change) if change.seq <= last_seq || !wanted(&change) => {
-                            last_seq = last_seq.max(change.seq);
-                        }
-                        Ok(change) => {
-                            last_seq = change.seq;
-                            let event = PodChange::of(start, &change);
-                            return Some((event, (Some(live), last_seq)));
-                        }
-                        // Fell behind: changes are lost to this subscriber. Say
-                        // so and end; the client lists again.
-                        Err(RecvError::Lagged(_)) => {
-                            let event = PodChange::resync(start.with_seq(last_seq));
-                            return Some((event, (None, last_seq)));
-                        }
-                        Err(RecvError::Closed) => return None,
+    feed.take(start, subscription, &keep);
+    let keep = Arc::new(keep);
+    stream::unfold(feed, move |mut feed| {
+        // Clones per event sent, not per change read.
+        let keep = keep.clone();
+        let cache = cache.clone();
+        async move {
+            loop {
+                if let Some(event) = feed.ready.pop_front() {
+                    return Some((event, feed));
+                }
+                let live = feed.live.as_mut()?;
+                match live.recv().await {
+                    // Already replayed, or of a namespace not asked for.
+                    Ok(change)
+                        if change.seq <= feed.last_seq
+                            || !keep(&change.object.summary.namespace) =>
+                    {
+                        feed.last_seq = feed.last_seq.max(change.seq);
                     }
+                    Ok(change) => {
+                        feed.last_seq = change.seq;
+                        return Some((PodChange::of(start, &change), feed));
+                    }
+                    // Fell behind: catch up from the kept history, or say
+                    // that changes are lost (the client lists again) and end.
+                    Err(RecvError::Lagged(_)) => {
+                        // A cache that is gone has no history, nor feed.
+                        let cache = cache.upgrade()?;
+                        let again = cache.resume(start.with_seq(feed.last_seq), &*keep);
+                        if again.resync {
+                            feed.live = None;
+                            return Some((PodChange::resync(again.version), feed));
+                        }
+                        feed.take(start, again, &*keep);
+                    }
+                    Err(RecvError::Closed) => return None,
                 }
             }
-        },
-    );
-    stream::iter(first).chain(live)
+        }
+    })
+}
+
+impl Feed {
+    /// Follows `subscription` from here: its replay (after what was seen)
+    /// queued, then its live feed.
+    fn take(
+        &mut self,
+        start: CacheVersion,
+        subscription: Subscription<PodEntry>,
+        keep: &dyn Fn(&str) -> bool,
+    ) {
+        for change in &subscription.replay {
+            if change.seq <= self.last_seq {
+                continue;
+            }
+            self.last_seq = change.seq;
+            if keep(&change.object.summary.namespace) {
+                self.ready.push_back(PodChange::of(start, change));
+            }
+        }
+        self.live = Some(subscription.live);
+    }
 }

@@ -34,7 +34,7 @@ const PAGE_SIZE: u32 = 500;
 /// Pods, and the cache version they reflect (`None` when they were read from
 /// the API server).
 pub struct PodList {
-    /// Cache version, when served from the cache.
+    /// Cache version of the namespaces asked for, when served from the cache.
     pub version: Option<CacheVersion>,
     /// The pods, ordered by namespace and name.
     pub items: Vec<Arc<PodEntry>>,
@@ -43,12 +43,14 @@ pub struct PodList {
 /// Pods of a namespace (`None`: every namespace) whose name contains
 /// `name_filter`, ordered by namespace and name, of the namespaces for which
 /// `visible` holds (the caller's grants: a list is filtered, never fetched
-/// namespace by namespace).
+/// namespace by namespace). The version is that of `versioned` (`None`: of
+/// the whole cluster; see [`ObjectCache::namespaces_version`]).
 pub async fn list_pods(
     cluster: &Cluster,
     namespace: Option<&str>,
     name_filter: Option<&str>,
     visible: &(dyn Fn(&str) -> bool + Sync),
+    versioned: Option<&[String]>,
 ) -> Result<PodList, AppError> {
     if let Some(namespace) = namespace {
         validate_namespace("namespace", namespace)?;
@@ -63,10 +65,10 @@ pub async fn list_pods(
             && filter.is_none_or(|f| name.contains(f))
     };
     if let Some(pods) = ready(cluster, |cache| &cache.pods).await?
-        && let Some(snapshot) = pods.snapshot(|(ns, name), _| keep(ns, name))
+        && let Some(snapshot) = pods.snapshot(versioned, |(ns, name), _| keep(ns, name))
     {
         return Ok(PodList {
-            version: Some(snapshot.version),
+            version: Some(snapshot.namespaces_version),
             items: snapshot.objects,
         });
     }
@@ -122,27 +124,31 @@ pub(crate) async fn ready<K: Cached>(
 }
 
 /// Every pod of the cluster (of one namespace, when given) in `order`, and the
-/// cache version they reflect (`None` when read from the API server). From
-/// the cache, the sorted list is shared until the next change.
+/// cache version of `versioned` (`None`: of the whole cluster) they reflect
+/// (`None` when read from the API server). From the cache, the sorted list is
+/// shared until the next change.
 pub async fn sorted_pods(
     cluster: &Cluster,
     namespace: Option<&str>,
     order: Order,
+    versioned: Option<&[String]>,
 ) -> Result<(Option<CacheVersion>, Arc<Vec<Arc<PodEntry>>>), AppError> {
     if let Some(namespace) = namespace {
         validate_namespace("namespace", namespace)?;
     }
     if let Some(pods) = ready(cluster, |cache| &cache.pods).await?
-        && let Some(version) = pods.version()
+        && let Some((version, of_namespaces)) = pods.versions(versioned)
     {
+        // The version shown must be read with the pods: the kept sort's, or
+        // the fresh snapshot's.
         let mut read = None;
         let sorted = cluster.sorted.get(&cluster.name, order, version, || {
-            let snapshot = pods.snapshot(|_, _| true)?;
-            read = Some(snapshot.version);
+            let snapshot = pods.snapshot(versioned, |_, _| true)?;
+            read = Some(snapshot.namespaces_version);
             Some((snapshot.version, snapshot.objects))
         });
         if let Some(sorted) = sorted {
-            return Ok((Some(read.unwrap_or(version)), sorted));
+            return Ok((Some(read.unwrap_or(of_namespaces)), sorted));
         }
     }
     let api: Api<Pod> = match namespace {
@@ -155,15 +161,15 @@ pub async fn sorted_pods(
 }
 
 /// The version a pod list of this cluster would reflect now, when it would be
-/// served from the cache.
-pub async fn pods_version(cluster: &Cluster) -> Option<CacheVersion> {
+/// served from the cache: that of `versioned` (`None`: of the whole cluster).
+pub async fn pods_version(cluster: &Cluster, versioned: Option<&[String]>) -> Option<CacheVersion> {
     // Waits for a first list under way, as a list would: asked during a sync,
     // the version (and with it the kept answer) is the synced cache's.
     ready(cluster, |cache| &cache.pods)
         .await
         .ok()
         .flatten()
-        .and_then(ObjectCache::version)
+        .and_then(|pods| pods.namespaces_version(versioned))
 }
 
 /// One pod.
@@ -197,7 +203,7 @@ pub async fn get_pod(
 pub async fn list_nodes(cluster: &Cluster) -> Result<Vec<Arc<NodeEntry>>, AppError> {
     if let Some(snapshot) = ready(cluster, |cache| &cache.nodes)
         .await?
-        .and_then(|nodes| nodes.snapshot(|_, _| true))
+        .and_then(|nodes| nodes.snapshot(None, |_, _| true))
     {
         return Ok(snapshot.objects);
     }
@@ -213,7 +219,7 @@ pub async fn list_replicasets(
     validate_namespace("namespace", namespace)?;
     if let Some(snapshot) = ready(cluster, |cache| &cache.replicasets)
         .await?
-        .and_then(|sets| sets.snapshot(|(ns, _), _| ns == namespace))
+        .and_then(|sets| sets.snapshot(None, |(ns, _), _| ns == namespace))
     {
         return Ok(snapshot.objects);
     }

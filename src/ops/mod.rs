@@ -40,14 +40,16 @@ async fn metrics(State(state): State<AppState>) -> Response {
         if let Some(cache) = cluster.running_cache() {
             state
                 .metrics
-                .set_cache_objects(&cluster.name, "pods", cache.pods.stats().objects);
-            state
-                .metrics
-                .set_cache_objects(&cluster.name, "nodes", cache.nodes.stats().objects);
+                .set_cache_objects(&cluster.name, "pods", cache.pods.stats(None).objects);
+            state.metrics.set_cache_objects(
+                &cluster.name,
+                "nodes",
+                cache.nodes.stats(None).objects,
+            );
             state.metrics.set_cache_objects(
                 &cluster.name,
                 "replicasets",
-                cache.replicasets.stats().objects,
+                cache.replicasets.stats(None).objects,
             );
         }
     }

@@ -535,3 +535,285 @@ async fn grants_are_stored_and_replaced(db: &TestDb) {
     assert_eq!(answer.status, StatusCode::OK);
     app.stop().await;
 }
+
+/// What a namespace viewer sees of the caches, and what an admin sees.
+const CACHE_FIGURES: &str = "{ clusters { cache { version \
+    pods { synced fresh count lastEventTime } nodes { count lastEventTime } \
+    replicaSets { count lastEventTime } } } }";
+/// Every version a viewer can see of one cluster's pods.
+const VERSIONS: &str = "{ podsVersion(cluster: \"sim\") \
+    podList(cluster: \"sim\") { version } \
+    podConnection(clusters: [\"sim\"], first: 0) { clusters { version } } }";
+/// A list with its version, kept between identical requests.
+const KEPT_LIST: &str = "{ podList(cluster: \"sim\") { version items { namespace name } } }";
+
+impl Setup {
+    /// `query` as `token`, without errors; its data.
+    async fn data(&self, token: &str, query: &str) -> Value {
+        let answer = self.app.graphql(Some(token), query, json!({})).await;
+        assert!(answer["errors"].is_null(), "{query}: {answer}");
+        answer["data"].clone()
+    }
+
+    /// `query` as `token`, executed afresh (never a kept answer); its data.
+    async fn fresh(&self, token: &str, query: &str) -> Value {
+        let answer = self
+            .app
+            .client
+            .post(self.app.url("/graphql"))
+            .bearer_auth(token)
+            .header("cache-control", "no-cache")
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .expect("answered");
+        let body: Value = answer.json().await.expect("json");
+        assert!(body["errors"].is_null(), "{query}: {body}");
+        body["data"].clone()
+    }
+
+    /// `podsVersion` of "sim" as `token`, asked afresh.
+    async fn pods_version(&self, token: &str) -> Value {
+        let data = self.fresh(token, "{ podsVersion(cluster: \"sim\") }").await;
+        assert!(data["podsVersion"].is_string(), "{data}");
+        data["podsVersion"].clone()
+    }
+
+    /// Changes (or adds) a pod of `namespace` and waits until the cache has
+    /// it: the admin's version, the whole cluster's, moves.
+    async fn change_pod(&self, sim: &Simulator, namespace: &str, name: &str) {
+        let before = self.pods_version(&self.admin).await;
+        let mut pod = live_pod(namespace, name);
+        pod["metadata"]["labels"] = json!({ "touched": uuid::Uuid::new_v4().simple().to_string() });
+        sim.upsert_pod(pod);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while self.pods_version(&self.admin).await == before {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the change never reached the cache"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// A GET of `path` as `token` with `If-None-Match: etag`; its status and ETag.
+    async fn conditional(&self, token: &str, path: &str, etag: &str) -> (StatusCode, String) {
+        let response = self
+            .app
+            .client
+            .get(self.app.url(path))
+            .bearer_auth(token)
+            .header("if-none-match", etag)
+            .send()
+            .await
+            .expect("answered");
+        let tag = response.headers()["etag"]
+            .to_str()
+            .expect("etag")
+            .to_owned();
+        (response.status(), tag)
+    }
+}
+
+async fn reused_answers(app: &TestApp) -> f64 {
+    crate::ops::sample(
+        &crate::ops::metrics_text(app).await,
+        "osp_graphql_reused_answers_total",
+    )
+    .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn a_namespace_viewer_sees_cache_figures_of_that_namespace_only() {
+    let sim = fixture_simulator().await;
+    let setup = Setup::new(&[("sim", &sim)]).await;
+    let dev = setup
+        .user("dev", json!([{ "cluster": "sim", "namespace": GRANTED }]))
+        .await;
+    let everyone = setup.user("everyone", json!([{ "cluster": "sim" }])).await;
+    let of_admin = setup.data(&setup.admin, CACHE_FIGURES).await;
+    let all = setup.pod_names(&setup.admin, "sim").await;
+
+    let of_dev = setup.data(&dev, CACHE_FIGURES).await;
+    let cache = &of_dev["clusters"][0]["cache"];
+    assert_eq!(cache["pods"]["count"], 3, "{of_dev}");
+    assert_eq!(cache["pods"]["fresh"], true);
+    assert!(cache["pods"]["lastEventTime"].is_string(), "{of_dev}");
+    assert_eq!(cache["nodes"], Value::Null, "nodes are in no namespace");
+    let replica_sets =
+        |figures: &Value| figures["clusters"][0]["cache"]["replicaSets"]["count"].as_u64();
+    assert!(
+        replica_sets(&of_dev) < replica_sets(&of_admin),
+        "{of_dev} {of_admin}"
+    );
+    assert_eq!(
+        of_admin["clusters"][0]["cache"]["pods"]["count"],
+        all.len(),
+        "{of_admin}"
+    );
+    assert!(of_admin["clusters"][0]["cache"]["nodes"]["count"].is_number());
+    // A whole-cluster grant sees what admins see.
+    assert_eq!(setup.data(&everyone, CACHE_FIGURES).await, of_admin);
+
+    setup.change_pod(&sim, OTHER, "elsewhere").await;
+    assert_eq!(
+        setup.data(&dev, CACHE_FIGURES).await,
+        of_dev,
+        "a change elsewhere changes nothing the viewer sees"
+    );
+    let admin_after = setup.data(&setup.admin, CACHE_FIGURES).await;
+    let admin_cache = &admin_after["clusters"][0]["cache"];
+    assert_eq!(admin_cache["pods"]["count"], all.len() + 1);
+    assert_ne!(
+        admin_cache["version"],
+        of_admin["clusters"][0]["cache"]["version"]
+    );
+
+    setup.change_pod(&sim, GRANTED, "mine").await;
+    let changed = setup.data(&dev, CACHE_FIGURES).await;
+    let cache_now = &changed["clusters"][0]["cache"];
+    assert_eq!(cache_now["pods"]["count"], 4, "{changed}");
+    assert_ne!(cache_now["version"], cache["version"]);
+    assert_ne!(
+        cache_now["pods"]["lastEventTime"],
+        cache["pods"]["lastEventTime"]
+    );
+    setup.finish().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_namespace_viewers_versions_etags_and_kept_answers_ignore_other_namespaces() {
+    let sim = fixture_simulator().await;
+    let setup = Setup::new(&[("sim", &sim)]).await;
+    let dev = setup
+        .user("dev", json!([{ "cluster": "sim", "namespace": GRANTED }]))
+        .await;
+    // The cluster's version is then ahead of the namespace's.
+    setup.change_pod(&sim, OTHER, "earlier").await;
+    let versions = setup.fresh(&dev, VERSIONS).await;
+    let version = versions["podsVersion"].clone();
+    assert!(version.is_string(), "{versions}");
+    assert_eq!(versions["podList"]["version"], version);
+    assert_eq!(versions["podConnection"]["clusters"][0]["version"], version);
+    let admin_versions = setup.fresh(&setup.admin, VERSIONS).await;
+    let (status, _, etag) = setup.rest(&dev, "/osp/api/pods/sim").await;
+    assert_eq!(status, StatusCode::OK);
+    let etag = etag.expect("an ETag");
+    let kept = setup.data(&dev, KEPT_LIST).await;
+
+    setup.change_pod(&sim, OTHER, "elsewhere").await;
+    assert_eq!(setup.fresh(&dev, VERSIONS).await, versions);
+    assert_eq!(
+        setup.conditional(&dev, "/osp/api/pods/sim", &etag).await,
+        (StatusCode::NOT_MODIFIED, etag.clone())
+    );
+    let before = reused_answers(&setup.app).await;
+    assert_eq!(setup.data(&dev, KEPT_LIST).await, kept);
+    assert_eq!(
+        reused_answers(&setup.app).await,
+        before + 1.0,
+        "the kept answer is still valid"
+    );
+    // Admins see the whole cluster move.
+    let admin_after = setup.fresh(&setup.admin, VERSIONS).await;
+    assert_ne!(admin_after["podsVersion"], admin_versions["podsVersion"]);
+    assert_ne!(
+        admin_after["podList"]["version"],
+        admin_versions["podList"]["version"]
+    );
+    assert_ne!(
+        admin_after["podConnection"],
+        admin_versions["podConnection"]
+    );
+
+    setup.change_pod(&sim, GRANTED, "mine").await;
+    let moved = setup.fresh(&dev, VERSIONS).await;
+    assert_ne!(moved["podsVersion"], version, "{moved}");
+    assert_eq!(moved["podList"]["version"], moved["podsVersion"]);
+    assert_eq!(
+        moved["podConnection"]["clusters"][0]["version"],
+        moved["podsVersion"]
+    );
+    let (status, new_etag) = setup.conditional(&dev, "/osp/api/pods/sim", &etag).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(new_etag, etag);
+    let before = reused_answers(&setup.app).await;
+    let renewed = setup.data(&dev, KEPT_LIST).await;
+    assert_ne!(renewed, kept);
+    assert_eq!(reused_answers(&setup.app).await, before);
+    setup.finish().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_namespace_viewer_resumes_from_their_version_with_exactly_their_later_changes() {
+    let sim = fixture_simulator().await;
+    let setup = Setup::new(&[("sim", &sim)]).await;
+    let dev = setup
+        .user("dev", json!([{ "cluster": "sim", "namespace": GRANTED }]))
+        .await;
+    setup.change_pod(&sim, OTHER, "earlier").await;
+    let listed = setup.data(&dev, KEPT_LIST).await;
+    let since = listed["podList"]["version"]
+        .as_str()
+        .expect("a version")
+        .to_owned();
+    setup.change_pod(&sim, OTHER, "before").await;
+    setup.change_pod(&sim, GRANTED, "first").await;
+    setup.change_pod(&sim, OTHER, "between").await;
+    setup.change_pod(&sim, GRANTED, "second").await;
+    setup.change_pod(&sim, OTHER, "after").await;
+
+    let mut socket = crate::live::connect(
+        &setup.app,
+        json!({ "Authorization": format!("Bearer {dev}") }),
+    )
+    .await;
+    assert_eq!(
+        crate::live::next(&mut socket).await.expect("ack")["type"],
+        "connection_ack"
+    );
+    let follow = "subscription($since: String) { podEvents(cluster: \"sim\", since: $since) { \
+        type version pod { namespace name } } }";
+    for (id, since) in [("1", since.as_str()), ("2", "not-a-version")] {
+        crate::live::send(
+            &mut socket,
+            json!({ "id": id, "type": "subscribe",
+                    "payload": { "query": follow, "variables": { "since": since } } }),
+        )
+        .await;
+    }
+    let mut replayed = Vec::new();
+    let mut resync = None;
+    while replayed.len() < 2 || resync.is_none() {
+        let message = crate::live::next(&mut socket).await.expect("an event");
+        let event = message["payload"]["data"]["podEvents"].clone();
+        match message["id"].as_str() {
+            Some("1") => replayed.push(event),
+            Some("2") => resync = Some(event),
+            _ => panic!("unexpected {message}"),
+        }
+    }
+    let pods: Vec<&Value> = replayed.iter().map(|e| &e["pod"]).collect();
+    assert_eq!(
+        pods,
+        [
+            &json!({ "namespace": GRANTED, "name": "first" }),
+            &json!({ "namespace": GRANTED, "name": "second" })
+        ]
+    );
+    // The last event's version is the viewer's version now, and so is a
+    // RESYNC's: neither counts the change made elsewhere since.
+    let now = setup.pods_version(&dev).await;
+    assert_eq!(replayed[1]["version"], now);
+    let resync = resync.expect("a resync");
+    assert_eq!(resync["type"], "RESYNC", "{resync}");
+    assert_eq!(resync["version"], now);
+    // Nothing else arrives: the last change was elsewhere.
+    let more =
+        tokio::time::timeout(Duration::from_millis(500), crate::live::next(&mut socket)).await;
+    assert!(more.is_err(), "{more:?}");
+    setup.finish().await;
+    sim.shutdown().await;
+}

@@ -8,6 +8,10 @@
 //! with what was cached and the differences become ordinary events, so no
 //! change is skipped silently.
 //!
+//! Versions, counts and times can be read for some namespaces only: each
+//! namespace keeps the number and time of its last change, so what a viewer of
+//! a few namespaces is shown does not move when another namespace changes.
+//!
 //! Locks are `std::sync::RwLock`s and are never held across an `.await`.
 
 use std::{
@@ -93,12 +97,28 @@ struct State<K> {
     /// Objects of a list in progress (a watch (re)start), swapped in when done.
     relist: Option<BTreeMap<ObjectKey, Arc<K>>>,
     seq: u64,
-    /// The last change's `seq` per namespace (for answers that depend on a
-    /// few namespaces only).
-    namespace_seq: HashMap<String, u64>,
+    /// What is known of each namespace's changes (for answers that depend on
+    /// a few namespaces only).
+    namespaces: HashMap<String, NamespaceChanges>,
     log: VecDeque<Arc<Change<K>>>,
     last_event: Option<DateTime<Utc>>,
+    /// When the first list completed: the last event of a namespace that has
+    /// not changed since. (Not a later list: the API server lists again when
+    /// its history ran out, which changes elsewhere hasten.)
+    synced_at: Option<DateTime<Utc>>,
     failing_since: Option<Instant>,
+}
+
+/// The changes of one namespace, as far as versions need them.
+#[derive(Debug, Clone, Copy)]
+struct NamespaceChanges {
+    /// `seq` of its last change.
+    last: u64,
+    /// When its last change was applied.
+    at: DateTime<Utc>,
+    /// `seq` of its last change dropped from the kept history (0: none):
+    /// resuming from before it would miss that change.
+    evicted: u64,
 }
 
 /// One watched kind of one cluster.
@@ -115,8 +135,11 @@ pub struct ObjectCache<K> {
 
 /// A consistent read of a cache: the objects and the version they reflect.
 pub struct Snapshot<K> {
-    /// The version the objects reflect.
+    /// The version the objects reflect (the whole cache's).
     pub version: CacheVersion,
+    /// The version of the namespaces asked for at the same moment (see
+    /// [`ObjectCache::namespaces_version`]).
+    pub namespaces_version: CacheVersion,
     /// The objects, ordered by namespace and name.
     pub objects: Vec<Arc<K>>,
 }
@@ -124,18 +147,23 @@ pub struct Snapshot<K> {
 /// What a subscriber gets: changes since its version, then live ones.
 pub struct Subscription<K> {
     /// The subscriber's version could not be resumed from (unknown, from
-    /// another cache, or older than the kept history): it should list again.
+    /// another cache, or older than the kept history of its namespaces): it
+    /// should list again.
     pub resync: bool,
-    /// Changes after the subscriber's version, in order.
+    /// Changes after the subscriber's version, in order (of every namespace:
+    /// the subscriber filters them).
     pub replay: Vec<Arc<Change<K>>>,
     /// Live changes; those with `seq` at or below the last replayed one are
     /// repeats to skip.
     pub live: broadcast::Receiver<Arc<Change<K>>>,
-    /// The version the subscription starts from.
+    /// The version the subscription starts from: the one resumed from, or
+    /// (from now, or after a resync) the version of the subscriber's
+    /// namespaces.
     pub version: CacheVersion,
 }
 
-/// Counts and times of one cache, for the `clusters` query.
+/// Counts and times of one cache (or of some namespaces of it), for the
+/// `clusters` query.
 #[derive(Debug, Clone)]
 pub struct CacheStats {
     /// The first list has completed.
@@ -165,9 +193,10 @@ where
                 objects: BTreeMap::new(),
                 relist: None,
                 seq: 0,
-                namespace_seq: HashMap::new(),
+                namespaces: HashMap::new(),
                 log: VecDeque::new(),
                 last_event: None,
+                synced_at: None,
                 failing_since: None,
             }),
             changes,
@@ -237,15 +266,18 @@ where
         tokio::time::timeout(timeout, fresh).await.is_ok() && self.fresh()
     }
 
-    /// The objects accepted by `keep`, with the version they reflect, or `None`
-    /// when the cache may not answer (not synced, or stale).
-    pub fn snapshot(&self, keep: impl Fn(&ObjectKey, &K) -> bool) -> Option<Snapshot<K>> {
+    /// The objects accepted by `keep`, with the version they reflect and the
+    /// version of `namespaces` (`None`: the whole cache) at the same moment,
+    /// or `None` when the cache may not answer (not synced, or stale).
+    pub fn snapshot(
+        &self,
+        namespaces: Option<&[String]>,
+        keep: impl Fn(&ObjectKey, &K) -> bool,
+    ) -> Option<Snapshot<K>> {
         let state = self.read();
         self.is_fresh(&state).then(|| Snapshot {
-            version: CacheVersion {
-                epoch: self.epoch,
-                seq: state.seq,
-            },
+            version: self.at(state.seq),
+            namespaces_version: self.at(Self::seq_of(&state, namespaces)),
             objects: state
                 .objects
                 .iter()
@@ -269,59 +301,130 @@ where
 
     /// The current version, when the cache may answer.
     pub fn version(&self) -> Option<CacheVersion> {
-        let state = self.read();
-        self.is_fresh(&state).then_some(CacheVersion {
-            epoch: self.epoch,
-            seq: state.seq,
-        })
+        self.versions(None).map(|(whole, _)| whole)
     }
 
     /// The version of what these namespaces hold (`None`: of the whole
     /// cache): it changes whenever an object of one of them changes, and not
     /// for changes elsewhere. `None` when the cache may not answer.
+    ///
+    /// It is the number of the namespaces' last change, so it is also a valid
+    /// point to resume their changes from: every change of theirs up to it
+    /// has been applied, and none after it.
     pub fn namespaces_version(&self, namespaces: Option<&[String]>) -> Option<CacheVersion> {
+        self.versions(namespaces)
+            .map(|(_, of_namespaces)| of_namespaces)
+    }
+
+    /// The whole cache's version and that of `namespaces`, read at the same
+    /// moment; `None` when the cache may not answer.
+    pub fn versions(&self, namespaces: Option<&[String]>) -> Option<(CacheVersion, CacheVersion)> {
         let state = self.read();
-        if !self.is_fresh(&state) {
-            return None;
-        }
-        let seq = match namespaces {
-            None => state.seq,
-            Some(namespaces) => namespaces
-                .iter()
-                .filter_map(|ns| state.namespace_seq.get(ns).copied())
-                .max()
-                .unwrap_or(0),
-        };
-        Some(CacheVersion {
-            epoch: self.epoch,
-            seq,
+        self.is_fresh(&state).then(|| {
+            (
+                self.at(state.seq),
+                self.at(Self::seq_of(&state, namespaces)),
+            )
         })
     }
 
-    /// Counts and times.
-    pub fn stats(&self) -> CacheStats {
+    /// Counts and times of the objects of `namespaces` (`None`: of the whole
+    /// cache). For some namespaces, the last event is their last change (the
+    /// first sync's time when they have not changed since), so nothing here
+    /// moves when another namespace changes.
+    pub fn stats(&self, namespaces: Option<&[String]>) -> CacheStats {
         let state = self.read();
+        let (objects, last_event) = match namespaces {
+            None => (state.objects.len(), state.last_event),
+            Some(namespaces) => {
+                let objects = namespaces
+                    .iter()
+                    .map(|ns| Self::in_namespace(&state, ns).count())
+                    .sum();
+                let last_change = namespaces
+                    .iter()
+                    .filter_map(|ns| state.namespaces.get(ns).map(|changes| changes.at))
+                    .max();
+                (objects, last_change.max(state.synced_at))
+            }
+        };
         CacheStats {
             synced: state.synced,
-            objects: state.objects.len(),
-            last_event: state.last_event,
+            objects,
+            last_event,
             fresh: self.is_fresh(&state),
-            version: CacheVersion {
-                epoch: self.epoch,
-                seq: state.seq,
-            },
+            version: self.at(Self::seq_of(&state, namespaces)),
         }
     }
 
-    /// Subscribes to changes after `since` (`None`: from now).
-    pub fn subscribe(&self, since: Option<&str>) -> Subscription<K> {
+    fn at(&self, seq: u64) -> CacheVersion {
+        CacheVersion {
+            epoch: self.epoch,
+            seq,
+        }
+    }
+
+    /// The number of the last change in `namespaces` (`None`: in the cache).
+    fn seq_of(state: &State<K>, namespaces: Option<&[String]>) -> u64 {
+        match namespaces {
+            None => state.seq,
+            Some(namespaces) => namespaces
+                .iter()
+                .filter_map(|ns| state.namespaces.get(ns).map(|changes| changes.last))
+                .max()
+                .unwrap_or(0),
+        }
+    }
+
+    /// The greatest `of` the namespaces for which `keep` holds (0: none).
+    fn max_where(
+        state: &State<K>,
+        keep: &dyn Fn(&str) -> bool,
+        of: impl Fn(&NamespaceChanges) -> u64,
+    ) -> u64 {
+        state
+            .namespaces
+            .iter()
+            .filter(|(ns, _)| keep(ns))
+            .map(|(_, changes)| of(changes))
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn in_namespace<'s>(state: &'s State<K>, namespace: &str) -> impl Iterator<Item = &'s Arc<K>> {
+        state
+            .objects
+            .range((namespace.to_owned(), String::new())..)
+            .take_while(move |((ns, _), _)| ns == namespace)
+            .map(|(_, object)| object)
+    }
+
+    /// Subscribes to the changes of the namespaces for which `keep` holds
+    /// after `since` (`None`: from now). A version older than the kept
+    /// history is still resumed from when every change of those namespaces
+    /// after it is kept, so changes elsewhere never force a subscriber to
+    /// list again.
+    pub fn subscribe(&self, since: Option<&str>, keep: &dyn Fn(&str) -> bool) -> Subscription<K> {
+        self.open(since.map(CacheVersion::parse), keep)
+    }
+
+    /// Subscribes again from `since` (a subscriber that fell behind the live
+    /// feed): the kept history fills the gap when it can.
+    pub fn resume(&self, since: CacheVersion, keep: &dyn Fn(&str) -> bool) -> Subscription<K> {
+        self.open(Some(Some(since)), keep)
+    }
+
+    /// `since`: `None` from now, `Some(None)` a version that could not be read.
+    fn open(
+        &self,
+        since: Option<Option<CacheVersion>>,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Subscription<K> {
         // Under the lock, so no change falls between the replay and the live feed.
         let state = self.read();
         let live = self.changes.subscribe();
-        let now = CacheVersion {
-            epoch: self.epoch,
-            seq: state.seq,
-        };
+        // What a subscriber is shown depends on its namespaces only.
+        let now = self.at(Self::max_where(&state, keep, |changes| changes.last));
         let Some(since) = since else {
             return Subscription {
                 resync: false,
@@ -331,20 +434,25 @@ where
             };
         };
         let oldest_kept = state.log.front().map_or(state.seq, |c| c.seq - 1);
-        match CacheVersion::parse(since) {
-            Some(v) if v.epoch == self.epoch && v.seq <= state.seq && v.seq >= oldest_kept => {
-                Subscription {
-                    resync: false,
-                    replay: state
-                        .log
-                        .iter()
-                        .filter(|c| c.seq > v.seq)
-                        .cloned()
-                        .collect(),
-                    live,
-                    version: v,
-                }
-            }
+        let resumable = |v: &CacheVersion| {
+            v.epoch == self.epoch
+                && v.seq <= state.seq
+                // Every change after `v` is kept, or at least every wanted one.
+                && (v.seq >= oldest_kept
+                    || Self::max_where(&state, keep, |changes| changes.evicted) <= v.seq)
+        };
+        match since {
+            Some(v) if resumable(&v) => Subscription {
+                resync: false,
+                replay: state
+                    .log
+                    .iter()
+                    .filter(|c| c.seq > v.seq)
+                    .cloned()
+                    .collect(),
+                live,
+                version: v,
+            },
             _ => Subscription {
                 resync: true,
                 replay: Vec::new(),
@@ -357,16 +465,30 @@ where
     fn record(&self, state: &mut State<K>, kind: ChangeKind, object: Arc<K>) {
         state.seq += 1;
         let (namespace, _) = object.key();
-        let seq = state.seq;
-        state.namespace_seq.insert(namespace, seq);
+        let (seq, at) = (state.seq, Utc::now());
+        state
+            .namespaces
+            .entry(namespace)
+            .and_modify(|changes| {
+                changes.last = seq;
+                changes.at = at;
+            })
+            .or_insert(NamespaceChanges {
+                last: seq,
+                at,
+                evicted: 0,
+            });
         let change = Arc::new(Change {
             seq: state.seq,
             kind,
             object,
         });
         if self.keep_log {
-            if state.log.len() == EVENT_LOG_LEN {
-                state.log.pop_front();
+            if state.log.len() == EVENT_LOG_LEN
+                && let Some(evicted) = state.log.pop_front()
+                && let Some(changes) = state.namespaces.get_mut(&evicted.object.key().0)
+            {
+                changes.evicted = evicted.seq;
             }
             state.log.push_back(change.clone());
         }
@@ -415,7 +537,9 @@ where
                 state.objects = fresh;
                 state.synced = true;
                 state.failing_since = None;
-                state.last_event = Some(Utc::now());
+                let now = Utc::now();
+                state.last_event = Some(now);
+                state.synced_at.get_or_insert(now);
                 self.health.send_modify(|n| *n += 1);
             }
             watcher::Event::Apply(object) => {
@@ -507,10 +631,14 @@ mod tests {
     use super::*;
 
     fn pod(name: &str, uid: &str, version: &str) -> PodEntry {
+        pod_in("ns", name, uid, version)
+    }
+
+    fn pod_in(namespace: &str, name: &str, uid: &str, version: &str) -> PodEntry {
         PodEntry::new(Pod {
             metadata: ObjectMeta {
                 name: Some(name.to_owned()),
-                namespace: Some("ns".to_owned()),
+                namespace: Some(namespace.to_owned()),
                 uid: Some(uid.to_owned()),
                 resource_version: Some(version.to_owned()),
                 ..ObjectMeta::default()
@@ -533,7 +661,7 @@ mod tests {
 
     fn names(cache: &ObjectCache<PodEntry>) -> Vec<String> {
         cache
-            .snapshot(|_, _| true)
+            .snapshot(None, |_, _| true)
             .expect("fresh")
             .objects
             .iter()
@@ -546,7 +674,7 @@ mod tests {
         cache: &ObjectCache<PodEntry>,
         since: CacheVersion,
     ) -> Vec<(ChangeKind, String, String)> {
-        let subscription = cache.subscribe(Some(&since.to_string()));
+        let subscription = cache.subscribe(Some(&since.to_string()), &|_| true);
         assert!(!subscription.resync);
         subscription
             .replay
@@ -563,7 +691,7 @@ mod tests {
         let cache = cache();
         cache.apply(watcher::Event::Init);
         cache.apply(watcher::Event::InitApply(pod("a", "1", "1")));
-        assert!(cache.snapshot(|_, _| true).is_none());
+        assert!(cache.snapshot(None, |_, _| true).is_none());
         assert!(cache.get("ns", "a").is_none());
         cache.apply(watcher::Event::InitDone);
         assert_eq!(names(&cache), ["a"]);
@@ -642,13 +770,17 @@ mod tests {
             cache.apply(watcher::Event::Apply(pod(&format!("p{i}"), "u", "1")));
         }
         // The oldest ten changes were evicted: resuming before them is refused.
-        assert!(cache.subscribe(Some(&start.with_seq(9).to_string())).resync);
-        let oldest = cache.subscribe(Some(&start.with_seq(10).to_string()));
+        assert!(
+            cache
+                .subscribe(Some(&start.with_seq(9).to_string()), &|_| true)
+                .resync
+        );
+        let oldest = cache.subscribe(Some(&start.with_seq(10).to_string()), &|_| true);
         assert!(!oldest.resync);
         assert_eq!(oldest.replay.len(), EVENT_LOG_LEN);
         // Versions of another cache, or nonsense, are never resumed from.
-        assert!(cache.subscribe(Some("ff.1")).resync);
-        assert!(cache.subscribe(Some("nonsense")).resync);
+        assert!(cache.subscribe(Some("ff.1"), &|_| true).resync);
+        assert!(cache.subscribe(Some("nonsense"), &|_| true).resync);
     }
 
     #[test]
@@ -669,22 +801,180 @@ mod tests {
         assert_eq!(cache.version(), Some(before));
     }
 
-    #[tokio::test]
-    async fn a_subscriber_that_falls_behind_gets_resync_and_its_stream_ends() {
+    fn only(namespace: &str) -> Vec<String> {
+        vec![namespace.to_owned()]
+    }
+
+    fn touch(cache: &ObjectCache<PodEntry>, namespace: &str, name: &str, version: &str) {
+        cache.apply(watcher::Event::Apply(pod_in(
+            namespace, name, name, version,
+        )));
+    }
+
+    #[test]
+    fn a_namespaces_version_moves_with_its_namespaces_only() {
+        let cache = cache();
+        list(&cache, vec![pod_in("a", "x", "x", "1")]);
+        let a = only("a");
+        let whole = cache.version().expect("fresh");
+        let of_a = cache.namespaces_version(Some(&a)).expect("fresh");
+
+        touch(&cache, "b", "y", "1");
+        assert_ne!(cache.version(), Some(whole), "the whole cache moves");
+        assert_eq!(cache.namespaces_version(Some(&a)), Some(of_a));
+        let snapshot = cache.snapshot(Some(&a), |_, _| true).expect("fresh");
+        assert_eq!(snapshot.namespaces_version, of_a);
+        assert_eq!(cache.versions(Some(&a)), Some((snapshot.version, of_a)));
+
+        touch(&cache, "a", "x", "2");
+        let moved = cache.namespaces_version(Some(&a)).expect("fresh");
+        assert_ne!(moved, of_a);
+        // The namespace's last change is the whole cache's version then.
+        assert_eq!(Some(moved), cache.version());
+    }
+
+    #[test]
+    fn stats_of_some_namespaces_count_and_date_theirs_only() {
+        let cache = cache();
+        list(
+            &cache,
+            vec![
+                pod_in("a", "x", "x", "1"),
+                pod_in("ab", "y", "y", "1"),
+                pod_in("b", "z", "z", "1"),
+            ],
+        );
+        let a = only("a");
+        let before = cache.stats(Some(&a));
+        assert_eq!(before.objects, 1, "a neighbouring name is not counted");
+        assert!(before.last_event.is_some(), "the list's time");
+        assert_eq!(cache.stats(None).objects, 3);
+
+        std::thread::sleep(Duration::from_millis(5));
+        touch(&cache, "b", "new", "1");
+        let after = cache.stats(Some(&a));
+        assert_eq!(
+            (after.objects, after.last_event, after.version),
+            (before.objects, before.last_event, before.version)
+        );
+        assert_eq!(cache.stats(None).objects, 4);
+        assert_ne!(cache.stats(None).last_event, before.last_event);
+
+        touch(&cache, "a", "new", "1");
+        let changed = cache.stats(Some(&a));
+        assert_eq!(changed.objects, 2);
+        assert_ne!(changed.last_event, before.last_event);
+        assert_ne!(changed.version, before.version);
+
+        // A new list (after 410 Gone) that finds changes elsewhere only.
+        std::thread::sleep(Duration::from_millis(5));
+        list(
+            &cache,
+            vec![
+                pod_in("a", "new", "new", "1"),
+                pod_in("a", "x", "x", "1"),
+                pod_in("ab", "y", "y", "1"),
+                pod_in("b", "new", "new", "2"),
+                pod_in("b", "z", "z", "1"),
+            ],
+        );
+        let relisted = cache.stats(Some(&a));
+        assert_eq!(
+            (relisted.objects, relisted.last_event, relisted.version),
+            (changed.objects, changed.last_event, changed.version)
+        );
+    }
+
+    #[test]
+    fn an_old_version_is_resumed_while_every_change_of_the_namespaces_followed_is_kept() {
+        let cache = cache();
+        list(&cache, vec![pod_in("quiet", "x", "x", "1")]);
+        touch(&cache, "quiet", "x", "2");
+        let quiet = only("quiet");
+        let version = cache.namespaces_version(Some(&quiet)).expect("fresh");
+        // Enough changes elsewhere to push the quiet one out of the history.
+        for i in 0..EVENT_LOG_LEN + 10 {
+            touch(&cache, "busy", &format!("p{i}"), "1");
+        }
+        let since = version.to_string();
+        let follows_quiet = cache.subscribe(Some(&since), &|ns| ns == "quiet");
+        assert!(!follows_quiet.resync);
+        assert_eq!(
+            cache.subscribe(None, &|ns| ns == "quiet").version,
+            version,
+            "from now, the quiet namespace's version"
+        );
+        // Changes of the busy namespace after it are lost: list again.
+        assert!(cache.subscribe(Some(&since), &|_| true).resync);
+        // So is the quiet namespace's own change, for a version before it.
+        let before = version.with_seq(0).to_string();
+        assert!(cache.subscribe(Some(&before), &|ns| ns == "quiet").resync);
+    }
+
+    /// The changes `changes` yields, until `wanted` of them or a pause.
+    async fn collected(
+        cache: &Arc<ObjectCache<PodEntry>>,
+        subscription: Subscription<PodEntry>,
+        keep: impl Fn(&str) -> bool + Send + Sync + 'static,
+        wanted: usize,
+    ) -> Vec<crate::k8s::events::PodChange> {
         use futures_util::StreamExt;
 
-        use crate::k8s::events::{PodChangeKind, changes};
+        let stream = crate::k8s::events::changes(Arc::downgrade(cache), subscription, keep);
+        let events = stream.take(wanted).collect::<Vec<_>>();
+        tokio::time::timeout(Duration::from_secs(5), events)
+            .await
+            .unwrap_or_default()
+    }
 
-        let cache = cache();
+    #[tokio::test]
+    async fn a_subscriber_that_falls_behind_the_history_gets_resync_and_its_stream_ends() {
+        use crate::k8s::events::PodChangeKind;
+
+        let cache = Arc::new(cache());
         list(&cache, vec![]);
-        let subscription = cache.subscribe(None);
-        // More changes than the live feed holds, while nobody reads.
-        for i in 0..1100 {
+        let subscription = cache.subscribe(None, &|_| true);
+        // More changes than the live feed and the history hold, while nobody reads.
+        for i in 0..EVENT_LOG_LEN + 1100 {
             cache.apply(watcher::Event::Apply(pod(&format!("p{i}"), "u", "1")));
         }
-        let events: Vec<_> = changes(subscription, |_| true).collect().await;
+        let events = collected(&cache, subscription, |_| true, usize::MAX).await;
         assert_eq!(events.len(), 1, "{events:?}");
         assert_eq!(events[0].kind, PodChangeKind::Resync);
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_falls_behind_the_live_feed_catches_up_from_the_history() {
+        let cache = Arc::new(cache());
+        list(&cache, vec![]);
+        let subscription = cache.subscribe(None, &|_| true);
+        let total = 1100;
+        for i in 0..total {
+            cache.apply(watcher::Event::Apply(pod(&format!("p{i}"), "u", "1")));
+        }
+        let events = collected(&cache, subscription, |_| true, total).await;
+        let seqs: Vec<u64> = events.iter().map(|e| e.version.seq()).collect();
+        assert_eq!(seqs, (1..=total as u64).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn changes_elsewhere_never_make_a_subscriber_resync() {
+        use crate::k8s::events::PodChangeKind;
+
+        let cache = Arc::new(cache());
+        list(&cache, vec![]);
+        let mine = |ns: &str| ns == "mine";
+        let subscription = cache.subscribe(None, &mine);
+        // A burst elsewhere, past the live feed and the history, unread.
+        for i in 0..EVENT_LOG_LEN + 1100 {
+            touch(&cache, "other", &format!("p{i}"), "1");
+        }
+        touch(&cache, "mine", "x", "1");
+        let events = collected(&cache, subscription, mine, 1).await;
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0].kind, PodChangeKind::Added);
+        let name = events[0].pod.as_ref().map(|p| p.summary.name.as_str());
+        assert_eq!(name, Some("x"));
     }
 
     #[tokio::test]
