@@ -312,13 +312,13 @@ async fn change_user(
         check("password", validate_password(password))?;
     }
     // A current password given without a new one is not needed: ignored.
-    if let Some(current) = &changes.current_password {
-        if current.chars().count() > MAX_PASSWORD_LEN {
-            return Err(AppError::invalid(
-                "currentPassword",
-                format!("must be at most {MAX_PASSWORD_LEN} characters"),
-            ));
-        }
+    if let Some(current) = &changes.current_password
+        && current.chars().count() > MAX_PASSWORD_LEN
+    {
+        return Err(AppError::invalid(
+            "currentPassword",
+            format!("must be at most {MAX_PASSWORD_LEN} characters"),
+        ));
     }
     let Some(current) = find_by_key(db, &name_key(name)).await? else {
         // Non-admins learn nothing about other accounts.
