@@ -12,6 +12,11 @@
 //! `ServiceUnavailable` (503, `Retry-After`) instead of waiting behind a flood,
 //! and a job whose request has gone (timed out, disconnected) is skipped rather
 //! than hashed for nobody.
+//!
+//! The threads also run at a lower scheduling priority than the serving threads
+//! ([`NICE_BELOW_SERVING`]): when sign-ins keep every core busy, the scheduler
+//! still gives a list request its core at once, so a burst of sign-ins slows
+//! the sign-ins, not everyone else's reads.
 
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -26,6 +31,10 @@ type Job = Box<dyn FnOnce() + Send>;
 pub const MAX_QUEUED: usize = 32;
 /// Seconds a client refused for a full queue is told to wait.
 const RETRY_AFTER_SECS: u64 = 1;
+/// How much nicer (lower in priority) than the serving threads the hashing
+/// threads are, on Linux: at 10 a busy hashing thread gets about a tenth of a
+/// core that a serving thread also wants.
+pub const NICE_BELOW_SERVING: i32 = 10;
 
 /// Hashes and checks passwords off the async workers.
 #[derive(Clone)]
@@ -57,6 +66,7 @@ impl Passwords {
             let spawned = std::thread::Builder::new()
                 .name("osp-password".into())
                 .spawn(move || {
+                    lower_priority();
                     loop {
                         let job = match queue.lock() {
                             Ok(queue) => queue.recv(),
@@ -140,6 +150,20 @@ impl Passwords {
     }
 }
 
+/// Lowers the calling thread's priority by [`NICE_BELOW_SERVING`] (on Linux a
+/// thread has its own nice value). Failing is harmless: hashing then competes
+/// with serving as an equal.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{getpriority_process, setpriority_process};
+        let nice = getpriority_process(None).unwrap_or(0);
+        if let Err(err) = setpriority_process(None, nice + NICE_BELOW_SERVING) {
+            tracing::warn!("cannot lower the priority of a password thread: {err}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +230,20 @@ mod tests {
         });
         started.await.expect("the thread took the blocker");
         (release, blocker)
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_run_below_the_priority_of_the_serving_threads() {
+        use rustix::process::getpriority_process;
+        let passwords = Passwords::with_threads(1);
+        let serving = getpriority_process(None).expect("own priority");
+        let hashing = passwords
+            .run(|| getpriority_process(None).expect("thread priority"))
+            .await
+            .expect("ran");
+        // The nice value is capped at 19.
+        assert_eq!(hashing, (serving + NICE_BELOW_SERVING).min(19));
     }
 
     #[tokio::test]
