@@ -42,6 +42,8 @@ pub enum ErrorCode {
     ClusterNotFound,
     /// No such pod.
     PodNotFound,
+    /// No such object of another kind (Deployment, Node, Event, ...).
+    ResourceNotFound,
     /// Rate limit hit.
     TooManyRequests,
     /// The cluster is unreachable, timed out, or refused the gateway's credentials.
@@ -79,7 +81,8 @@ impl ErrorCode {
             ErrorCode::NotFound
             | ErrorCode::UserNotFound
             | ErrorCode::ClusterNotFound
-            | ErrorCode::PodNotFound => StatusCode::NOT_FOUND,
+            | ErrorCode::PodNotFound
+            | ErrorCode::ResourceNotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::ResponseTooLarge => StatusCode::BAD_REQUEST,
@@ -163,6 +166,18 @@ pub enum AppError {
         /// The pod's name.
         name: String,
     },
+    /// No such object of another kind than Pod.
+    #[error("{kind} {} not found in cluster {cluster}", qualified(.namespace.as_deref(), .name))]
+    ResourceNotFound {
+        /// The kind, e.g. Deployment.
+        kind: &'static str,
+        /// The cluster asked.
+        cluster: String,
+        /// The object's namespace (none for cluster-scoped kinds).
+        namespace: Option<String>,
+        /// The object's name.
+        name: String,
+    },
     /// The cluster did not answer usefully; `reason` says how, in the gateway's
     /// words (nothing the cluster sent is repeated).
     #[error("cluster {cluster} is unavailable: {reason}")]
@@ -230,6 +245,7 @@ impl AppError {
             AppError::UserAlreadyExists(_) => ErrorCode::UserAlreadyExists,
             AppError::ClusterNotFound(_) => ErrorCode::ClusterNotFound,
             AppError::PodNotFound { .. } => ErrorCode::PodNotFound,
+            AppError::ResourceNotFound { .. } => ErrorCode::ResourceNotFound,
             AppError::ClusterUnavailable { .. } => ErrorCode::ClusterUnavailable,
             AppError::Internal(_) => ErrorCode::InternalError,
             AppError::TooManyRequests { .. } => ErrorCode::TooManyRequests,
@@ -298,6 +314,14 @@ pub const TIMED_OUT: &str = "timed out";
 /// Whether a failure was a timeout, judged by the types in its cause chain
 /// (the connector's and the read timeout's `io::ErrorKind::TimedOut`, hyper's
 /// own timeouts), never by message text.
+/// `namespace/name`, or `name` for a cluster-scoped object.
+fn qualified(namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(namespace) => format!("{namespace}/{name}"),
+        None => name.to_owned(),
+    }
+}
+
 fn is_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut current = Some(err);
     while let Some(e) = current {
@@ -347,6 +371,7 @@ mod tests {
             ("UserAlreadyExists", 409),
             ("ClusterNotFound", 404),
             ("PodNotFound", 404),
+            ("ResourceNotFound", 404),
             ("PayloadTooLarge", 413),
             ("UnsupportedMediaType", 415),
             ("TooManyRequests", 429),

@@ -29,6 +29,7 @@ pub mod error;
 pub mod flights;
 pub mod graphql;
 pub mod k8s;
+pub mod kinds;
 pub mod logging;
 pub mod metrics;
 pub mod ops;

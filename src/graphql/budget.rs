@@ -266,6 +266,63 @@ impl PodShape {
     }
 }
 
+/// What an object's selection costs (objects of every kind but Pod), read
+/// once per field: leaf fields at [`FIELD_BYTES`] each, labels per label,
+/// `json`/`yaml` by the object's JSON length. Lists under it (`events`,
+/// `pods` and other relations) are priced by their own resolvers, item by
+/// item, when they are read.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ResourceShape {
+    fields: u64,
+    labels: u64,
+    json: u64,
+}
+
+impl ResourceShape {
+    /// The shape of a selection of an object's fields.
+    pub fn of<'a>(selection: impl Iterator<Item = SelectionField<'a>>) -> Self {
+        let mut shape = ResourceShape::default();
+        for field in selection {
+            match field.name() {
+                // YAML of an object is about as long as its JSON.
+                "json" | "yaml" => shape.json += 1,
+                "labels" => shape.labels += leaves(field.selection_set()).max(1),
+                // Relations price themselves when they run.
+                "events" | "pods" | "replicaSets" | "jobs" | "owner" => shape.fields += 1,
+                _ => shape.fields += leaves(field.selection_set()).max(1),
+            }
+        }
+        shape
+    }
+
+    /// The shape of the objects at `path` under `field` (e.g. `edges`,
+    /// `node` of a connection).
+    pub fn at(field: &SelectionField<'_>, path: &[&str]) -> Self {
+        let mut level: Vec<SelectionField<'_>> = vec![*field];
+        for name in path {
+            level = level
+                .iter()
+                .flat_map(|f| f.selection_set())
+                .filter(|f| f.name() == *name)
+                .collect();
+        }
+        Self::of(level.iter().flat_map(|f| f.selection_set()))
+    }
+
+    /// The estimated bytes of one object with `labels` labels and a JSON
+    /// text of `json_len` bytes.
+    pub fn estimate(&self, labels: usize, json_len: usize) -> u64 {
+        (self.fields + self.labels * labels as u64) * FIELD_BYTES + self.json * json_len as u64
+    }
+}
+
+/// The estimated length of a cursor of an object of `cluster` with this
+/// identity (see [`cursor_bytes`]).
+pub fn identity_cursor_bytes(cluster: &str, namespace: &str, name: &str) -> u64 {
+    let identity = cluster.len() + namespace.len() + name.len();
+    ((2 * identity + 128) * 4 / 3 + 4) as u64
+}
+
 /// What a connection's answer holds besides its pods: per edge, each field
 /// selected beside `node` (cursors priced by their length, `__typename` and
 /// the like as fields); once, `pageInfo`, `totalCount` and their kind; per

@@ -420,7 +420,7 @@ fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
 
 /// The most cluster names a connection may be asked for: as many as are
 /// configured, and never more than [`MAX_CLUSTER_NAMES`].
-fn max_clusters(configured: usize) -> usize {
+pub(super) fn max_clusters(configured: usize) -> usize {
     configured.min(MAX_CLUSTER_NAMES)
 }
 
@@ -429,7 +429,7 @@ pub const MAX_CLUSTER_NAMES: usize = 64;
 
 /// The error of clusters of a connection: its code, the clusters named in
 /// `extensions.clusters`, and in `extensions.cluster` when it is one.
-fn cluster_error(ctx: &Context<'_>, clusters: &[String], err: &AppError) -> ServerError {
+pub(super) fn cluster_error(ctx: &Context<'_>, clusters: &[String], err: &AppError) -> ServerError {
     let error = err.extend().extend_with(|_, extensions| {
         if let [cluster] = clusters {
             extensions.set("cluster", cluster.as_str());

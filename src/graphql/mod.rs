@@ -16,6 +16,7 @@ mod persisted;
 mod plain;
 mod pods;
 mod reads;
+pub mod resources;
 mod reuse;
 mod users;
 pub mod ws;
@@ -47,6 +48,7 @@ pub struct QueryRoot(
     pods::PodQuery,
     connection::ConnectionQuery,
     audit::AuditQuery,
+    crate::kinds::KindQuery,
 );
 
 /// Root of all mutations.
@@ -55,7 +57,7 @@ pub struct MutationRoot(users::UserMutation);
 
 /// Root of all subscriptions.
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(pods::PodSubscription);
+pub struct SubscriptionRoot(pods::PodSubscription, crate::kinds::KindSubscription);
 
 /// The gateway's schema type.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -288,7 +290,10 @@ impl Executor {
             .data(budget)
             .data(crate::users::PasswordTurn::default())
             .data(crate::audit::Refusals::new(self.0.state.db.clone()))
-            .data(reads.clone());
+            .data(reads.clone())
+            .data(Arc::new(resources::RelationLoaders::new(
+                self.0.state.clusters.clone(),
+            )));
         (request, reads)
     }
 

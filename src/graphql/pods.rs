@@ -616,7 +616,7 @@ impl PodEvent {
                 PodChangeKind::Resync => PodEventType::Resync,
             },
             version: change.version.to_string(),
-            pod: change.pod.map(|pod| Pod::new(cluster, pod)),
+            pod: change.object.map(|pod| Pod::new(cluster, pod)),
         }
     }
 }
@@ -653,37 +653,53 @@ impl PodSubscription {
             .await
             .gql()?
             .map(move |change| Ok(PodEvent::from_change(&cluster, change)));
-        let Some(LiveViewer(mut live)) = ctx.data_opt::<LiveViewer>().cloned() else {
-            return Ok(changes.boxed());
-        };
-        // Ends the stream with Forbidden once the viewer's grants, as re-read
-        // by the connection, no longer cover what this subscription reads.
-        let cluster_name = found.name.clone();
-        let (revoke, revoked_with) = tokio::sync::oneshot::channel();
-        let revoked = async move {
-            loop {
-                if live.changed().await.is_err() {
-                    return std::future::pending::<()>().await;
-                }
-                let still = live.borrow_and_update().as_ref().is_some_and(|viewer| {
-                    viewer
-                        .scope(&cluster_name)
-                        .is_some_and(|now| match &namespace {
-                            Some(ns) => now.covers(ns),
-                            None => now.includes(&scope),
-                        })
-                });
-                if !still {
-                    let _ = revoke.send(AppError::Forbidden(
-                        "your grants no longer cover this subscription",
-                    ));
-                    return;
-                }
-            }
-        };
-        // Only a revocation sends: a stream that ends by itself drops the sender.
-        let ended = stream::once(revoked_with)
-            .filter_map(|revoked| std::future::ready(revoked.ok().map(|err| Err(err).gql())));
-        Ok(changes.take_until(revoked).chain(ended).boxed())
+        Ok(until_revoked(
+            ctx,
+            changes,
+            found.name.clone(),
+            namespace,
+            scope,
+        ))
     }
+}
+
+/// `changes`, ended with Forbidden once the viewer's grants, as re-read by
+/// the connection, no longer cover what a subscription reads (`namespace` of
+/// `cluster`, or everything of `scope` there).
+pub(super) fn until_revoked<T: Send + 'static>(
+    ctx: &Context<'_>,
+    changes: impl futures_util::Stream<Item = async_graphql::Result<T>> + Send + 'static,
+    cluster_name: String,
+    namespace: Option<String>,
+    scope: NamespaceScope,
+) -> BoxStream<'static, async_graphql::Result<T>> {
+    let Some(LiveViewer(mut live)) = ctx.data_opt::<LiveViewer>().cloned() else {
+        return changes.boxed();
+    };
+    let (revoke, revoked_with) = tokio::sync::oneshot::channel();
+    let revoked = async move {
+        loop {
+            if live.changed().await.is_err() {
+                return std::future::pending::<()>().await;
+            }
+            let still = live.borrow_and_update().as_ref().is_some_and(|viewer| {
+                viewer
+                    .scope(&cluster_name)
+                    .is_some_and(|now| match &namespace {
+                        Some(ns) => now.covers(ns),
+                        None => now.includes(&scope),
+                    })
+            });
+            if !still {
+                let _ = revoke.send(AppError::Forbidden(
+                    "your grants no longer cover this subscription",
+                ));
+                return;
+            }
+        }
+    };
+    // Only a revocation sends: a stream that ends by itself drops the sender.
+    let ended = stream::once(revoked_with)
+        .filter_map(|revoked| std::future::ready(revoked.ok().map(|err| Err(err).gql())));
+    changes.take_until(revoked).chain(ended).boxed()
 }

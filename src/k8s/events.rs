@@ -1,9 +1,10 @@
-//! Live pod changes of a cluster, with the semantics clients rely on: resume
+//! Live changes of a watched kind of a cluster (pods, and every kind of
+//! [`super::resource`]), with the semantics clients rely on: resume
 //! from a version (the changes after it come first, so list-then-subscribe
 //! misses and repeats nothing), repeats skipped, namespaces filtered, and a
 //! RESYNC when changes can no longer be replayed or the subscriber fell behind.
 //!
-//! The GraphQL subscription only maps [`PodChange`]s to its types.
+//! The GraphQL subscriptions only map [`ObjectChange`]s to their types.
 
 use std::{
     collections::VecDeque,
@@ -15,19 +16,19 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::{
     Cluster,
-    cache::{CacheVersion, Change, ChangeKind, ObjectCache, Subscription},
+    cache::{CacheVersion, Cached, Change, ChangeKind, ObjectCache, Subscription},
     entry::PodEntry,
 };
 use crate::error::AppError;
 
-/// What happened to a pod.
+/// What happened to an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PodChangeKind {
-    /// The pod appeared.
+    /// The object appeared.
     Added,
-    /// The pod changed.
+    /// The object changed.
     Modified,
-    /// The pod is gone (the pod is its last state).
+    /// The object is gone (the object is its last state).
     Deleted,
     /// Changes can no longer be replayed (unknown or too old a version, or a
     /// subscriber that fell behind): list again and follow from the new list's
@@ -36,34 +37,47 @@ pub enum PodChangeKind {
 }
 
 /// One change, with the cache version after it.
-#[derive(Debug, Clone)]
-pub struct PodChange {
+#[derive(Debug)]
+pub struct ObjectChange<K> {
     /// What happened.
     pub kind: PodChangeKind,
     /// The cache version after the change: resume from it.
     pub version: CacheVersion,
-    /// The pod (none for RESYNC).
-    pub pod: Option<Arc<PodEntry>>,
+    /// The object (none for RESYNC).
+    pub object: Option<Arc<K>>,
 }
 
-impl PodChange {
-    fn of(version: CacheVersion, change: &Change<PodEntry>) -> Self {
-        PodChange {
+/// One pod change.
+pub type PodChange = ObjectChange<PodEntry>;
+
+impl<K> Clone for ObjectChange<K> {
+    fn clone(&self) -> Self {
+        ObjectChange {
+            kind: self.kind,
+            version: self.version,
+            object: self.object.clone(),
+        }
+    }
+}
+
+impl<K> ObjectChange<K> {
+    fn of(version: CacheVersion, change: &Change<K>) -> Self {
+        ObjectChange {
             kind: match change.kind {
                 ChangeKind::Added => PodChangeKind::Added,
                 ChangeKind::Modified => PodChangeKind::Modified,
                 ChangeKind::Deleted => PodChangeKind::Deleted,
             },
             version: version.with_seq(change.seq),
-            pod: Some(change.object.clone()),
+            object: Some(change.object.clone()),
         }
     }
 
     fn resync(version: CacheVersion) -> Self {
-        PodChange {
+        ObjectChange {
             kind: PodChangeKind::Resync,
             version,
-            pod: None,
+            object: None,
         }
     }
 }
@@ -93,13 +107,13 @@ pub async fn pod_events(
 }
 
 /// Where a stream of changes stands.
-struct Feed {
+struct Feed<K> {
     /// The live feed; `None` once the stream has ended.
-    live: Option<broadcast::Receiver<Arc<Change<PodEntry>>>>,
+    live: Option<broadcast::Receiver<Arc<Change<K>>>>,
     /// The last change seen (wanted or not): later ones only are new.
     last_seq: u64,
     /// Changes to send before reading the live feed again.
-    ready: VecDeque<PodChange>,
+    ready: VecDeque<ObjectChange<K>>,
 }
 
 /// The changes of a subscription to `cache`: its replay, then its live feed,
@@ -108,11 +122,11 @@ struct Feed {
 /// every change of its namespaces does it get a RESYNC, and its stream ends.
 /// Changes of other namespaces never lead to a RESYNC (the live feed is
 /// shared, so a burst elsewhere can leave a subscriber behind).
-pub fn changes(
-    cache: Weak<ObjectCache<PodEntry>>,
-    subscription: Subscription<PodEntry>,
+pub fn changes<K: Cached>(
+    cache: Weak<ObjectCache<K>>,
+    subscription: Subscription<K>,
     keep: impl Fn(&str) -> bool + Send + Sync + 'static,
-) -> impl Stream<Item = PodChange> + Send + 'static {
+) -> impl Stream<Item = ObjectChange<K>> + Send + 'static {
     let start = subscription.version;
     let mut feed = Feed {
         live: None,
@@ -120,7 +134,7 @@ pub fn changes(
         ready: VecDeque::new(),
     };
     if subscription.resync {
-        feed.ready.push_back(PodChange::resync(start));
+        feed.ready.push_back(ObjectChange::resync(start));
     }
     feed.take(start, subscription, &keep);
     let keep = Arc::new(keep);
@@ -137,14 +151,13 @@ pub fn changes(
                 match live.recv().await {
                     // Already replayed, or of a namespace not asked for.
                     Ok(change)
-                        if change.seq <= feed.last_seq
-                            || !keep(&change.object.summary.namespace) =>
+                        if change.seq <= feed.last_seq || !keep(change.object.namespace()) =>
                     {
                         feed.last_seq = feed.last_seq.max(change.seq);
                     }
                     Ok(change) => {
                         feed.last_seq = change.seq;
-                        return Some((PodChange::of(start, &change), feed));
+                        return Some((ObjectChange::of(start, &change), feed));
                     }
                     // Fell behind: catch up from the kept history, or say
                     // that changes are lost (the client lists again) and end.
@@ -154,7 +167,7 @@ pub fn changes(
                         let again = cache.resume(start.with_seq(feed.last_seq), &*keep);
                         if again.resync {
                             feed.live = None;
-                            return Some((PodChange::resync(again.version), feed));
+                            return Some((ObjectChange::resync(again.version), feed));
                         }
                         feed.take(start, again, &*keep);
                     }
@@ -165,13 +178,13 @@ pub fn changes(
     })
 }
 
-impl Feed {
+impl<K: Cached> Feed<K> {
     /// Follows `subscription` from here: its replay (after what was seen)
     /// queued, then its live feed.
     fn take(
         &mut self,
         start: CacheVersion,
-        subscription: Subscription<PodEntry>,
+        subscription: Subscription<K>,
         keep: &dyn Fn(&str) -> bool,
     ) {
         for change in &subscription.replay {
@@ -179,8 +192,8 @@ impl Feed {
                 continue;
             }
             self.last_seq = change.seq;
-            if keep(&change.object.summary.namespace) {
-                self.ready.push_back(PodChange::of(start, change));
+            if keep(change.object.namespace()) {
+                self.ready.push_back(ObjectChange::of(start, change));
             }
         }
         self.live = Some(subscription.live);

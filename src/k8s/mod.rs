@@ -8,9 +8,11 @@ pub mod cache;
 pub mod clusters;
 pub mod entry;
 pub mod events;
+pub mod keyset;
 pub mod names;
 pub mod order;
 pub mod pods;
+pub mod resource;
 pub mod summary;
 pub mod yaml;
 

@@ -233,7 +233,7 @@ pub async fn list_replicasets(
 /// Every object of `api`, read in pages of [`PAGE_SIZE`]; each object is
 /// turned into what the gateway keeps (or dropped) by `keep` as its page
 /// arrives, so a whole list is never held as typed objects.
-async fn list_all<K, T>(
+pub(crate) async fn list_all<K, T>(
     cluster: &Cluster,
     api: &Api<K>,
     keep: impl Fn(K) -> Option<T>,

@@ -151,6 +151,7 @@ fn meaning(code: ErrorCode) -> &'static str {
         ErrorCode::UserAlreadyExists => "the name is taken (regardless of case)",
         ErrorCode::ClusterNotFound => "no cluster of that name is configured",
         ErrorCode::PodNotFound => "no such pod",
+        ErrorCode::ResourceNotFound => "no such object (GraphQL only: REST serves pods)",
         ErrorCode::TooManyRequests => "rate limit hit",
         ErrorCode::ClusterUnavailable => {
             "the cluster is unreachable, timed out, answered 5xx or refused the gateway"

@@ -11,6 +11,7 @@ mod grants;
 mod graphql;
 mod helpers;
 mod inprocess;
+mod kinds;
 mod live;
 mod openapi;
 mod ops;

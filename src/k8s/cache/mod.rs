@@ -30,7 +30,13 @@
 
 mod state;
 
-use std::{fmt::Debug, sync::Arc, time::Duration};
+use std::{
+    any::{Any, TypeId},
+    collections::HashMap,
+    fmt::Debug,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use futures_util::StreamExt;
 use k8s_openapi::api::{
@@ -54,7 +60,10 @@ pub use state::{
     Snapshot, Subscription,
 };
 
-use super::entry::{NodeEntry, PodEntry, ReplicaSetEntry};
+use super::{
+    entry::{NodeEntry, PodEntry, ReplicaSetEntry},
+    resource::{Entry, Kind},
+};
 
 /// Seconds each watch request stays open before it is renewed.
 pub const WATCH_TIMEOUT_SECS: u32 = 60;
@@ -75,12 +84,19 @@ pub struct ClusterCache {
     pub nodes: Arc<ObjectCache<NodeEntry>>,
     /// ReplicaSets.
     pub replicasets: Arc<ObjectCache<ReplicaSetEntry>>,
-    tasks: Vec<JoinHandle<()>>,
+    /// The caches of the kinds of [`super::resource`], each started when it
+    /// is first asked for (by the type of its [`Kind`]).
+    kinds: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    cluster: String,
+    client: Client,
+    stale_after: Duration,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Drop for ClusterCache {
     fn drop(&mut self) {
-        for task in &self.tasks {
+        let tasks = self.tasks.get_mut().unwrap_or_else(|p| p.into_inner());
+        for task in tasks.iter() {
             task.abort();
         }
     }
@@ -107,8 +123,49 @@ impl ClusterCache {
             pods,
             nodes,
             replicasets,
-            tasks,
+            kinds: Mutex::new(HashMap::new()),
+            cluster: cluster.to_owned(),
+            client,
+            stale_after,
+            tasks: Mutex::new(tasks),
         }
+    }
+
+    /// The cache of kind `K`, whose watch starts with the first call: a
+    /// gateway whose users never ask for a kind never watches it.
+    pub fn of<K: Kind>(&self) -> Arc<ObjectCache<Entry<K>>> {
+        let mut kinds = self.kinds.lock().unwrap_or_else(|p| p.into_inner());
+        let held = kinds.entry(TypeId::of::<K>()).or_insert_with(|| {
+            tracing::info!(cluster = %self.cluster, kind = K::KIND, "starting the watch cache");
+            // An epoch of its own: a version of one kind is never taken for
+            // one of another.
+            let epoch = rand::random::<u64>() >> 8;
+            let cache = Arc::new(ObjectCache::<Entry<K>>::new(epoch, self.stale_after, true));
+            let task = spawn_watch::<K::Object, _>(
+                &self.cluster,
+                &self.client,
+                cache.clone(),
+                Entry::<K>::new,
+            );
+            self.tasks
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(task);
+            cache
+        });
+        match held.clone().downcast::<ObjectCache<Entry<K>>>() {
+            Ok(cache) => cache,
+            // Held under the type id of `K`: always of that type.
+            Err(_) => unreachable!("a kind's cache is held under its own type id"),
+        }
+    }
+
+    /// The cache of kind `K` when it has been started.
+    pub fn running<K: Kind>(&self) -> Option<Arc<ObjectCache<Entry<K>>>> {
+        let kinds = self.kinds.lock().unwrap_or_else(|p| p.into_inner());
+        kinds
+            .get(&TypeId::of::<K>())
+            .and_then(|held| held.clone().downcast::<ObjectCache<Entry<K>>>().ok())
     }
 }
 

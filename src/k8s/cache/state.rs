@@ -595,6 +595,8 @@ where
 pub trait Cached: Send + Sync + 'static {
     /// Namespace (empty for cluster-scoped kinds) and name.
     fn key(&self) -> ObjectKey;
+    /// Namespace (empty for cluster-scoped kinds).
+    fn namespace(&self) -> &str;
     /// The object's uid.
     fn uid(&self) -> Option<&str>;
     /// The object's resourceVersion.
@@ -602,11 +604,16 @@ pub trait Cached: Send + Sync + 'static {
 }
 
 macro_rules! cached_entry {
-    ($($entry:ty => |$e:ident| $key:expr),*) => {$(
+    ($($entry:ty => |$e:ident| ($namespace:expr, $name:expr)),*) => {$(
         impl Cached for $entry {
             fn key(&self) -> ObjectKey {
                 let $e = self;
-                $key
+                ($namespace.to_owned(), $name.clone())
+            }
+            #[allow(unused_variables)]
+            fn namespace(&self) -> &str {
+                let $e = self;
+                $namespace
             }
             fn uid(&self) -> Option<&str> {
                 <$entry>::uid(self)
@@ -619,9 +626,9 @@ macro_rules! cached_entry {
 }
 
 cached_entry!(
-    PodEntry => |e| (e.summary.namespace.clone(), e.summary.name.clone()),
-    NodeEntry => |e| (String::new(), e.name.clone()),
-    ReplicaSetEntry => |e| (e.namespace.clone(), e.name.clone())
+    PodEntry => |e| (&e.summary.namespace, e.summary.name),
+    NodeEntry => |e| ("", e.name),
+    ReplicaSetEntry => |e| (&e.namespace, e.name)
 );
 
 #[cfg(test)]
@@ -973,7 +980,7 @@ mod tests {
         let events = collected(&cache, subscription, mine, 1).await;
         assert_eq!(events.len(), 1, "{events:?}");
         assert_eq!(events[0].kind, PodChangeKind::Added);
-        let name = events[0].pod.as_ref().map(|p| p.summary.name.as_str());
+        let name = events[0].object.as_ref().map(|p| p.summary.name.as_str());
         assert_eq!(name, Some("x"));
     }
 
