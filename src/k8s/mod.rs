@@ -11,6 +11,7 @@ pub mod events;
 pub mod names;
 pub mod order;
 pub mod pods;
+pub mod printers;
 pub mod summary;
 pub mod yaml;
 

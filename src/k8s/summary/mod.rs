@@ -192,12 +192,12 @@ pub fn summarize(pod: &Pod) -> PodSummary {
 }
 
 /// A time as kubectl's JSON shows it: `2024-01-02T03:04:05Z`.
-fn rfc3339(time: DateTime<Utc>) -> String {
+pub(crate) fn rfc3339(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// Converts a Kubernetes `Time` (a `jiff::Timestamp`) to chrono.
-fn to_chrono(time: &Time) -> Option<DateTime<Utc>> {
+pub(crate) fn to_chrono(time: &Time) -> Option<DateTime<Utc>> {
     let mut seconds = time.0.as_second();
     let mut nanos = i64::from(time.0.subsec_nanosecond());
     if nanos < 0 {
