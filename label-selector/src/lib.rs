@@ -175,8 +175,8 @@ fn parse_set(part: &str, rest: &str) -> Result<Vec<String>, String> {
 
 /// A qualified name: an optional DNS subdomain prefix and `/`, then a name of
 /// at most 63 characters of `[A-Za-z0-9._-]`, starting and ending
-/// alphanumeric.
-fn valid_key(key: &str) -> bool {
+/// alphanumeric (the API server's label-key rule).
+pub fn valid_key(key: &str) -> bool {
     let (prefix, name) = match key.rsplit_once('/') {
         Some((prefix, name)) => (Some(prefix), name),
         None => (None, key),
@@ -198,8 +198,8 @@ fn valid_key(key: &str) -> bool {
 }
 
 /// A label value: empty, or at most 63 characters of `[A-Za-z0-9._-]`,
-/// starting and ending alphanumeric.
-fn valid_value(value: &str) -> bool {
+/// starting and ending alphanumeric (the API server's label-value rule).
+pub fn valid_value(value: &str) -> bool {
     value.is_empty()
         || (value.len() <= 63
             && value

@@ -12,6 +12,7 @@ pub mod keyset;
 pub mod names;
 pub mod order;
 pub mod pods;
+pub mod printers;
 pub mod resource;
 pub mod summary;
 pub mod yaml;
