@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Response, StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::model::ResourceKind;
+use crate::model::{GROUPS, ResourceKind};
 use crate::synth::KUBERNETES_VERSION;
 
 /// A `Status` object as the API server sends for failures.
@@ -154,7 +154,7 @@ pub(crate) fn api_versions(server_address: &str) -> Value {
     })
 }
 
-fn resource(kind: ResourceKind, short: &[&str]) -> Value {
+fn resource(kind: ResourceKind) -> Value {
     let mut r = json!({
         "name": kind.plural(),
         "singularName": kind.singular(),
@@ -162,16 +162,23 @@ fn resource(kind: ResourceKind, short: &[&str]) -> Value {
         "kind": kind.kind(),
         "verbs": ["get", "list", "watch"]
     });
-    if !short.is_empty() {
-        r["shortNames"] = json!(short);
+    if !kind.short_names().is_empty() {
+        r["shortNames"] = json!(kind.short_names());
     }
-    if matches!(
-        kind,
-        ResourceKind::Pod | ResourceKind::ReplicaSet | ResourceKind::Deployment
-    ) {
+    if kind.in_all_category() {
         r["categories"] = json!(["all"]);
     }
     r
+}
+
+/// The resources of one group (`""` for core), in name order as the API server lists them.
+fn resources_of(group: &str) -> Vec<Value> {
+    let mut kinds: Vec<ResourceKind> = ResourceKind::ALL
+        .into_iter()
+        .filter(|k| k.group() == group)
+        .collect();
+    kinds.sort_by_key(|k| k.plural());
+    kinds.into_iter().map(resource).collect()
 }
 
 /// `/api/v1`.
@@ -179,44 +186,39 @@ pub(crate) fn core_v1_resources() -> Value {
     json!({
         "kind": "APIResourceList",
         "groupVersion": "v1",
-        "resources": [
-            resource(ResourceKind::Namespace, &["ns"]),
-            resource(ResourceKind::Node, &["no"]),
-            resource(ResourceKind::Pod, &["po"]),
-        ]
+        "resources": resources_of("")
     })
 }
 
-fn apps_group() -> Value {
+fn group(name: &str) -> Value {
+    let gv = format!("{name}/v1");
     json!({
-        "name": "apps",
-        "versions": [{"groupVersion": "apps/v1", "version": "v1"}],
-        "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}
+        "name": name,
+        "versions": [{"groupVersion": gv, "version": "v1"}],
+        "preferredVersion": {"groupVersion": gv, "version": "v1"}
     })
 }
 
 /// `/apis`.
 pub(crate) fn api_groups() -> Value {
-    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [apps_group()]})
+    let groups: Vec<Value> = GROUPS.into_iter().map(group).collect();
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
-/// `/apis/apps`.
-pub(crate) fn apps_group_doc() -> Value {
-    let mut g = apps_group();
+/// `/apis/<group>`.
+pub(crate) fn group_doc(name: &str) -> Value {
+    let mut g = group(name);
     g["kind"] = json!("APIGroup");
     g["apiVersion"] = json!("v1");
     g
 }
 
-/// `/apis/apps/v1`.
-pub(crate) fn apps_v1_resources() -> Value {
+/// `/apis/<group>/v1`.
+pub(crate) fn group_v1_resources(name: &str) -> Value {
     json!({
         "kind": "APIResourceList",
         "apiVersion": "v1",
-        "groupVersion": "apps/v1",
-        "resources": [
-            resource(ResourceKind::Deployment, &["deploy"]),
-            resource(ResourceKind::ReplicaSet, &["rs"]),
-        ]
+        "groupVersion": format!("{name}/v1"),
+        "resources": resources_of(name)
     })
 }

@@ -103,7 +103,9 @@ pub(crate) fn take_fault(rules: &mut Vec<FaultRule>, path: &str, watching: bool)
 /// Names are `"<verb> <resource>"`: `list pods`, `get pod`, `watch pods`,
 /// `list nodes`, `get node`, `watch nodes`, `list replicasets`,
 /// `get replicaset`, `watch replicasets`, `list deployments`,
-/// `get deployment`, `list namespaces`, `get namespace`, plus `discovery`
+/// `get deployment`, `list namespaces`, `get namespace`, and so on for every
+/// served kind (`list statefulsets`, `get daemonset`, `watch jobs`,
+/// `list cronjobs`, `get service`, `watch events`, ...), plus `discovery`
 /// (`/version`, `/api`, `/apis`, ...), `health` (`/healthz`, `/livez`,
 /// `/readyz`) and `other` (anything else). Every request that arrives is
 /// counted, including ones then failed by a fault or by authentication. A

@@ -4,7 +4,10 @@
 //!
 //! It serves pods (from JSON fixture captures and/or generated), and the
 //! Nodes, Namespaces, ReplicaSets and Deployments a cluster would have around
-//! them; lists with label/field selectors and `limit`/`continue` paging; watch
+//! them, as well as StatefulSets, DaemonSets (`apps/v1`), Jobs, CronJobs
+//! (`batch/v1`), Services and Events (core `v1`) — every kind of
+//! [`ResourceKind`], with discovery (`/api/v1`, `/apis`, `/apis/<group>/v1`)
+//! listing each; lists with label/field selectors and `limit`/`continue` paging; watch
 //! streams with resourceVersion resumption, bookmarks, streaming lists and 410
 //! Gone; optional bearer-token auth and HTTPS; injectable faults (on requests,
 //! and on open watch streams: closed, dropped mid-body, or ended by an ERROR

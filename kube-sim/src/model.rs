@@ -16,70 +16,186 @@ pub enum ResourceKind {
     ReplicaSet,
     /// `apps/v1` Deployment (namespaced).
     Deployment,
+    /// `apps/v1` StatefulSet (namespaced).
+    StatefulSet,
+    /// `apps/v1` DaemonSet (namespaced).
+    DaemonSet,
+    /// `batch/v1` Job (namespaced).
+    Job,
+    /// `batch/v1` CronJob (namespaced).
+    CronJob,
+    /// `v1` Service (namespaced).
+    Service,
+    /// `v1` Event (namespaced; the core `events` resource, not `events.k8s.io`).
+    Event,
 }
 
+/// Static facts about one kind: one row per kind, so everything else stays
+/// generic over the kind.
+struct KindInfo {
+    kind: &'static str,
+    group: &'static str,
+    plural: &'static str,
+    singular: &'static str,
+    namespaced: bool,
+    short_names: &'static [&'static str],
+    /// Whether the kind is in the `all` category (`kubectl get all`).
+    in_all: bool,
+}
+
+const fn row(
+    kind: &'static str,
+    group: &'static str,
+    plural: &'static str,
+    singular: &'static str,
+    namespaced: bool,
+    short_names: &'static [&'static str],
+    in_all: bool,
+) -> KindInfo {
+    KindInfo {
+        kind,
+        group,
+        plural,
+        singular,
+        namespaced,
+        short_names,
+        in_all,
+    }
+}
+
+const fn info(kind: ResourceKind) -> KindInfo {
+    match kind {
+        ResourceKind::Pod => row("Pod", "", "pods", "pod", true, &["po"], true),
+        ResourceKind::Node => row("Node", "", "nodes", "node", false, &["no"], false),
+        ResourceKind::Namespace => row(
+            "Namespace",
+            "",
+            "namespaces",
+            "namespace",
+            false,
+            &["ns"],
+            false,
+        ),
+        ResourceKind::ReplicaSet => row(
+            "ReplicaSet",
+            "apps",
+            "replicasets",
+            "replicaset",
+            true,
+            &["rs"],
+            true,
+        ),
+        ResourceKind::Deployment => row(
+            "Deployment",
+            "apps",
+            "deployments",
+            "deployment",
+            true,
+            &["deploy"],
+            true,
+        ),
+        ResourceKind::StatefulSet => row(
+            "StatefulSet",
+            "apps",
+            "statefulsets",
+            "statefulset",
+            true,
+            &["sts"],
+            true,
+        ),
+        ResourceKind::DaemonSet => row(
+            "DaemonSet",
+            "apps",
+            "daemonsets",
+            "daemonset",
+            true,
+            &["ds"],
+            true,
+        ),
+        ResourceKind::Job => row("Job", "batch", "jobs", "job", true, &[], true),
+        ResourceKind::CronJob => row(
+            "CronJob",
+            "batch",
+            "cronjobs",
+            "cronjob",
+            true,
+            &["cj"],
+            true,
+        ),
+        ResourceKind::Service => row("Service", "", "services", "service", true, &["svc"], true),
+        ResourceKind::Event => row("Event", "", "events", "event", true, &["ev"], false),
+    }
+}
+
+/// The API groups served besides the core group, in discovery order.
+pub(crate) const GROUPS: [&str; 2] = ["apps", "batch"];
+
 impl ResourceKind {
-    /// Every kind, in the order the simulator creates synthesized objects.
-    pub const ALL: [ResourceKind; 5] = [
+    /// Every kind, in the order the simulator creates synthesized objects
+    /// (owners before what they own, Events last).
+    pub const ALL: [ResourceKind; 11] = [
         ResourceKind::Namespace,
         ResourceKind::Node,
         ResourceKind::Deployment,
+        ResourceKind::StatefulSet,
+        ResourceKind::DaemonSet,
+        ResourceKind::CronJob,
+        ResourceKind::Job,
         ResourceKind::ReplicaSet,
         ResourceKind::Pod,
+        ResourceKind::Service,
+        ResourceKind::Event,
     ];
+
+    /// The kind served under `group` (`""` for core) as `plural`, if any.
+    pub fn from_plural(group: &str, plural: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.group() == group && k.plural() == plural)
+    }
 
     /// The `kind` field value, e.g. `Pod`.
     pub fn kind(self) -> &'static str {
-        match self {
-            Self::Pod => "Pod",
-            Self::Node => "Node",
-            Self::Namespace => "Namespace",
-            Self::ReplicaSet => "ReplicaSet",
-            Self::Deployment => "Deployment",
-        }
+        info(self).kind
     }
 
     /// The `apiVersion` field value, e.g. `v1` or `apps/v1`.
     pub fn api_version(self) -> &'static str {
-        match self {
-            Self::Pod | Self::Node | Self::Namespace => "v1",
-            Self::ReplicaSet | Self::Deployment => "apps/v1",
+        match self.group() {
+            "" => "v1",
+            "apps" => "apps/v1",
+            _ => "batch/v1",
         }
     }
 
     /// The API group (`""` for the core group).
     pub fn group(self) -> &'static str {
-        match self {
-            Self::Pod | Self::Node | Self::Namespace => "",
-            Self::ReplicaSet | Self::Deployment => "apps",
-        }
+        info(self).group
     }
 
     /// The plural resource name used in URLs, e.g. `pods`.
     pub fn plural(self) -> &'static str {
-        match self {
-            Self::Pod => "pods",
-            Self::Node => "nodes",
-            Self::Namespace => "namespaces",
-            Self::ReplicaSet => "replicasets",
-            Self::Deployment => "deployments",
-        }
+        info(self).plural
     }
 
     /// The singular resource name, e.g. `pod` (used in counter names).
     pub fn singular(self) -> &'static str {
-        match self {
-            Self::Pod => "pod",
-            Self::Node => "node",
-            Self::Namespace => "namespace",
-            Self::ReplicaSet => "replicaset",
-            Self::Deployment => "deployment",
-        }
+        info(self).singular
     }
 
     /// Whether objects of this kind live in a namespace.
     pub fn namespaced(self) -> bool {
-        matches!(self, Self::Pod | Self::ReplicaSet | Self::Deployment)
+        info(self).namespaced
+    }
+
+    /// kubectl's short names, e.g. `["deploy"]`.
+    pub(crate) fn short_names(self) -> &'static [&'static str] {
+        info(self).short_names
+    }
+
+    /// Whether the kind is in the `all` category.
+    pub(crate) fn in_all_category(self) -> bool {
+        info(self).in_all
     }
 
     /// The `kind` of the list type, e.g. `PodList`.

@@ -55,8 +55,31 @@ fn field_pointer(kind: ResourceKind, field: &str) -> Option<&'static str> {
         (ResourceKind::Pod, "status.nominatedNodeName") => Some("/status/nominatedNodeName"),
         (ResourceKind::Node, "spec.unschedulable") => Some("/spec/unschedulable"),
         (ResourceKind::Namespace, "status.phase") => Some("/status/phase"),
+        (ResourceKind::ReplicaSet, "status.replicas") => Some("/status/replicas"),
+        (ResourceKind::Job, "status.successful") => Some("/status/successful"),
+        (ResourceKind::Service, "spec.clusterIP") => Some("/spec/clusterIP"),
+        (ResourceKind::Service, "spec.type") => Some("/spec/type"),
+        (ResourceKind::Event, field) => event_field_pointer(field),
         _ => None,
     }
+}
+
+/// The field selectors the API server supports on core Events.
+fn event_field_pointer(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "involvedObject.kind" => "/involvedObject/kind",
+        "involvedObject.namespace" => "/involvedObject/namespace",
+        "involvedObject.name" => "/involvedObject/name",
+        "involvedObject.uid" => "/involvedObject/uid",
+        "involvedObject.apiVersion" => "/involvedObject/apiVersion",
+        "involvedObject.resourceVersion" => "/involvedObject/resourceVersion",
+        "involvedObject.fieldPath" => "/involvedObject/fieldPath",
+        "reason" => "/reason",
+        "reportingComponent" => "/reportingComponent",
+        "source" => "/source/component",
+        "type" => "/type",
+        _ => return None,
+    })
 }
 
 impl FieldSelector {
@@ -146,5 +169,22 @@ mod tests {
         assert!(m("spec.nodeName="));
         assert!(!m("spec.nodeName!="));
         assert!(FieldSelector::parse("spec.bogus=1", ResourceKind::Pod).is_err());
+    }
+
+    #[test]
+    fn event_field_selectors() {
+        let ev = json!({"metadata": {"name": "e", "namespace": "ns"},
+            "involvedObject": {"kind": "Pod", "name": "p", "namespace": "ns", "uid": "u"},
+            "type": "Warning", "reason": "BackOff", "source": {"component": "kubelet"}});
+        let m = |s: &str| {
+            FieldSelector::parse(s, ResourceKind::Event)
+                .expect("parses")
+                .matches(&ev, ResourceKind::Event)
+        };
+        assert!(m("involvedObject.kind=Pod,involvedObject.name=p"));
+        assert!(m("involvedObject.namespace=ns,involvedObject.uid=u"));
+        assert!(m("type=Warning,reason=BackOff,source=kubelet"));
+        assert!(!m("type=Normal"));
+        assert!(FieldSelector::parse("involvedObject.kind=Pod", ResourceKind::Pod).is_err());
     }
 }

@@ -20,7 +20,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::api;
 use crate::control::{Fault, FaultRule, take_fault};
-use crate::model::{Key, ResourceKind, namespace_of, with_type_meta};
+use crate::model::{GROUPS, Key, ResourceKind, namespace_of, with_type_meta};
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::store::{Event, EventType, Store, WatchFrom};
 
@@ -143,8 +143,10 @@ enum Doc {
     Api,
     CoreV1,
     Apis,
-    AppsGroup,
-    AppsV1,
+    /// `/apis/<group>`.
+    Group(&'static str),
+    /// `/apis/<group>/v1`.
+    GroupV1(&'static str),
 }
 
 /// What a path addresses.
@@ -164,16 +166,9 @@ enum Route {
     Unknown,
 }
 
-fn kind_for(group_apps: bool, plural: &str) -> Option<ResourceKind> {
-    let kind = match plural {
-        "pods" => ResourceKind::Pod,
-        "nodes" => ResourceKind::Node,
-        "namespaces" => ResourceKind::Namespace,
-        "replicasets" => ResourceKind::ReplicaSet,
-        "deployments" => ResourceKind::Deployment,
-        _ => return None,
-    };
-    (kind.group() == if group_apps { "apps" } else { "" }).then_some(kind)
+/// The served API group named `name`.
+fn known_group(name: &str) -> Option<&'static str> {
+    GROUPS.into_iter().find(|g| *g == name)
 }
 
 fn parse_route(path: &str) -> Route {
@@ -183,30 +178,34 @@ fn parse_route(path: &str) -> Route {
         ["api"] => Route::Discovery(Doc::Api),
         ["api", "v1"] => Route::Discovery(Doc::CoreV1),
         ["apis"] => Route::Discovery(Doc::Apis),
-        ["apis", "apps"] => Route::Discovery(Doc::AppsGroup),
-        ["apis", "apps", "v1"] => Route::Discovery(Doc::AppsV1),
         ["healthz" | "livez" | "readyz", ..] => Route::Health,
-        ["api", "v1", rest @ ..] => resource_route(false, rest),
-        ["apis", "apps", "v1", rest @ ..] => resource_route(true, rest),
+        ["api", "v1", rest @ ..] => resource_route("", rest),
+        ["apis", group, rest @ ..] => match (known_group(group), rest) {
+            (Some(g), []) => Route::Discovery(Doc::Group(g)),
+            (Some(g), ["v1"]) => Route::Discovery(Doc::GroupV1(g)),
+            (Some(g), ["v1", rest @ ..]) => resource_route(g, rest),
+            _ => Route::Unknown,
+        },
         _ => Route::Unknown,
     }
 }
 
-fn resource_route(apps: bool, rest: &[&str]) -> Route {
+fn resource_route(group: &str, rest: &[&str]) -> Route {
     let item = |kind: ResourceKind, namespace: Option<&str>, name: &str| Route::Item {
         kind,
         namespace: namespace.map(str::to_string),
         name: name.to_string(),
     };
+    let kind_for = |plural: &str| ResourceKind::from_plural(group, plural);
     match rest {
-        [plural] => match kind_for(apps, plural) {
+        [plural] => match kind_for(plural) {
             Some(kind) => Route::Collection {
                 kind,
                 namespace: None,
             },
             None => Route::Unknown,
         },
-        ["namespaces", ns, plural] => match kind_for(apps, plural) {
+        ["namespaces", ns, plural] => match kind_for(plural) {
             Some(kind) if kind.namespaced() => Route::Collection {
                 kind,
                 namespace: Some((*ns).to_string()),
@@ -214,12 +213,12 @@ fn resource_route(apps: bool, rest: &[&str]) -> Route {
             _ => Route::Unknown,
         },
         ["namespaces", ns, plural, name] | ["namespaces", ns, plural, name, "status"] => {
-            match kind_for(apps, plural) {
+            match kind_for(plural) {
                 Some(kind) if kind.namespaced() => item(kind, Some(ns), name),
                 _ => Route::Unknown,
             }
         }
-        [plural, name] | [plural, name, "status"] => match kind_for(apps, plural) {
+        [plural, name] | [plural, name, "status"] => match kind_for(plural) {
             Some(kind) if !kind.namespaced() => item(kind, None, name),
             _ => Route::Unknown,
         },
@@ -315,8 +314,8 @@ async fn handle(shared: Arc<Shared>, kill: Arc<Notify>, req: Request<Incoming>) 
                 Doc::Api => api::api_versions(&shared.server_address),
                 Doc::CoreV1 => api::core_v1_resources(),
                 Doc::Apis => api::api_groups(),
-                Doc::AppsGroup => api::apps_group_doc(),
-                Doc::AppsV1 => api::apps_v1_resources(),
+                Doc::Group(group) => api::group_doc(group),
+                Doc::GroupV1(group) => api::group_v1_resources(group),
             },
         ),
         Route::Health => {
@@ -719,6 +718,27 @@ mod tests {
             }
         );
         assert_eq!(parse_route("/api/v1/replicasets"), Route::Unknown);
+        assert_eq!(
+            parse_route("/apis/batch/v1/namespaces/x/cronjobs/c"),
+            Route::Item {
+                kind: ResourceKind::CronJob,
+                namespace: Some("x".into()),
+                name: "c".into()
+            }
+        );
+        assert_eq!(
+            parse_route("/api/v1/namespaces/x/events"),
+            Route::Collection {
+                kind: ResourceKind::Event,
+                namespace: Some("x".into())
+            }
+        );
+        assert_eq!(
+            parse_route("/apis/batch/v1"),
+            Route::Discovery(Doc::GroupV1("batch"))
+        );
+        assert_eq!(parse_route("/apis/batch/v1/statefulsets"), Route::Unknown);
+        assert_eq!(parse_route("/apis/extensions/v1beta1"), Route::Unknown);
         assert_eq!(
             parse_route("/apis/apps/v1/namespaces/x/pods"),
             Route::Unknown
