@@ -736,7 +736,11 @@ fn flatten<'a>(
                 &fragment.node.selection_set,
             ),
         };
-        if condition.is_none_or(|c| c.node.on.node.as_str() == type_name) {
+        // A pod is also a `Resource`.
+        if condition.is_none_or(|c| {
+            let on = c.node.on.node.as_str();
+            on == type_name || on == "Resource"
+        }) {
             flatten(ctx, inner, type_name, out)?;
         }
     }

@@ -198,7 +198,7 @@ impl OutputType for Pods {
 /// The GraphQL type `Pod`, field by field. A pod's value is written by
 /// [`PodPlan`]; these resolvers serve the fields that need the operation's
 /// context, and every field of a selection the plan leaves to them.
-pub(crate) struct PodObject(Pod);
+pub struct PodObject(Pod);
 
 impl From<Pod> for PodObject {
     fn from(pod: Pod) -> Self {
@@ -226,17 +226,17 @@ impl PodObject {
 #[Object(name = "Pod")]
 impl PodObject {
     /// The cluster it runs in.
-    async fn cluster(&self) -> &str {
+    pub(crate) async fn cluster(&self) -> &str {
         &self.0.cluster
     }
 
     /// Name.
-    async fn name(&self) -> &str {
+    pub(crate) async fn name(&self) -> &str {
         &self.summary().name
     }
 
     /// Namespace.
-    async fn namespace(&self) -> &str {
+    pub(crate) async fn namespace(&self) -> &str {
         &self.summary().namespace
     }
 
@@ -277,7 +277,7 @@ impl PodObject {
     }
 
     /// Creation time (RFC 3339).
-    async fn created(&self) -> Option<&str> {
+    pub(crate) async fn created(&self) -> Option<&str> {
         self.summary().created.as_deref()
     }
 
@@ -342,16 +342,73 @@ impl PodObject {
         }
     }
 
+    /// The kind: Pod.
+    pub(crate) async fn kind(&self) -> &str {
+        "Pod"
+    }
+
+    /// uid.
+    pub(crate) async fn uid(&self) -> &str {
+        self.0.entry.uid().unwrap_or_default()
+    }
+
+    /// Labels, sorted by key.
+    pub(crate) async fn labels(&self) -> Vec<super::resources::Label> {
+        self.0
+            .entry
+            .labels()
+            .map(|(key, value)| super::resources::Label {
+                key: key.to_owned(),
+                value: value.to_owned(),
+            })
+            .collect()
+    }
+
+    /// Events about it, newest first.
+    #[graphql(complexity = "10 * child_complexity")]
+    pub(crate) async fn events(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<
+        Vec<super::resources::Object<crate::kinds::event::Event>>,
+    > {
+        let summary = self.summary();
+        crate::kinds::event::events_about(
+            ctx,
+            &self.0.cluster,
+            "Pod",
+            Some(&summary.namespace),
+            &summary.name,
+            self.0.entry.uid(),
+        )
+        .await
+    }
+
+    /// The controlling object (a ReplicaSet, StatefulSet, DaemonSet or Job)
+    /// as a `Resource`; null without a controller, when it is gone, or when
+    /// its kind is not served (`workload` still names it).
+    async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<crate::kinds::Resource>> {
+        let summary = self.summary();
+        crate::kinds::owner(
+            ctx,
+            &self.0.cluster,
+            &summary.namespace,
+            &summary.controlled,
+            &summary.controller_name,
+        )
+        .await
+    }
+
     /// The full v1.Pod as JSON (managedFields dropped, as kubectl does).
     #[graphql(complexity = 20)]
-    async fn json(&self, ctx: &Context<'_>) -> async_graphql::Result<Json<serde_json::Value>> {
+    pub(crate) async fn json(&self, ctx: &Context<'_>) -> async_graphql::Result<Json<serde_json::Value>> {
         self.note_read(ctx);
         self.0.entry.object().map(Json).gql()
     }
 
     /// The same object as YAML text.
     #[graphql(complexity = 20)]
-    async fn yaml(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+    pub(crate) async fn yaml(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         self.note_read(ctx);
         self.0.entry.object().and_then(|v| yaml::to_yaml(&v)).gql()
     }

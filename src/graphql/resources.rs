@@ -782,6 +782,7 @@ pub use super::{
     connection::ClusterPart,
     pods::{Pod, PodEventType},
 };
+pub use super::pods::PodObject;
 
 /// A page's complexity: its children's, once per ten objects asked for.
 pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {

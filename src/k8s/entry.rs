@@ -74,6 +74,11 @@ impl PodEntry {
         self.json.len()
     }
 
+    /// The pod's labels, sorted by key.
+    pub fn labels(&self) -> impl ExactSizeIterator<Item = (&str, &str)> {
+        self.labels.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
+    }
+
     /// The object's uid.
     pub fn uid(&self) -> Option<&str> {
         self.uid.as_deref()

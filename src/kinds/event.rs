@@ -112,18 +112,31 @@ pub async fn events_of<K: Served>(
 ) -> async_graphql::Result<Vec<Object<Event>>> {
     let meta = &object.entry.meta;
     let namespace = namespaced::<K>().then_some(meta.namespace.as_str());
-    let mut found = related_entries::<Event>(ctx, &object.cluster, namespace, |event| {
+    events_about(ctx, &object.cluster, K::KIND, namespace, &meta.name, meta.uid.as_deref()).await
+}
+
+/// The Events about the object of `kind` named `name` (in `namespace`, or
+/// in any for objects of no namespace) the viewer may read, newest first.
+pub async fn events_about(
+    ctx: &Context<'_>,
+    cluster: &Arc<str>,
+    kind: &str,
+    namespace: Option<&str>,
+    name: &str,
+    uid: Option<&str>,
+) -> async_graphql::Result<Vec<Object<Event>>> {
+    let mut found = related_entries::<Event>(ctx, cluster, namespace, |event| {
         let involved = &event.columns.involved;
-        involved.kind == K::KIND
-            && involved.name == meta.name
-            && match (&involved.uid, &meta.uid) {
+        involved.kind == kind
+            && involved.name == name
+            && match (involved.uid.as_deref(), uid) {
                 (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() => a == b,
                 _ => true,
             }
     })
     .await?;
     newest_first(&mut found);
-    priced(ctx, &object.cluster, found).await
+    priced(ctx, cluster, found).await
 }
 
 /// Sorts Events by LAST SEEN, newest first (then by namespace and name).

@@ -290,7 +290,32 @@ macro_rules! register_kinds {
             field(name = "events", ty = "Vec<crate::graphql::resources::Object<event::Event>>", desc = "Events about it, newest first.")
         )]
         pub enum Resource {
+            Pod(crate::graphql::resources::PodObject),
             $($kind(crate::graphql::resources::Object<$module::$kind>)),*
+        }
+
+        /// The controlling object of kind `kind` named `name` in `namespace`
+        /// of `cluster`, when its kind is served, it exists and the viewer
+        /// may read it.
+        pub async fn owner(
+            ctx: &async_graphql::Context<'_>,
+            cluster: &std::sync::Arc<str>,
+            namespace: &str,
+            kind: &str,
+            name: &str,
+        ) -> async_graphql::Result<Option<Resource>> {
+            $(
+                if kind == <$module::$kind as crate::k8s::resource::Kind>::KIND
+                    && crate::k8s::resource::namespaced::<$module::$kind>()
+                {
+                    return Ok(crate::graphql::resources::related_one::<$module::$kind>(
+                        ctx, cluster, namespace, name,
+                    )
+                    .await?
+                    .map(Resource::from));
+                }
+            )*
+            Ok(None)
         }
 
         /// The kinds by name, as `resourceEvents(kind:)` takes them.
