@@ -45,3 +45,64 @@ pub fn deployment(o: &Deployment) -> DeploymentColumns {
         selector,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{from_json, strings, two_containers};
+    use super::*;
+    use serde_json::json;
+
+    /// Upstream TestPrintDeployment's `testDeployment`.
+    fn test_deployment() -> Deployment {
+        from_json(json!({
+            "metadata": {"name": "test1", "creationTimestamp": "2024-06-10T12:00:00Z"},
+            "spec": {
+                "replicas": 5,
+                "template": two_containers(""),
+                "selector": {"matchLabels": {"foo": "bar"}}
+            },
+            "status": {"replicas": 10, "updatedReplicas": 2, "availableReplicas": 1, "unavailableReplicas": 4}
+        }))
+    }
+
+    #[test]
+    fn print_deployment_no_generate_options() {
+        let c = deployment(&test_deployment());
+        assert_eq!((c.ready.as_str(), c.up_to_date, c.available), ("0/5", 2, 1));
+    }
+
+    #[test]
+    fn print_deployment_wide() {
+        let c = deployment(&test_deployment());
+        assert_eq!(
+            c,
+            DeploymentColumns {
+                ready: "0/5".to_string(),
+                up_to_date: 2,
+                available: 1,
+                container_names: strings(&["fake-container1", "fake-container2"]),
+                images: strings(&["fake-image1", "fake-image2"]),
+                selector: "foo=bar".to_string(),
+            }
+        );
+    }
+
+    #[test]
+    fn deployment_selector_is_empty_not_none_and_invalid_not_error() {
+        let mut d = test_deployment();
+        d.spec.selector = from_json(json!({}));
+        assert_eq!(deployment(&d).selector, "");
+        d.spec.selector = from_json(json!({"matchExpressions": [
+            {"key": "tier", "operator": "Bogus", "values": ["a"]}]}));
+        assert_eq!(deployment(&d).selector, "<invalid>");
+    }
+
+    #[test]
+    fn deployment_without_replicas_counts_the_default_one() {
+        let mut d = test_deployment();
+        d.spec.replicas = None;
+        d.status = None;
+        let c = deployment(&d);
+        assert_eq!((c.ready.as_str(), c.up_to_date, c.available), ("0/1", 0, 0));
+    }
+}

@@ -220,37 +220,65 @@ mod tests {
     }
 
     #[test]
-    fn human_duration_matches_upstream_table() {
-        // Cases of upstream TestHumanDuration (duration_test.go).
-        let cases: &[(TimeDelta, &str)] = &[
-            (TimeDelta::seconds(1), "1s"),
-            (TimeDelta::milliseconds(1070), "1s"),
-            (TimeDelta::seconds(0), "0s"),
-            (TimeDelta::seconds(-1), "0s"),
-            (TimeDelta::seconds(-2), "<invalid>"),
-            (TimeDelta::seconds(119), "119s"),
-            (TimeDelta::seconds(120), "2m"),
-            (TimeDelta::seconds(121), "2m1s"),
-            (TimeDelta::minutes(9) + TimeDelta::seconds(59), "9m59s"),
-            (TimeDelta::minutes(10), "10m"),
-            (TimeDelta::minutes(10) + TimeDelta::seconds(1), "10m"),
-            (TimeDelta::minutes(135), "135m"),
-            (TimeDelta::hours(3), "3h"),
-            (TimeDelta::hours(3) + TimeDelta::minutes(1), "3h1m"),
-            (TimeDelta::hours(7) + TimeDelta::minutes(59), "7h59m"),
-            (TimeDelta::hours(8), "8h"),
-            (TimeDelta::hours(47) + TimeDelta::minutes(59), "47h"),
-            (TimeDelta::hours(48), "2d"),
-            (TimeDelta::hours(49), "2d1h"),
-            (TimeDelta::hours(24 * 8), "8d"),
-            (TimeDelta::hours(24 * 365 * 2 - 1), "729d"),
-            (TimeDelta::hours(24 * 365 * 2), "2y"),
-            (TimeDelta::hours(24 * 365 * 2 + 24), "2y1d"),
-            (TimeDelta::hours(24 * 365 * 8), "8y"),
-            (TimeDelta::hours(24 * 365 * 8 - 1), "7y364d"),
+    fn human_duration_matches_upstream_tables() {
+        let s = TimeDelta::seconds;
+        let ms = TimeDelta::milliseconds;
+        let m = TimeDelta::minutes;
+        let h = TimeDelta::hours;
+        let d = |days: i64| TimeDelta::hours(24 * days);
+        let y = |years: i64| d(365 * years);
+        // Upstream TestHumanDuration, then TestHumanDurationBoundaries (duration_test.go).
+        let cases: Vec<(TimeDelta, &str)> = vec![
+            (s(1), "1s"),
+            (s(70), "70s"),
+            (s(190), "3m10s"),
+            (m(70), "70m"),
+            (h(47), "47h"),
+            (h(49), "2d1h"),
+            (h(8 * 24 + 2), "8d"),
+            (h(367 * 24), "367d"),
+            (h(365 * 2 * 24 + 25), "2y1d"),
+            (h(365 * 8 * 24 + 2), "8y"),
+            (s(-2), "<invalid>"),
+            (s(-2) + TimeDelta::nanoseconds(1), "0s"),
+            (s(0), "0s"),
+            (s(1) - ms(1), "0s"),
+            (m(2) - ms(1), "119s"),
+            (m(2), "2m"),
+            (m(2) + s(1), "2m1s"),
+            (m(10) - ms(1), "9m59s"),
+            (m(10), "10m"),
+            (m(10) + s(1), "10m"),
+            (h(3) - ms(1), "179m"),
+            (h(3), "3h"),
+            (h(3) + m(1), "3h1m"),
+            (h(8) - ms(1), "7h59m"),
+            (h(8), "8h"),
+            (h(8) + m(59), "8h"),
+            (d(2) - ms(1), "47h"),
+            (d(2), "2d"),
+            (d(2) + h(1), "2d1h"),
+            (d(8) - ms(1), "7d23h"),
+            (d(8), "8d"),
+            (d(8) + h(23), "8d"),
+            (y(2) - ms(1), "729d"),
+            (y(2), "2y"),
+            (y(2) + h(23), "2y"),
+            (y(2) + h(23) + m(59), "2y"),
+            (y(2) + h(24) - ms(1), "2y"),
+            (y(2) + h(24), "2y1d"),
+            (y(3), "3y"),
+            (y(4), "4y"),
+            (y(5), "5y"),
+            (y(6), "6y"),
+            (y(7), "7y"),
+            (y(8) - ms(1), "7y364d"),
+            (y(8), "8y"),
+            (y(8) + d(364), "8y"),
+            (y(9), "9y"),
         ];
-        for (d, want) in cases {
-            assert_eq!(human_duration(*d), *want, "{d:?}");
+        for (delta, want) in cases {
+            assert_eq!(human_duration(delta), want, "{delta:?}");
         }
     }
 

@@ -32,3 +32,35 @@ pub fn stateful_set(o: &StatefulSet) -> StatefulSetColumns {
         images,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{from_json, strings, two_containers};
+    use super::*;
+    use serde_json::json;
+
+    fn test_stateful_set() -> StatefulSet {
+        from_json(json!({
+            "metadata": {"name": "test1", "creationTimestamp": "2024-06-10T12:00:00Z"},
+            "spec": {"replicas": 5, "template": two_containers(""), "selector": {}},
+            "status": {"replicas": 5, "readyReplicas": 2}
+        }))
+    }
+
+    #[test]
+    fn print_stateful_set_no_generate_options() {
+        assert_eq!(stateful_set(&test_stateful_set()).ready, "2/5");
+    }
+
+    #[test]
+    fn print_stateful_set_wide() {
+        assert_eq!(
+            stateful_set(&test_stateful_set()),
+            StatefulSetColumns {
+                ready: "2/5".to_string(),
+                container_names: strings(&["fake-container1", "fake-container2"]),
+                images: strings(&["fake-image1", "fake-image2"]),
+            }
+        );
+    }
+}
