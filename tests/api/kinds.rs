@@ -440,3 +440,97 @@ async fn a_list_of_deployments_with_their_pods_reads_each_kind_once() {
     assert_eq!(web["node"]["pods"].as_array().map(Vec::len), Some(2));
     sim.shutdown().await;
 }
+
+/// `resourceEvents` over graphql-transport-ws: a change after the version
+/// of a connection's part is replayed first, then live changes follow; a
+/// namespace viewer never gets a change of another namespace, and cannot
+/// follow Nodes; an unknown kind is refused.
+#[tokio::test]
+async fn resource_events_replay_from_a_version_then_follow_within_the_grants() {
+    use crate::{
+        helpers::{Backend, TestApp, TestDb},
+        live::{connect, next, send},
+    };
+    use osp_gateway::config::CacheMode;
+
+    let sim = simulator().await;
+    let db = TestDb::create(Backend::Sqlite).await;
+    let app = TestApp::with_clusters(&db, &[(CLUSTER, &sim)], CacheMode::On).await;
+    let admin = app.admin_token().await;
+    let viewer = app
+        .user_with_grants(
+            &admin,
+            "bob",
+            json!([{ "cluster": CLUSTER, "namespace": "team-a" }]),
+        )
+        .await;
+    // The version the list reflects (this starts the Deployment cache).
+    let listed = app
+        .graphql(
+            Some(&viewer),
+            "{ deploymentConnection { clusters { version } } }",
+            json!({}),
+        )
+        .await;
+    let version = listed["data"]["deploymentConnection"]["clusters"][0]["version"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a version: {listed}"))
+        .to_owned();
+    // Changed after the list: one in team-b (not the viewer's), one in team-a.
+    sim.upsert(
+        ResourceKind::Deployment,
+        deployment("team-b", "db", "2024-05-02T10:00:00Z", 2, 2),
+    );
+    sim.upsert(
+        ResourceKind::Deployment,
+        deployment("team-a", "web", "2024-05-01T10:00:00Z", 3, 3),
+    );
+
+    let mut socket = connect(&app, json!({ "token": viewer })).await;
+    assert_eq!(next(&mut socket).await.expect("ack")["type"], "connection_ack");
+    let subscribe = |id: &str, kind: &str, since: Option<&str>| {
+        json!({ "id": id, "type": "subscribe", "payload": {
+            "query": "subscription($k: String!, $s: String) { resourceEvents(kind: $k, cluster: \"c\", since: $s) {
+                         type version object { __typename name namespace ... on Deployment { ready } } } }",
+            "variables": { "k": kind, "s": since } } })
+    };
+    send(&mut socket, subscribe("1", "Deployment", Some(&version))).await;
+    let message = next(&mut socket).await.expect("the replayed change");
+    assert_eq!(message["id"], "1", "{message}");
+    let change = &message["payload"]["data"]["resourceEvents"];
+    assert_eq!(change["type"], "MODIFIED", "{message}");
+    assert_eq!(
+        change["object"],
+        json!({ "__typename": "Deployment", "name": "web", "namespace": "team-a", "ready": "3/3" })
+    );
+    // Live: team-b's change is skipped, team-a's arrives.
+    sim.upsert(
+        ResourceKind::Deployment,
+        deployment("team-b", "db", "2024-05-02T10:00:00Z", 2, 0),
+    );
+    sim.upsert(
+        ResourceKind::Deployment,
+        deployment("team-a", "api", "2024-05-03T10:00:00Z", 1, 0),
+    );
+    let message = next(&mut socket).await.expect("a live change");
+    let change = &message["payload"]["data"]["resourceEvents"];
+    assert_eq!(change["object"]["name"], "api", "{message}");
+    assert_eq!(change["object"]["ready"], "0/1", "{message}");
+
+    // Nodes take a whole-cluster grant; an unknown kind is refused.
+    for (id, kind, code) in [("2", "Node", "Forbidden"), ("3", "Gadget", "InvalidParameter")] {
+        send(&mut socket, subscribe(id, kind, None)).await;
+        let message = next(&mut socket).await.expect("an error");
+        assert_eq!(message["id"], id, "{message}");
+        assert_eq!(
+            message["payload"]["errors"][0]["extensions"]["code"], code,
+            "{message}"
+        );
+        let done = next(&mut socket).await.expect("complete");
+        assert_eq!((&done["id"], &done["type"]), (&json!(id), &json!("complete")));
+    }
+    drop(socket);
+    app.stop().await;
+    db.drop_database().await;
+    sim.shutdown().await;
+}
