@@ -97,25 +97,72 @@ pub(crate) fn node_name(i: usize) -> String {
     format!("sim-worker-{i:03}")
 }
 
-fn node_ip(i: usize) -> String {
+pub(crate) fn node_ip(i: usize) -> String {
     format!("10.0.{}.{}", i / 200, 10 + i % 200)
 }
 
 /// Base of generated timestamps (fixed, so output is deterministic).
 const EPOCH: i64 = 1_748_736_000; // 2025-06-01T00:00:00Z
 
-fn ts(secs: i64) -> String {
+pub(crate) fn ts(secs: i64) -> String {
     DateTime::<Utc>::from_timestamp(EPOCH + secs, 0)
         .unwrap_or_default()
         .to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// The controller generated pods of one group belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Workload {
+    /// A Deployment's ReplicaSet (most groups).
+    Deployment,
+    /// A StatefulSet named after the app.
+    StatefulSet,
+    /// A DaemonSet named after the app.
+    DaemonSet,
+    /// A Job (named like the ReplicaSet would be) of a CronJob named after the app.
+    CronJob,
+}
+
+/// Which controller the `d`-th group of pods gets (about 70% Deployments,
+/// 10% each StatefulSets, DaemonSets and CronJobs), spread over namespaces.
+fn workload_of(d: usize, namespaces: usize) -> Workload {
+    match (d + d / namespaces) % 10 {
+        2 => Workload::StatefulSet,
+        5 => Workload::DaemonSet,
+        7 => Workload::CronJob,
+        _ => Workload::Deployment,
+    }
+}
+
+/// One group of generated pods and what owns them.
+#[derive(Debug, Clone)]
+pub(crate) struct Group {
+    pub index: usize,
+    pub workload: Workload,
+    pub ns: String,
+    pub app: String,
+    /// The ReplicaSet name (`<app>-<hash>`); the Job's name for CronJob groups.
+    pub rs: String,
+    /// UID of the pods' controller (ReplicaSet, StatefulSet, DaemonSet or Job).
+    pub owner_uid: String,
+    /// Indices of its pods in the generated list.
+    pub pods: std::ops::Range<usize>,
+    /// Creation time, seconds after the generation epoch.
+    pub created: i64,
+}
+
 /// Generates `opts.pods` pods.
 pub fn generate_pods(opts: &GenerateOptions) -> Vec<Value> {
+    generate_groups(opts).0
+}
+
+/// The generated pods and the groups they come in.
+pub(crate) fn generate_groups(opts: &GenerateOptions) -> (Vec<Value>, Vec<Group>) {
     let namespaces = opts.namespaces.max(1);
     let nodes = opts.nodes.max(1);
     let mut rng = opts.seed ^ 0x6b75_6265_2d73_696d;
     let mut pods = Vec::with_capacity(opts.pods);
+    let mut groups = Vec::new();
     let mut deployment = 0usize;
     while pods.len() < opts.pods {
         let ns = namespace_name(deployment % namespaces);
@@ -134,6 +181,9 @@ pub fn generate_pods(opts: &GenerateOptions) -> Vec<Value> {
             (hash_seed >> 8) % 20
         );
         let created = (splitmix64(&mut rng) % (30 * 86_400)) as i64;
+        let workload = workload_of(deployment, namespaces);
+        let owner = owner_of(workload, &ns, &app, &rs, &rs_uid, opts.seed);
+        let start = pods.len();
         for _ in 0..replicas {
             if pods.len() >= opts.pods {
                 break;
@@ -154,11 +204,92 @@ pub fn generate_pods(opts: &GenerateOptions) -> Vec<Value> {
                 restarts: (r >> 8) % 40,
                 seed: opts.seed,
             };
-            pods.push(ctx.build(pick_state(r)));
+            let mut pod = ctx.build(pick_state(r));
+            if workload != Workload::Deployment {
+                reown(&mut pod, workload, &owner);
+            }
+            pods.push(pod);
         }
+        groups.push(Group {
+            index: deployment,
+            workload,
+            owner_uid: owner["uid"].as_str().unwrap_or_default().to_string(),
+            ns,
+            app,
+            rs,
+            pods: start..pods.len(),
+            created,
+        });
         deployment += 1;
     }
-    pods
+    (pods, groups)
+}
+
+/// The controller owner reference pods of a group carry.
+fn owner_of(workload: Workload, ns: &str, app: &str, rs: &str, rs_uid: &str, seed: u64) -> Value {
+    let (api, kind, name, uid) = match workload {
+        Workload::Deployment => ("apps/v1", "ReplicaSet", rs, rs_uid.to_string()),
+        Workload::StatefulSet => (
+            "apps/v1",
+            "StatefulSet",
+            app,
+            stable_uid(&format!("statefulset/{ns}/{app}/{seed}")),
+        ),
+        Workload::DaemonSet => (
+            "apps/v1",
+            "DaemonSet",
+            app,
+            stable_uid(&format!("daemonset/{ns}/{app}/{seed}")),
+        ),
+        Workload::CronJob => (
+            "batch/v1",
+            "Job",
+            rs,
+            stable_uid(&format!("job/{ns}/{rs}/{seed}")),
+        ),
+    };
+    json!({"apiVersion": api, "kind": kind, "name": name, "uid": uid,
+        "controller": true, "blockOwnerDeletion": true})
+}
+
+/// Gives a generated pod another controller, with the labels that controller
+/// puts on its pods (names, namespaces and states stay).
+fn reown(pod: &mut Value, workload: Workload, owner: &Value) {
+    let name = pod["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let owner_name = owner["name"].as_str().unwrap_or_default().to_string();
+    let owner_uid = owner["uid"].as_str().unwrap_or_default().to_string();
+    pod["metadata"]["ownerReferences"] = json!([owner]);
+    let Some(labels) = pod["metadata"]["labels"].as_object_mut() else {
+        return;
+    };
+    labels.remove("pod-template-hash");
+    let revision = format!(
+        "{owner_name}-{}",
+        name_suffix(fnv64(owner_name.as_bytes()), 10)
+    );
+    match workload {
+        Workload::StatefulSet => {
+            labels.insert("controller-revision-hash".into(), revision.into());
+            labels.insert("statefulset.kubernetes.io/pod-name".into(), name.into());
+        }
+        Workload::DaemonSet => {
+            labels.insert("controller-revision-hash".into(), revision.into());
+            labels.insert("pod-template-generation".into(), "1".into());
+        }
+        Workload::CronJob => {
+            for key in ["batch.kubernetes.io/controller-uid", "controller-uid"] {
+                labels.insert(key.into(), owner_uid.clone().into());
+            }
+            for key in ["batch.kubernetes.io/job-name", "job-name"] {
+                labels.insert(key.into(), owner_name.clone().into());
+            }
+            pod["spec"]["restartPolicy"] = json!("OnFailure");
+        }
+        Workload::Deployment => {}
+    }
 }
 
 struct PodCtx<'a> {
@@ -519,10 +650,21 @@ mod tests {
             .map(|p| format!("{}/{}", p["metadata"]["namespace"], p["metadata"]["name"]))
             .collect();
         assert_eq!(names.len(), 300, "names are unique");
-        assert!(
-            a.iter().all(
-                |p| p.pointer("/metadata/ownerReferences/0/kind") == Some(&json!("ReplicaSet"))
-            )
-        );
+        // Most pods belong to Deployments' ReplicaSets, some to StatefulSets,
+        // DaemonSets and CronJobs' Jobs.
+        let owners: std::collections::BTreeMap<_, usize> =
+            a.iter().fold(Default::default(), |mut m, p| {
+                *m.entry(
+                    p["metadata"]["ownerReferences"][0]["kind"]
+                        .as_str()
+                        .unwrap_or_default(),
+                )
+                .or_default() += 1;
+                m
+            });
+        assert!(owners["ReplicaSet"] > 200, "{owners:?}");
+        for kind in ["StatefulSet", "DaemonSet", "Job"] {
+            assert!(owners.contains_key(kind), "{owners:?}");
+        }
     }
 }

@@ -28,6 +28,7 @@
 //! ```
 
 mod api;
+mod cluster;
 mod control;
 mod fixtures;
 mod generate;
@@ -50,6 +51,8 @@ use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use cluster::TERMINATING_NAMESPACE;
+pub use cluster::generate_cluster;
 pub use control::{Counters, Fault, FaultRule};
 pub use fixtures::{Fixture, RENAMED_FROM_ANNOTATION, load_fixtures};
 pub use generate::{GenerateOptions, generate_pods};
@@ -117,7 +120,10 @@ impl SimulatorBuilder {
         self
     }
 
-    /// Generates `n` synthetic pods (default 0).
+    /// Generates `n` synthetic pods (default 0) and the cluster around them
+    /// (see [`generate_cluster`]): Deployments/ReplicaSets, StatefulSets,
+    /// DaemonSets, CronJobs/Jobs owning them, every worker Node, Namespaces,
+    /// Services and Events.
     pub fn generated_pods(mut self, n: usize) -> Self {
         self.generate.pods = n;
         self
@@ -184,9 +190,12 @@ impl SimulatorBuilder {
             pods.extend(load_fixtures(dir)?.into_iter().map(|f| f.pod));
         }
         pods.extend(self.pods);
-        pods.extend(generate_pods(&self.generate));
+        let (generated, mut objects) = generate_cluster(&self.generate);
+        pods.extend(generated);
+        // Objects given explicitly win over generated ones of the same name.
+        objects.extend(self.objects);
         let store = Store::new(self.history_limit, 65_536);
-        store.load_initial(pods, self.objects);
+        store.load_initial(pods, objects);
 
         let listener = tokio::net::TcpListener::bind(self.listen)
             .await

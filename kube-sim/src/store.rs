@@ -252,6 +252,12 @@ impl Inner {
                 synth::node(node, str_at(pod, "/status/hostIP")),
             );
         }
+        for (kind, owner) in synth::controller_owners(pod) {
+            let name = str_at(owner, "/name").unwrap_or_default().to_string();
+            if !self.contains(kind, &(ns.clone(), name)) {
+                self.put(tx, kind, synth::controller(kind, &ns, owner, &[pod]));
+            }
+        }
         for owner in synth::replicaset_owners(pod) {
             let rs_name = str_at(owner, "/name").unwrap_or_default().to_string();
             if self.contains(ResourceKind::ReplicaSet, &(ns.clone(), rs_name.clone())) {
@@ -315,6 +321,8 @@ impl Store {
         let mut nodes: BTreeMap<String, Option<String>> = BTreeMap::new();
         let mut rs_groups: BTreeMap<Key, (Value, Vec<&Value>)> = BTreeMap::new();
         let mut deploy_groups: BTreeMap<Key, Vec<&Value>> = BTreeMap::new();
+        let mut controller_groups: BTreeMap<(ResourceKind, Key), (&Value, Vec<&Value>)> =
+            BTreeMap::new();
         for pod in pod_map.values() {
             let ns = namespace_of(pod).to_string();
             namespaces.insert(ns.clone());
@@ -324,6 +332,14 @@ impl Store {
                 if entry.is_none() {
                     *entry = ip;
                 }
+            }
+            for (kind, owner) in synth::controller_owners(pod) {
+                let name = str_at(owner, "/name").unwrap_or_default().to_string();
+                controller_groups
+                    .entry((kind, (ns.clone(), name)))
+                    .or_insert_with(|| (owner, Vec::new()))
+                    .1
+                    .push(pod);
             }
             for owner in synth::replicaset_owners(pod) {
                 let rs = str_at(owner, "/name").unwrap_or_default().to_string();
@@ -360,6 +376,11 @@ impl Store {
         for ((ns, name), (owner, pods)) in &rs_groups {
             if !staged_has(ResourceKind::ReplicaSet, &(ns.clone(), name.clone())) {
                 synthesized.push((ResourceKind::ReplicaSet, synth::replicaset(ns, owner, pods)));
+            }
+        }
+        for ((kind, (ns, name)), (owner, pods)) in &controller_groups {
+            if !staged_has(*kind, &(ns.clone(), name.clone())) {
+                synthesized.push((*kind, synth::controller(*kind, ns, owner, pods)));
             }
         }
         for (kind, mut obj) in synthesized {

@@ -1,10 +1,11 @@
 //! Synthesis of the objects a real cluster would have around its pods:
 //! Nodes for every `spec.nodeName`, ReplicaSets (and their Deployments) for
-//! every ReplicaSet owner reference, and Namespaces.
+//! every ReplicaSet owner reference, StatefulSets, DaemonSets and Jobs for
+//! those owner references, and Namespaces.
 
 use serde_json::{Value, json};
 
-use crate::model::{fnv64, now_rfc3339, pod_is_ready, stable_uid, str_at};
+use crate::model::{ResourceKind, fnv64, now_rfc3339, pod_is_ready, stable_uid, str_at};
 
 /// The Kubernetes version the simulator claims to be (`/version`, kubelets).
 pub const KUBERNETES_VERSION: &str = "v1.31.4";
@@ -258,6 +259,266 @@ pub(crate) fn deployment(namespace: &str, name: &str, pods: &[&Value]) -> Value 
             ]
         }
     })
+}
+
+/// A pod's phase (`""` if absent).
+fn phase(pod: &Value) -> &str {
+    str_at(pod, "/status/phase").unwrap_or_default()
+}
+
+/// The template a synthesized controller carries: the pod's labels and containers.
+fn controller_template(pod: &Value, restart_policy: &str) -> (Value, Value) {
+    let mut labels = template_labels(pod, true);
+    if let Some(map) = labels.as_object_mut() {
+        for generated in [
+            "controller-revision-hash",
+            "statefulset.kubernetes.io/pod-name",
+            "apps.kubernetes.io/pod-index",
+            "pod-template-generation",
+        ] {
+            map.remove(generated);
+        }
+    }
+    let mut t = template(pod, &labels);
+    t["spec"]["restartPolicy"] = json!(restart_policy);
+    (labels, t)
+}
+
+fn owner_meta(kind: &str, namespace: &str, owner: &Value, created: &str, labels: &Value) -> Value {
+    let name = str_at(owner, "/name").unwrap_or_default();
+    let uid = str_at(owner, "/uid")
+        .map(str::to_string)
+        .unwrap_or_else(|| stable_uid(&format!("{}/{namespace}/{name}", kind.to_lowercase())));
+    json!({
+        "name": name,
+        "namespace": namespace,
+        "uid": uid,
+        "generation": 1,
+        "creationTimestamp": created,
+        "labels": labels
+    })
+}
+
+fn first_created(pods: &[&Value]) -> String {
+    pods.iter()
+        .filter_map(|p| str_at(p, "/metadata/creationTimestamp"))
+        .min()
+        .map(str::to_string)
+        .unwrap_or_else(now_rfc3339)
+}
+
+/// A StatefulSet for a pod's StatefulSet owner reference; `pods` are all it owns.
+pub(crate) fn statefulset(namespace: &str, owner: &Value, pods: &[&Value]) -> Value {
+    let first = pods.first().copied().cloned().unwrap_or_else(|| json!({}));
+    let (labels, t) = controller_template(&first, "Always");
+    let n = pods.len();
+    let ready = pods.iter().filter(|p| pod_is_ready(p)).count();
+    let name = str_at(owner, "/name").unwrap_or_default();
+    let revision = format!("{name}-{:x}", fnv64(name.as_bytes()) % 0xff_ffff_ffff);
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": owner_meta("StatefulSet", namespace, owner, &first_created(pods), &labels),
+        "spec": {
+            "replicas": n,
+            "selector": {"matchLabels": labels},
+            "serviceName": name,
+            "template": t,
+            "podManagementPolicy": "OrderedReady",
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}},
+            "revisionHistoryLimit": 10,
+            "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"}
+        },
+        "status": {
+            "observedGeneration": 1,
+            "replicas": n,
+            "readyReplicas": ready,
+            "currentReplicas": n,
+            "updatedReplicas": n,
+            "availableReplicas": ready,
+            "currentRevision": revision,
+            "updateRevision": revision,
+            "collisionCount": 0
+        }
+    })
+}
+
+/// A DaemonSet for a pod's DaemonSet owner reference; `pods` are all it owns.
+pub(crate) fn daemonset(namespace: &str, owner: &Value, pods: &[&Value]) -> Value {
+    let first = pods.first().copied().cloned().unwrap_or_else(|| json!({}));
+    let (labels, t) = controller_template(&first, "Always");
+    let n = pods.len();
+    let ready = pods.iter().filter(|p| pod_is_ready(p)).count();
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": owner_meta("DaemonSet", namespace, owner, &first_created(pods), &labels),
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": t,
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}},
+            "revisionHistoryLimit": 10
+        },
+        "status": {
+            "currentNumberScheduled": n,
+            "desiredNumberScheduled": n,
+            "numberMisscheduled": 0,
+            "numberReady": ready,
+            "numberAvailable": ready,
+            "numberUnavailable": n - ready,
+            "updatedNumberScheduled": n,
+            "observedGeneration": 1
+        }
+    })
+}
+
+/// A Job for a pod's Job owner reference; `pods` are all it owns. Complete
+/// when every pod succeeded, Failed when one failed, otherwise running.
+pub(crate) fn job(namespace: &str, owner: &Value, pods: &[&Value]) -> Value {
+    let first = pods.first().copied().cloned().unwrap_or_else(|| json!({}));
+    let restart = str_at(&first, "/spec/restartPolicy")
+        .filter(|r| *r != "Always")
+        .unwrap_or("Never");
+    let (mut labels, t) = controller_template(&first, restart);
+    let uid = str_at(owner, "/uid").unwrap_or_default().to_string();
+    let name = str_at(owner, "/name").unwrap_or_default();
+    if let Some(map) = labels.as_object_mut() {
+        for key in [
+            "controller-uid",
+            "batch.kubernetes.io/controller-uid",
+            "job-name",
+            "batch.kubernetes.io/job-name",
+        ] {
+            map.remove(key);
+        }
+    }
+    let n = pods.len();
+    let succeeded = pods.iter().filter(|p| phase(p) == "Succeeded").count();
+    let failed = pods.iter().filter(|p| phase(p) == "Failed").count();
+    let active = n - succeeded - failed;
+    let created = first_created(pods);
+    let started = pods
+        .iter()
+        .filter_map(|p| str_at(p, "/status/startTime"))
+        .min()
+        .map_or_else(|| created.clone(), str::to_string);
+    let mut meta = owner_meta("Job", namespace, owner, &created, &labels);
+    meta["labels"]["batch.kubernetes.io/job-name"] = json!(name);
+    meta["labels"]["job-name"] = json!(name);
+    let mut status = json!({"startTime": started, "ready": 0, "terminating": 0,
+        "uncountedTerminatedPods": {}});
+    if active > 0 {
+        status["active"] = json!(active);
+    }
+    if succeeded > 0 {
+        status["succeeded"] = json!(succeeded);
+    }
+    if failed > 0 {
+        status["failed"] = json!(failed);
+    }
+    let finished = pods
+        .iter()
+        .filter_map(|p| {
+            p.pointer("/status/containerStatuses/0/state/terminated/finishedAt")
+                .and_then(Value::as_str)
+        })
+        .max()
+        .map_or_else(|| started.clone(), str::to_string);
+    let cond = |t: &str, reason: &str, message: &str| {
+        json!({"type": t, "status": "True", "reason": reason, "message": message,
+            "lastProbeTime": finished, "lastTransitionTime": finished})
+    };
+    if failed > 0 && active == 0 {
+        status["conditions"] = json!([
+            cond(
+                "FailureTarget",
+                "BackoffLimitExceeded",
+                "Job has reached the specified backoff limit"
+            ),
+            cond(
+                "Failed",
+                "BackoffLimitExceeded",
+                "Job has reached the specified backoff limit"
+            )
+        ]);
+    } else if n > 0 && succeeded == n {
+        status["completionTime"] = json!(finished);
+        status["conditions"] = json!([
+            cond(
+                "SuccessCriteriaMet",
+                "CompletionsReached",
+                "Reached expected number of succeeded pods"
+            ),
+            cond(
+                "Complete",
+                "CompletionsReached",
+                "Reached expected number of succeeded pods"
+            )
+        ]);
+    }
+    let selector = json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}});
+    let mut t = t;
+    t["metadata"]["labels"]["batch.kubernetes.io/controller-uid"] = json!(uid);
+    t["metadata"]["labels"]["batch.kubernetes.io/job-name"] = json!(name);
+    t["metadata"]["labels"]["controller-uid"] = json!(uid);
+    t["metadata"]["labels"]["job-name"] = json!(name);
+    json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": meta,
+        "spec": {
+            "parallelism": n.max(1),
+            "completions": n.max(1),
+            "backoffLimit": 6,
+            "completionMode": "NonIndexed",
+            "suspend": false,
+            "manualSelector": false,
+            "podReplacementPolicy": "TerminatingOrFailed",
+            "selector": selector,
+            "template": t
+        },
+        "status": status
+    })
+}
+
+/// Controller owner references (kind, reference) of a pod whose kind the
+/// simulator synthesizes from the pods: StatefulSet, DaemonSet, Job.
+pub(crate) fn controller_owners(pod: &Value) -> Vec<(ResourceKind, &Value)> {
+    pod.pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .map(|refs| {
+            refs.iter()
+                .filter(|r| {
+                    r.get("name")
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| !n.is_empty())
+                })
+                .filter_map(|r| {
+                    let kind = match r.get("kind").and_then(Value::as_str)? {
+                        "StatefulSet" => ResourceKind::StatefulSet,
+                        "DaemonSet" => ResourceKind::DaemonSet,
+                        "Job" => ResourceKind::Job,
+                        _ => return None,
+                    };
+                    Some((kind, r))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The object of `kind` (StatefulSet, DaemonSet or Job) for an owner reference.
+pub(crate) fn controller(
+    kind: ResourceKind,
+    namespace: &str,
+    owner: &Value,
+    pods: &[&Value],
+) -> Value {
+    match kind {
+        ResourceKind::StatefulSet => statefulset(namespace, owner, pods),
+        ResourceKind::DaemonSet => daemonset(namespace, owner, pods),
+        _ => job(namespace, owner, pods),
+    }
 }
 
 /// The ReplicaSet owner references of a pod.
