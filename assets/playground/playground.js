@@ -21,6 +21,13 @@
     '    clusters { name state code }\n' +
     '    edges { node { cluster namespace name ready status restarts created } }\n' +
     '  }\n' +
+    '  # Workloads with their pods and what happened to them (also: replicaSet,\n' +
+    '  # statefulSet, daemonSet, job, cronJob, service, node, namespace, event).\n' +
+    '  deploymentConnection(first: 5) {\n' +
+    '    edges { node { cluster namespace name ready images\n' +
+    '      pods { name status ready }\n' +
+    '      events { type reason message lastSeen } } }\n' +
+    '  }\n' +
     '}\n';
 
   var origin = window.location.origin;

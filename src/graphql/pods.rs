@@ -369,9 +369,7 @@ impl PodObject {
     pub(crate) async fn events(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<
-        Vec<super::resources::Object<crate::kinds::event::Event>>,
-    > {
+    ) -> async_graphql::Result<Vec<super::resources::Object<crate::kinds::event::Event>>> {
         let summary = self.summary();
         crate::kinds::event::events_about(
             ctx,
@@ -387,7 +385,10 @@ impl PodObject {
     /// The controlling object (a ReplicaSet, StatefulSet, DaemonSet or Job)
     /// as a `Resource`; null without a controller, when it is gone, or when
     /// its kind is not served (`workload` still names it).
-    async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<crate::kinds::Resource>> {
+    async fn owner(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::kinds::Resource>> {
         let summary = self.summary();
         crate::kinds::owner(
             ctx,
@@ -401,7 +402,10 @@ impl PodObject {
 
     /// The full v1.Pod as JSON (managedFields dropped, as kubectl does).
     #[graphql(complexity = 20)]
-    pub(crate) async fn json(&self, ctx: &Context<'_>) -> async_graphql::Result<Json<serde_json::Value>> {
+    pub(crate) async fn json(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Json<serde_json::Value>> {
         self.note_read(ctx);
         self.0.entry.object().map(Json).gql()
     }

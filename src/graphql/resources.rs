@@ -151,11 +151,14 @@ impl ResourceOrder {
     }
 }
 
+/// A kind's own condition of a filter.
+type Condition<K> = Box<dyn Fn(&Entry<K>) -> bool + Send + Sync>;
+
 /// A filter read and checked: what every object kept must satisfy.
 pub struct Filter<K: Kind> {
     name: Option<String>,
     labels: Option<Selector>,
-    more: Option<Box<dyn Fn(&Entry<K>) -> bool + Send + Sync>>,
+    more: Option<Condition<K>>,
 }
 
 impl<K: Kind> Filter<K> {
@@ -623,6 +626,9 @@ pub async fn related_entries<K: Served>(
     namespace: Option<&str>,
     keep: impl Fn(&Entry<K>) -> bool,
 ) -> async_graphql::Result<Vec<Arc<Entry<K>>>> {
+    // No version covers a relation's read: an answer that holds one is never
+    // kept for reuse (fails closed).
+    super::reuse::unversioned(ctx);
     let viewer = viewer(ctx).gql()?;
     let Some(scope) = viewer.scope(cluster).filter(|scope| K::readable(scope)) else {
         return Ok(Vec::new());
@@ -745,6 +751,7 @@ pub async fn related_pods(
     namespace: Option<&str>,
     keep: impl Fn(&crate::k8s::entry::PodEntry) -> bool,
 ) -> async_graphql::Result<Vec<Pod>> {
+    super::reuse::unversioned(ctx);
     let viewer = viewer(ctx).gql()?;
     let Some(scope) = viewer.scope(cluster) else {
         return Ok(Vec::new());
@@ -778,11 +785,11 @@ pub async fn related_pods(
         .collect())
 }
 
+pub use super::pods::PodObject;
 pub use super::{
     connection::ClusterPart,
     pods::{Pod, PodEventType},
 };
-pub use super::pods::PodObject;
 
 /// A page's complexity: its children's, once per ten objects asked for.
 pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {

@@ -112,7 +112,15 @@ pub async fn events_of<K: Served>(
 ) -> async_graphql::Result<Vec<Object<Event>>> {
     let meta = &object.entry.meta;
     let namespace = namespaced::<K>().then_some(meta.namespace.as_str());
-    events_about(ctx, &object.cluster, K::KIND, namespace, &meta.name, meta.uid.as_deref()).await
+    events_about(
+        ctx,
+        &object.cluster,
+        K::KIND,
+        namespace,
+        &meta.name,
+        meta.uid.as_deref(),
+    )
+    .await
 }
 
 /// The Events about the object of `kind` named `name` (in `namespace`, or

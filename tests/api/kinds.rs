@@ -487,7 +487,10 @@ async fn resource_events_replay_from_a_version_then_follow_within_the_grants() {
     );
 
     let mut socket = connect(&app, json!({ "token": viewer })).await;
-    assert_eq!(next(&mut socket).await.expect("ack")["type"], "connection_ack");
+    assert_eq!(
+        next(&mut socket).await.expect("ack")["type"],
+        "connection_ack"
+    );
     let subscribe = |id: &str, kind: &str, since: Option<&str>| {
         json!({ "id": id, "type": "subscribe", "payload": {
             "query": "subscription($k: String!, $s: String) { resourceEvents(kind: $k, cluster: \"c\", since: $s) {
@@ -518,7 +521,10 @@ async fn resource_events_replay_from_a_version_then_follow_within_the_grants() {
     assert_eq!(change["object"]["ready"], "0/1", "{message}");
 
     // Nodes take a whole-cluster grant; an unknown kind is refused.
-    for (id, kind, code) in [("2", "Node", "Forbidden"), ("3", "Gadget", "InvalidParameter")] {
+    for (id, kind, code) in [
+        ("2", "Node", "Forbidden"),
+        ("3", "Gadget", "InvalidParameter"),
+    ] {
         send(&mut socket, subscribe(id, kind, None)).await;
         let message = next(&mut socket).await.expect("an error");
         assert_eq!(message["id"], id, "{message}");
@@ -527,9 +533,76 @@ async fn resource_events_replay_from_a_version_then_follow_within_the_grants() {
             "{message}"
         );
         let done = next(&mut socket).await.expect("complete");
-        assert_eq!((&done["id"], &done["type"]), (&json!(id), &json!("complete")));
+        assert_eq!(
+            (&done["id"], &done["type"]),
+            (&json!(id), &json!("complete"))
+        );
     }
     drop(socket);
+    app.stop().await;
+    db.drop_database().await;
+    sim.shutdown().await;
+}
+
+fn event(namespace: &str, name: &str, pod: &str, reason: &str, last_seen: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": { "name": name, "namespace": namespace, "uid": format!("uid-event-{name}"),
+                      "creationTimestamp": last_seen },
+        "involvedObject": { "kind": "Pod", "namespace": namespace, "name": pod,
+                            "uid": format!("uid-pod-{namespace}-{pod}") },
+        "reason": reason, "message": format!("{reason} happened"), "type": "Warning",
+        "source": { "component": "kubelet", "host": "n1" },
+        "firstTimestamp": last_seen, "lastTimestamp": last_seen, "count": 1
+    })
+}
+
+/// A kept answer of a pod list is reused only while what it read is
+/// unchanged: one that holds a relation (here a pod's Events, which no pod
+/// version covers) is executed again, so a new Event shows at once.
+#[tokio::test]
+async fn answers_holding_relations_are_never_served_stale() {
+    use crate::helpers::{Backend, TestApp, TestDb, wait_until_synced};
+    use osp_gateway::config::CacheMode;
+
+    let sim = simulator().await;
+    let db = TestDb::create(Backend::Sqlite).await;
+    let app = TestApp::with_clusters(&db, &[(CLUSTER, &sim)], CacheMode::On).await;
+    let admin = app.admin_token().await;
+    wait_until_synced(&app, &admin).await;
+    let query = r#"{ pods(cluster: "c", namespace: "team-a", name: "web-5d4f-aaaaa") { name events { reason } } }"#;
+    let reasons = |answer: &Value| -> Vec<String> {
+        answer["data"]["pods"][0]["events"]
+            .as_array()
+            .unwrap_or_else(|| panic!("events in {answer}"))
+            .iter()
+            .map(|e| e["reason"].as_str().expect("reason").to_owned())
+            .collect()
+    };
+    let first = app.graphql(Some(&admin), query, json!({})).await;
+    assert!(reasons(&first).is_empty(), "{first}");
+    sim.upsert(
+        ResourceKind::Event,
+        event(
+            "team-a",
+            "web-5d4f-aaaaa.1",
+            "web-5d4f-aaaaa",
+            "BackOff",
+            "2024-05-01T11:00:00Z",
+        ),
+    );
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let again = app.graphql(Some(&admin), query, json!({})).await;
+        if reasons(&again) == ["BackOff"] {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the new Event never showed: {again}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     app.stop().await;
     db.drop_database().await;
     sim.shutdown().await;

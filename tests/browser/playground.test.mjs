@@ -135,7 +135,7 @@ async function main() {
         `header editor holds a bearer token: ${headers}`);
     });
 
-    await check('the default tab shows who is signed in and the newest pods', async () => {
+    await check('the default tab shows who is signed in, the newest pods and Deployments with their pods and events', async () => {
       await page.click('.graphiql-execute-button');
       const result = page.locator('.graphiql-response .CodeMirror');
       await result.filter({ hasText: '"totalCount"' }).waitFor();
@@ -145,6 +145,10 @@ async function main() {
       assert(!body.errors, `no errors: ${text}`);
       assert(body.data.me.name === ADMIN, `me: ${text}`);
       assert(body.data.podConnection.edges.length > 0, `pods listed: ${text}`);
+      const deployments = body.data.deploymentConnection.edges;
+      assert(deployments.length > 0, `Deployments listed: ${text}`);
+      assert(deployments.some((e) => e.node.pods.length > 0), `a Deployment's pods: ${text}`);
+      assert(deployments.every((e) => Array.isArray(e.node.events)), `Deployments' events: ${text}`);
     });
 
     await check('a users query shows the admin in the result pane', async () => {
