@@ -54,7 +54,9 @@ use tokio::task::JoinHandle;
 pub use cluster::TERMINATING_NAMESPACE;
 pub use cluster::generate_cluster;
 pub use control::{Counters, Fault, FaultRule};
-pub use fixtures::{Fixture, RENAMED_FROM_ANNOTATION, load_fixtures};
+pub use fixtures::{
+    Fixture, KindFixture, RENAMED_FROM_ANNOTATION, load_fixture_dir, load_fixtures,
+};
 pub use generate::{GenerateOptions, generate_pods};
 pub use model::ResourceKind;
 pub use synth::KUBERNETES_VERSION;
@@ -94,8 +96,12 @@ impl Default for SimulatorBuilder {
 }
 
 impl SimulatorBuilder {
-    /// Loads every `*.json` pod in `dir` (see [`load_fixtures`]). May be called
-    /// more than once.
+    /// Loads the fixtures in `dir` (see [`load_fixture_dir`]): a directory
+    /// named after a kind's plural (`.../deployments`) as that kind, a
+    /// directory of `<plural>/` subdirectories (`tests/fixtures`) as every
+    /// kind, any other directory of `*.json` files as pods. Objects of other
+    /// kinds are given explicitly, as [`Self::object`] gives them. May be
+    /// called more than once.
     pub fn fixtures_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.fixture_dirs.push(dir.into());
         self
@@ -186,13 +192,22 @@ impl SimulatorBuilder {
             self.listen
         );
         let mut pods = Vec::new();
+        let mut fixture_objects = Vec::new();
         for dir in &self.fixture_dirs {
-            pods.extend(load_fixtures(dir)?.into_iter().map(|f| f.pod));
+            for f in load_fixture_dir(dir)? {
+                if f.kind == ResourceKind::Pod {
+                    pods.push(f.object);
+                } else {
+                    fixture_objects.push((f.kind, f.object));
+                }
+            }
         }
         pods.extend(self.pods);
         let (generated, mut objects) = generate_cluster(&self.generate);
         pods.extend(generated);
-        // Objects given explicitly win over generated ones of the same name.
+        // Objects given explicitly (fixtures, then `object`) win over
+        // generated ones of the same name.
+        objects.extend(fixture_objects);
         objects.extend(self.objects);
         let store = Store::new(self.history_limit, 65_536);
         store.load_initial(pods, objects);

@@ -158,3 +158,179 @@ fn the_captures_cover_the_states_tests_need() {
     assert!(nodes.iter().any(ready));
     assert!(nodes.iter().any(|n| !ready(n)));
 }
+
+async fn client_for(sim: &kube_sim::Simulator) -> kube::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let kubeconfig = kube::config::Kubeconfig::from_yaml(&sim.kubeconfig_yaml("sim"))
+        .expect("kubeconfig parses");
+    let config = kube::Config::from_custom_kubeconfig(
+        kubeconfig,
+        &kube::config::KubeConfigOptions::default(),
+    )
+    .await
+    .expect("config from kubeconfig");
+    kube::Client::try_from(config).expect("client")
+}
+
+type Keys = std::collections::BTreeSet<(String, String)>;
+
+/// (namespace, name) of every fixture file of `kind`.
+fn fixture_keys(kind: ResourceKind) -> Keys {
+    json_files(&fixtures_root().join(kind.plural()))
+        .iter()
+        .map(|p| {
+            let v: Value =
+                serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json");
+            let ns = v["metadata"]["namespace"].as_str().unwrap_or_default();
+            let ns = if kind.namespaced() && ns.is_empty() {
+                "default"
+            } else {
+                ns
+            };
+            let name = v["metadata"]["name"].as_str().expect("name");
+            (ns.to_string(), name.to_string())
+        })
+        .collect()
+}
+
+/// (namespace, name) of every object a kube-rs client lists for `K`.
+async fn listed<K>(client: &kube::Client) -> Keys
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    let api: kube::Api<K> = kube::Api::all(client.clone());
+    let list = api
+        .list(&kube::api::ListParams::default())
+        .await
+        .expect("list");
+    list.items
+        .iter()
+        .map(|o| {
+            let m = o.meta();
+            (
+                m.namespace.clone().unwrap_or_default(),
+                m.name.clone().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+async fn listed_cluster<K>(client: &kube::Client) -> Keys
+where
+    K: kube::Resource<Scope = k8s_openapi::ClusterResourceScope>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    let api: kube::Api<K> = kube::Api::all(client.clone());
+    let list = api
+        .list(&kube::api::ListParams::default())
+        .await
+        .expect("list");
+    list.items
+        .iter()
+        .map(|o| (String::new(), o.meta().name.clone().unwrap_or_default()))
+        .collect()
+}
+
+fn assert_all_listed(kind: ResourceKind, listed: &Keys) {
+    let want = fixture_keys(kind);
+    let missing: Vec<_> = want.difference(listed).collect();
+    assert!(
+        missing.is_empty(),
+        "{}: fixtures not listed: {missing:?}",
+        kind.plural()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fixtures_root_serves_every_fixture_of_every_kind_through_kube() {
+    let sim = kube_sim::Simulator::builder()
+        .fixtures_dir(fixtures_root())
+        .build_and_start()
+        .await
+        .expect("simulator starts");
+    let client = client_for(&sim).await;
+    assert_all_listed(ResourceKind::Pod, &listed::<Pod>(&client).await);
+    assert_eq!(sim.pods().len(), 27, "pods are loaded once, as before");
+    assert_all_listed(
+        ResourceKind::Deployment,
+        &listed::<Deployment>(&client).await,
+    );
+    assert_all_listed(
+        ResourceKind::ReplicaSet,
+        &listed::<ReplicaSet>(&client).await,
+    );
+    assert_all_listed(
+        ResourceKind::StatefulSet,
+        &listed::<StatefulSet>(&client).await,
+    );
+    assert_all_listed(ResourceKind::DaemonSet, &listed::<DaemonSet>(&client).await);
+    assert_all_listed(ResourceKind::Job, &listed::<Job>(&client).await);
+    assert_all_listed(ResourceKind::CronJob, &listed::<CronJob>(&client).await);
+    assert_all_listed(ResourceKind::Service, &listed::<Service>(&client).await);
+    assert_all_listed(ResourceKind::Event, &listed::<Event>(&client).await);
+    assert_all_listed(ResourceKind::Node, &listed_cluster::<Node>(&client).await);
+    assert_all_listed(
+        ResourceKind::Namespace,
+        &listed_cluster::<Namespace>(&client).await,
+    );
+    // A capture is served as captured (not replaced by a synthesized object).
+    let node: kube::Api<Node> = kube::Api::all(client.clone());
+    let minikube = node.get("minikube").await.expect("get node");
+    assert_eq!(
+        minikube
+            .status
+            .and_then(|s| s.node_info)
+            .map(|i| i.kubelet_version),
+        Some("v1.15.2".to_string())
+    );
+}
+
+#[tokio::test]
+async fn a_directory_named_after_a_kind_loads_as_that_kind() {
+    let sim = kube_sim::Simulator::builder()
+        .fixtures_dir(fixtures_root().join("deployments"))
+        .build_and_start()
+        .await
+        .expect("simulator starts");
+    let client = client_for(&sim).await;
+    assert_all_listed(
+        ResourceKind::Deployment,
+        &listed::<Deployment>(&client).await,
+    );
+    assert!(
+        sim.pods().is_empty(),
+        "no pods from a deployments directory"
+    );
+    let loaded = kube_sim::load_fixture_dir(&fixtures_root().join("nodes")).expect("load");
+    assert!(loaded.iter().all(|f| f.kind == ResourceKind::Node));
+    assert_eq!(loaded.len(), fixture_keys(ResourceKind::Node).len());
+}
+
+#[tokio::test]
+async fn a_plain_directory_of_pod_files_still_loads_as_pods() {
+    let sim = kube_sim::Simulator::builder()
+        .fixtures_dir(fixtures_root().join("pods"))
+        .build_and_start()
+        .await
+        .expect("simulator starts");
+    assert_eq!(sim.pods().len(), 27);
+    assert!(sim.objects(ResourceKind::Event).is_empty());
+    let dir = std::env::temp_dir().join(format!("kube-sim-plain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::copy(
+        fixtures_root().join("pods/01-running-deployment-gke-nginx.json"),
+        dir.join("a.json"),
+    )
+    .expect("copy");
+    let loaded = kube_sim::load_fixture_dir(&dir).expect("load");
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(loaded.len(), 1);
+    assert_eq!(loaded[0].kind, ResourceKind::Pod);
+}
