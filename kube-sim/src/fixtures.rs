@@ -1,6 +1,9 @@
-//! Loading pod fixtures: a directory of JSON documents, each one Pod (or a
-//! PodList/List whose items are pods), tolerant of missing `kind`/`apiVersion`,
-//! missing namespaces and extra keys.
+//! Loading fixtures: a directory of JSON documents, each one object (or a
+//! List whose items are), tolerant of missing `kind`/`apiVersion`, missing
+//! namespaces and extra keys. A directory named after a kind's plural (e.g.
+//! `deployments`) holds objects of that kind; a directory holding such
+//! directories (e.g. `tests/fixtures`) holds every kind; any other directory
+//! holds pods.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -8,7 +11,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use serde_json::{Value, json};
 
-use crate::model::{meta_mut, name_of, namespace_of, stable_uid, str_at};
+use crate::model::{ResourceKind, meta_mut, name_of, namespace_of, stable_uid, str_at};
 
 /// Annotation set on a fixture pod that was renamed because an earlier fixture
 /// already had its namespace/name; the value is the original name.
@@ -23,7 +26,7 @@ pub struct Fixture {
     pub pod: Value,
 }
 
-/// Reads every `*.json` file in `dir` (sorted by file name).
+/// Reads every `*.json` file in `dir` (sorted by file name) as pods.
 ///
 /// Pods without `metadata.namespace` are put in `default`. Two fixtures with the
 /// same namespace/name (which a real cluster cannot hold at once) are both kept:
@@ -31,6 +34,60 @@ pub struct Fixture {
 /// number (or its position), gets a fresh UID if its UID was taken, and carries
 /// the [`RENAMED_FROM_ANNOTATION`] annotation.
 pub fn load_fixtures(dir: &Path) -> anyhow::Result<Vec<Fixture>> {
+    load_kind(dir, ResourceKind::Pod)
+}
+
+/// One object of any kind read from a fixture directory.
+#[derive(Debug, Clone)]
+pub struct KindFixture {
+    /// The kind the object is served as.
+    pub kind: ResourceKind,
+    /// The file name (no directory) the object came from.
+    pub file: String,
+    /// The object as it will be served (namespace defaulted, duplicates renamed).
+    pub object: Value,
+}
+
+/// Reads a fixture directory of any layout (see the module documentation):
+/// `<dir>` named like a kind's plural (`.../deployments`) loads as that kind;
+/// a directory with `<plural>/` subdirectories loads each of them as its
+/// kind (and `*.json` files directly in it as pods); any other directory
+/// loads as pods, as [`load_fixtures`] does. Within each kind, objects are
+/// deduplicated and renamed as [`load_fixtures`] describes.
+pub fn load_fixture_dir(dir: &Path) -> anyhow::Result<Vec<KindFixture>> {
+    let tag = |kind: ResourceKind, fixtures: Vec<Fixture>| {
+        fixtures.into_iter().map(move |f| KindFixture {
+            kind,
+            file: f.file,
+            object: f.pod,
+        })
+    };
+    if let Some(kind) = kind_of_dir(dir) {
+        return Ok(tag(kind, load_kind(dir, kind)?).collect());
+    }
+    let mut subdirs: Vec<(ResourceKind, std::path::PathBuf)> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading fixture directory {}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .filter_map(|p| kind_of_dir(&p).map(|k| (k, p)))
+        .collect();
+    subdirs.sort();
+    let mut out: Vec<KindFixture> =
+        tag(ResourceKind::Pod, load_kind(dir, ResourceKind::Pod)?).collect();
+    for (kind, sub) in subdirs {
+        out.extend(tag(kind, load_kind(&sub, kind)?));
+    }
+    Ok(out)
+}
+
+/// The kind whose plural names `dir` (its last path component), if any.
+fn kind_of_dir(dir: &Path) -> Option<ResourceKind> {
+    let name = dir.file_name()?.to_str()?;
+    ResourceKind::ALL.into_iter().find(|k| k.plural() == name)
+}
+
+fn load_kind(dir: &Path, kind: ResourceKind) -> anyhow::Result<Vec<Fixture>> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("reading fixture directory {}", dir.display()))?
         .filter_map(Result::ok)
@@ -56,9 +113,13 @@ pub fn load_fixtures(dir: &Path) -> anyhow::Result<Vec<Fixture>> {
         };
         for mut pod in pods {
             if !pod.is_object() || name_of(&pod).is_empty() {
-                anyhow::bail!("{}: not a pod (no metadata.name)", path.display());
+                anyhow::bail!(
+                    "{}: not a {} (no metadata.name)",
+                    path.display(),
+                    kind.kind()
+                );
             }
-            if namespace_of(&pod).is_empty() {
+            if kind.namespaced() && namespace_of(&pod).is_empty() {
                 meta_mut(&mut pod).insert("namespace".into(), "default".into());
             }
             let key = (namespace_of(&pod).to_string(), name_of(&pod).to_string());
@@ -73,7 +134,7 @@ pub fn load_fixtures(dir: &Path) -> anyhow::Result<Vec<Fixture>> {
                 while seen_keys.contains_key(&(key.0.clone(), new_name.clone())) {
                     new_name.push('x');
                 }
-                tracing::warn!(file, pod = %key.1, renamed = %new_name, "duplicate fixture pod renamed");
+                tracing::warn!(file, kind = kind.kind(), name = %key.1, renamed = %new_name, "duplicate fixture renamed");
                 let meta = meta_mut(&mut pod);
                 meta.insert("name".into(), new_name.clone().into());
                 let annotations = meta.entry("annotations").or_insert_with(|| json!({}));
@@ -81,10 +142,7 @@ pub fn load_fixtures(dir: &Path) -> anyhow::Result<Vec<Fixture>> {
                     a.insert(RENAMED_FROM_ANNOTATION.into(), key.1.clone().into());
                 }
                 if meta.contains_key("selfLink") {
-                    meta.insert(
-                        "selfLink".into(),
-                        format!("/api/v1/namespaces/{}/pods/{new_name}", key.0).into(),
-                    );
+                    meta.insert("selfLink".into(), self_link(kind, &key.0, &new_name).into());
                 }
             }
             let key = (namespace_of(&pod).to_string(), name_of(&pod).to_string());
@@ -92,7 +150,12 @@ pub fn load_fixtures(dir: &Path) -> anyhow::Result<Vec<Fixture>> {
                 .unwrap_or_default()
                 .to_string();
             if uid.is_empty() || seen_uids.contains(&uid) {
-                let fresh = stable_uid(&format!("fixture/{}/{}", key.0, key.1));
+                let seed = if kind == ResourceKind::Pod {
+                    format!("fixture/{}/{}", key.0, key.1)
+                } else {
+                    format!("fixture/{}/{}/{}", kind.plural(), key.0, key.1)
+                };
+                let fresh = stable_uid(&seed);
                 meta_mut(&mut pod).insert("uid".into(), fresh.clone().into());
                 seen_uids.insert(fresh);
             } else {
@@ -106,4 +169,17 @@ pub fn load_fixtures(dir: &Path) -> anyhow::Result<Vec<Fixture>> {
         }
     }
     Ok(out)
+}
+
+/// The `selfLink` the API server used to give an object.
+fn self_link(kind: ResourceKind, namespace: &str, name: &str) -> String {
+    let base = match kind.group() {
+        "" => "/api/v1".to_string(),
+        group => format!("/apis/{group}/v1"),
+    };
+    if kind.namespaced() {
+        format!("{base}/namespaces/{namespace}/{}/{name}", kind.plural())
+    } else {
+        format!("{base}/{}/{name}", kind.plural())
+    }
 }

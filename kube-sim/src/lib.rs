@@ -13,7 +13,13 @@
 //! and on open watch streams: closed, dropped mid-body, or ended by an ERROR
 //! event); and request counters by verb and resource (also served read-only
 //! as JSON at [`COUNTERS_PATH`], `GET /_sim/counters`, for clients of the
-//! binary). This file owns the public handle: [`Simulator`] and its
+//! binary); and pod churn ([`Simulator::churn`], or `POST /_sim/churn?rate=N`
+//! at [`CHURN_PATH`], or the binary's `--churn N`): a background task that
+//! changes N pods per second, spread evenly (a batch every 10 ms), by
+//! flipping a container's readiness (a container that stops being ready has
+//! restarted, so its restart count goes up) and now and then replacing a pod
+//! (deleted, then back under a new generated name with the same controller),
+//! all seen by watchers as ordinary watch events. This file owns the public handle: [`Simulator`] and its
 //! [`SimulatorBuilder`].
 //!
 //! ```no_run
@@ -28,6 +34,7 @@
 //! ```
 
 mod api;
+mod churn;
 mod cluster;
 mod control;
 mod fixtures;
@@ -54,12 +61,14 @@ use tokio::task::JoinHandle;
 pub use cluster::TERMINATING_NAMESPACE;
 pub use cluster::generate_cluster;
 pub use control::{Counters, Fault, FaultRule};
-pub use fixtures::{Fixture, RENAMED_FROM_ANNOTATION, load_fixtures};
+pub use fixtures::{
+    Fixture, KindFixture, RENAMED_FROM_ANNOTATION, load_fixture_dir, load_fixtures,
+};
 pub use generate::{GenerateOptions, generate_pods};
 pub use model::ResourceKind;
 pub use synth::KUBERNETES_VERSION;
 
-pub use server::COUNTERS_PATH;
+pub use server::{CHURN_PATH, COUNTERS_PATH};
 use server::{Shared, WatchCut, lock};
 use store::Store;
 
@@ -94,8 +103,12 @@ impl Default for SimulatorBuilder {
 }
 
 impl SimulatorBuilder {
-    /// Loads every `*.json` pod in `dir` (see [`load_fixtures`]). May be called
-    /// more than once.
+    /// Loads the fixtures in `dir` (see [`load_fixture_dir`]): a directory
+    /// named after a kind's plural (`.../deployments`) as that kind, a
+    /// directory of `<plural>/` subdirectories (`tests/fixtures`) as every
+    /// kind, any other directory of `*.json` files as pods. Objects of other
+    /// kinds are given explicitly, as [`Self::object`] gives them. May be
+    /// called more than once.
     pub fn fixtures_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.fixture_dirs.push(dir.into());
         self
@@ -186,13 +199,22 @@ impl SimulatorBuilder {
             self.listen
         );
         let mut pods = Vec::new();
+        let mut fixture_objects = Vec::new();
         for dir in &self.fixture_dirs {
-            pods.extend(load_fixtures(dir)?.into_iter().map(|f| f.pod));
+            for f in load_fixture_dir(dir)? {
+                if f.kind == ResourceKind::Pod {
+                    pods.push(f.object);
+                } else {
+                    fixture_objects.push((f.kind, f.object));
+                }
+            }
         }
         pods.extend(self.pods);
         let (generated, mut objects) = generate_cluster(&self.generate);
         pods.extend(generated);
-        // Objects given explicitly win over generated ones of the same name.
+        // Objects given explicitly (fixtures, then `object`) win over
+        // generated ones of the same name.
+        objects.extend(fixture_objects);
         objects.extend(self.objects);
         let store = Store::new(self.history_limit, 65_536);
         store.load_initial(pods, objects);
@@ -216,6 +238,7 @@ impl SimulatorBuilder {
             bookmark_interval: self.bookmark_interval,
             watch_cuts,
             server_address: addr.to_string(),
+            churn: watch::channel(0).0,
         });
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
@@ -224,6 +247,11 @@ impl SimulatorBuilder {
             shared.clone(),
             acceptor,
             shutdown_rx,
+        ));
+        let churn_task = tokio::spawn(churn::run(
+            shared.clone(),
+            shared.churn.subscribe(),
+            shutdown_tx.subscribe(),
         ));
         tracing::info!(%addr, scheme, "kube-sim listening");
         Ok(Simulator {
@@ -234,6 +262,7 @@ impl SimulatorBuilder {
             token: self.token,
             shutdown_tx,
             task,
+            churn_task,
         })
     }
 }
@@ -248,6 +277,7 @@ pub struct Simulator {
     token: Option<String>,
     shutdown_tx: watch::Sender<bool>,
     task: JoinHandle<()>,
+    churn_task: JoinHandle<()>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -408,10 +438,27 @@ impl Simulator {
         lock(&self.shared.counters).clear();
     }
 
+    /// Changes `per_second` pods per second from now on, spread evenly over
+    /// each second (a batch every 10 ms); 0 stops. Most changes flip one
+    /// container's readiness (a container that stops being ready restarted:
+    /// its restart count goes up) and keep the pod's `Ready` condition in
+    /// step; one change in 50 replaces a pod instead (DELETED, then ADDED
+    /// under a new generated name with the same controller). Watchers see
+    /// these as ordinary watch events. Also `POST /_sim/churn?rate=N`.
+    pub fn churn(&self, per_second: u32) {
+        self.shared.churn.send_replace(per_second);
+    }
+
+    /// The churn rate in pods per second (0: none).
+    pub fn churn_rate(&self) -> u32 {
+        *self.shared.churn.borrow()
+    }
+
     /// Stops the server and waits for the accept loop to end.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown_tx.send(true);
         let _ = (&mut self.task).await;
+        let _ = (&mut self.churn_task).await;
     }
 }
 
@@ -419,5 +466,6 @@ impl Drop for Simulator {
     fn drop(&mut self) {
         let _ = self.shutdown_tx.send(true);
         self.task.abort();
+        self.churn_task.abort();
     }
 }

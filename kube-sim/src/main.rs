@@ -17,10 +17,12 @@ use kube_sim::Simulator;
     name = "kube-sim",
     version,
     about,
-    after_help = "Example:\n  cargo run -p kube-sim -- --fixtures tests/fixtures/pods --generated 1000 \\\n      --listen 127.0.0.1:0 --kubeconfig /tmp/sim.kubeconfig --context sim\n\nThen e.g. `KUBECONFIG=/tmp/sim.kubeconfig kubectl get pods -A`, or point the gateway at that\nkubeconfig. Serves /version, /api, /apis discovery; pods, nodes, namespaces, services,\nevents (v1), deployments, replicasets, statefulsets, daemonsets (apps/v1) and jobs,\ncronjobs (batch/v1): list (labelSelector, fieldSelector, limit/continue),\nget, and watch (resourceVersion, bookmarks, sendInitialEvents, 410 Gone).\n\nGET /_sim/counters returns the requests served so far by kind, as JSON:\n{\"counters\": {\"list pods\": 2, \"watch pods\": 1, ...}, \"total\": 3} (itself not counted;\nneeds the bearer token when --token is set). Runs until Ctrl-C."
+    after_help = "Example:\n  cargo run -p kube-sim -- --fixtures tests/fixtures --generated 1000 \\\n      --listen 127.0.0.1:0 --kubeconfig /tmp/sim.kubeconfig --context sim\n\nThen e.g. `KUBECONFIG=/tmp/sim.kubeconfig kubectl get pods -A`, or point the gateway at that\nkubeconfig. Serves /version, /api, /apis discovery; pods, nodes, namespaces, services,\nevents (v1), deployments, replicasets, statefulsets, daemonsets (apps/v1) and jobs,\ncronjobs (batch/v1): list (labelSelector, fieldSelector, limit/continue),\nget, and watch (resourceVersion, bookmarks, sendInitialEvents, 410 Gone).\n\nGET /_sim/counters returns the requests served so far by kind, as JSON:\n{\"counters\": {\"list pods\": 2, \"watch pods\": 1, ...}, \"total\": 3} (itself not counted;\nneeds the bearer token when --token is set).\n\nPOST /_sim/churn?rate=N changes N pods per second from then on (0 stops), as --churn N\ndoes from the start; GET /_sim/churn returns {\"rate\": N}. Runs until Ctrl-C."
 )]
 struct Cli {
-    /// Directory of pod fixture JSON files (one Pod per file) to serve; repeatable.
+    /// Fixture directory to serve; repeatable. A directory named after a kind's plural
+    /// (e.g. `deployments`) holds that kind, one holding such directories (e.g.
+    /// `tests/fixtures`) holds every kind, any other holds pod JSON files (one per file).
     #[arg(long = "fixtures", value_name = "DIR")]
     fixtures: Vec<PathBuf>,
 
@@ -67,6 +69,12 @@ struct Cli {
     /// Milliseconds between BOOKMARK events on watches that allow bookmarks.
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     bookmark_interval_ms: u64,
+
+    /// Change N pods per second (spread evenly, a batch every 10 ms): flip a container's
+    /// readiness and bump its restart count, now and then replace a pod under a new name
+    /// with the same controller. 0 (the default) changes nothing; see POST /_sim/churn.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    churn: u32,
 }
 
 #[tokio::main]
@@ -98,6 +106,7 @@ async fn main() -> anyhow::Result<()> {
         builder = builder.fixtures_dir(dir);
     }
     let sim = builder.build_and_start().await?;
+    sim.churn(cli.churn);
     println!(
         "kube-sim serving {} pods at {}",
         sim.pods().len(),

@@ -39,6 +39,8 @@ pub(crate) struct Shared {
     pub watch_cuts: watch::Sender<WatchCut>,
     /// `host:port` advertised in `/api`.
     pub server_address: String,
+    /// Pods changed per second by the churn task (0: none).
+    pub churn: watch::Sender<u32>,
 }
 
 /// How open watch streams are ended by [`crate::Simulator::close_watches`],
@@ -272,10 +274,42 @@ fn counters_response(shared: &Shared, req: &Request<Incoming>) -> Response<Body>
     api::json_response(200, &json!({ "counters": counters, "total": total }))
 }
 
+/// Control of the pod churn, for clients of the binary (the library has
+/// [`crate::Simulator::churn`]): `POST /_sim/churn?rate=N` makes the
+/// simulator change N pods per second from now on (0 stops), and answers
+/// `{"rate": N}`; `GET` answers the current rate. Not counted, never faulted.
+pub const CHURN_PATH: &str = "/_sim/churn";
+
+/// `GET|POST /_sim/churn[?rate=N]`.
+fn churn_response(shared: &Shared, req: &Request<Incoming>) -> Response<Body> {
+    if !authorized(shared, req) {
+        return api::status_response(401, None, None);
+    }
+    if req.method() == Method::POST {
+        let query: HashMap<String, String> = Query::try_from_uri(req.uri())
+            .map(|q| q.0)
+            .unwrap_or_default();
+        let Some(rate) = query.get("rate").and_then(|r| r.parse::<u32>().ok()) else {
+            return api::status_response(
+                400,
+                Some("rate must be given as a whole number of pods per second"),
+                None,
+            );
+        };
+        shared.churn.send_replace(rate);
+    } else if req.method() != Method::GET && req.method() != Method::HEAD {
+        return api::status_response(405, None, Some(json!({})));
+    }
+    api::json_response(200, &json!({ "rate": *shared.churn.borrow() }))
+}
+
 async fn handle(shared: Arc<Shared>, kill: Arc<Notify>, req: Request<Incoming>) -> Response<Body> {
     let path = req.uri().path().to_string();
     if path == COUNTERS_PATH {
         return counters_response(&shared, &req);
+    }
+    if path == CHURN_PATH {
+        return churn_response(&shared, &req);
     }
     let query: HashMap<String, String> = Query::try_from_uri(req.uri())
         .map(|q| q.0)
