@@ -158,8 +158,8 @@ fn worker_node(i: usize, nodes: usize, events: &mut Events) -> Value {
         node["spec"]["unschedulable"] = json!(true);
         node["spec"]["taints"] = json!([{"key": "node.kubernetes.io/unschedulable",
             "effect": "NoSchedule", "timeAdded": ts(29 * 86_400)}]);
-        let involved = json!({"kind": "Node", "name": name,
-            "uid": node["metadata"]["uid"], "apiVersion": "v1"});
+        // The kubelet puts the node's name where its uid belongs.
+        let involved = json!({"kind": "Node", "name": name, "uid": name, "apiVersion": "v1"});
         events.push(
             "default",
             involved,

@@ -19,7 +19,9 @@
 //! flipping a container's readiness (a container that stops being ready has
 //! restarted, so its restart count goes up) and now and then replacing a pod
 //! (deleted, then back under a new generated name with the same controller),
-//! all seen by watchers as ordinary watch events. This file owns the public handle: [`Simulator`] and its
+//! all seen by watchers as ordinary watch events; and container logs
+//! (`.../pods/{name}/log` with every option of `kubectl logs`, follows
+//! included, and [`LOGS_PATH`] to append lines, end and drop streams). This file owns the public handle: [`Simulator`] and its
 //! [`SimulatorBuilder`].
 //!
 //! ```no_run
@@ -40,6 +42,7 @@ mod control;
 mod fixtures;
 mod generate;
 mod kubeconfig;
+mod logs;
 mod model;
 mod selectors;
 mod server;
@@ -68,6 +71,7 @@ pub use generate::{GenerateOptions, generate_pods};
 pub use model::ResourceKind;
 pub use synth::KUBERNETES_VERSION;
 
+pub use logs::LOGS_PATH;
 pub use server::{CHURN_PATH, COUNTERS_PATH};
 use server::{Shared, WatchCut, lock};
 use store::Store;
@@ -84,6 +88,7 @@ pub struct SimulatorBuilder {
     history_limit: usize,
     bookmark_interval: Duration,
     listen: SocketAddr,
+    log_lines: usize,
 }
 
 impl Default for SimulatorBuilder {
@@ -98,6 +103,7 @@ impl Default for SimulatorBuilder {
             history_limit: 10_000,
             bookmark_interval: Duration::from_secs(1),
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            log_lines: 50,
         }
     }
 }
@@ -185,6 +191,13 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Lines each container instance's log starts with (default 50), one a
+    /// second from the instance's start; see [`LOGS_PATH`].
+    pub fn log_lines(mut self, n: usize) -> Self {
+        self.log_lines = n;
+        self
+    }
+
     /// Address to listen on (default 127.0.0.1:0). Must be a loopback address.
     pub fn listen(mut self, addr: SocketAddr) -> Self {
         self.listen = addr;
@@ -239,6 +252,7 @@ impl SimulatorBuilder {
             watch_cuts,
             server_address: addr.to_string(),
             churn: watch::channel(0).0,
+            logs: logs::Logs::new(self.log_lines),
         });
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
@@ -452,6 +466,34 @@ impl Simulator {
     /// The churn rate in pods per second (0: none).
     pub fn churn_rate(&self) -> u32 {
         *self.shared.churn.borrow()
+    }
+
+    /// Appends lines to the log of a container's current instance (followers
+    /// get them at once); false when there is no such pod or container.
+    /// Also `POST /_sim/logs/{ns}/{pod}/{container}`.
+    pub fn append_log(&self, namespace: &str, pod: &str, container: &str, lines: &[&str]) -> bool {
+        self.shared
+            .logs
+            .append(&self.shared, namespace, pod, container, lines)
+    }
+
+    /// Ends the log of a container's current instance: its follows end as
+    /// when the container stops. Also `POST /_sim/logs/{ns}/{pod}/{container}/end`.
+    pub fn end_log(&self, namespace: &str, pod: &str, container: &str) -> bool {
+        self.shared
+            .logs
+            .end(&self.shared, namespace, pod, container)
+    }
+
+    /// Drops the connection of every open log follow mid-body, as a broken
+    /// link does. Also `POST /_sim/logs/drop`.
+    pub fn drop_log_streams(&self) {
+        self.shared.logs.drop_streams();
+    }
+
+    /// Log follows open now. Also `GET /_sim/logs`.
+    pub fn open_log_follows(&self) -> usize {
+        self.shared.logs.open_follows()
     }
 
     /// Stops the server and waits for the accept loop to end.

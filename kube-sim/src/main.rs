@@ -17,7 +17,7 @@ use kube_sim::Simulator;
     name = "kube-sim",
     version,
     about,
-    after_help = "Example:\n  cargo run -p kube-sim -- --fixtures tests/fixtures --generated 1000 \\\n      --listen 127.0.0.1:0 --kubeconfig /tmp/sim.kubeconfig --context sim\n\nThen e.g. `KUBECONFIG=/tmp/sim.kubeconfig kubectl get pods -A`, or point the gateway at that\nkubeconfig. Serves /version, /api, /apis discovery; pods, nodes, namespaces, services,\nevents (v1), deployments, replicasets, statefulsets, daemonsets (apps/v1) and jobs,\ncronjobs (batch/v1): list (labelSelector, fieldSelector, limit/continue),\nget, and watch (resourceVersion, bookmarks, sendInitialEvents, 410 Gone).\n\nGET /_sim/counters returns the requests served so far by kind, as JSON:\n{\"counters\": {\"list pods\": 2, \"watch pods\": 1, ...}, \"total\": 3} (itself not counted;\nneeds the bearer token when --token is set).\n\nPOST /_sim/churn?rate=N changes N pods per second from then on (0 stops), as --churn N\ndoes from the start; GET /_sim/churn returns {\"rate\": N}. Runs until Ctrl-C."
+    after_help = "Example:\n  cargo run -p kube-sim -- --fixtures tests/fixtures --generated 1000 \\\n      --listen 127.0.0.1:0 --kubeconfig /tmp/sim.kubeconfig --context sim\n\nThen e.g. `KUBECONFIG=/tmp/sim.kubeconfig kubectl get pods -A`, or point the gateway at that\nkubeconfig. Serves /version, /api, /apis discovery; pods, nodes, namespaces, services,\nevents (v1), deployments, replicasets, statefulsets, daemonsets (apps/v1) and jobs,\ncronjobs (batch/v1): list (labelSelector, fieldSelector, limit/continue),\nget, and watch (resourceVersion, bookmarks, sendInitialEvents, 410 Gone).\n\nGET /_sim/counters returns the requests served so far by kind, as JSON:\n{\"counters\": {\"list pods\": 2, \"watch pods\": 1, ...}, \"total\": 3} (itself not counted;\nneeds the bearer token when --token is set).\n\nPOST /_sim/churn?rate=N changes N pods per second from then on (0 stops), as --churn N\ndoes from the start; GET /_sim/churn returns {\"rate\": N}.\n\nContainer logs: GET /api/v1/namespaces/NS/pods/POD/log with container, previous, tailLines,\nsinceSeconds, sinceTime, timestamps, limitBytes and follow. POST /_sim/logs/NS/POD/CONTAINER\nappends the body's lines, POST .../end ends that log (its follows end), POST /_sim/logs/drop\ndrops every open follow's connection, GET /_sim/logs returns {\"openFollows\": N}. Runs until Ctrl-C."
 )]
 struct Cli {
     /// Fixture directory to serve; repeatable. A directory named after a kind's plural
@@ -75,6 +75,11 @@ struct Cli {
     /// with the same controller. 0 (the default) changes nothing; see POST /_sim/churn.
     #[arg(long, value_name = "N", default_value_t = 0)]
     churn: u32,
+
+    /// Lines each container's log starts with (one a second from the container's start);
+    /// see POST /_sim/logs/NS/POD/CONTAINER to add more.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    log_lines: usize,
 }
 
 #[tokio::main]
@@ -101,7 +106,8 @@ async fn main() -> anyhow::Result<()> {
         .bearer_token(cli.token.as_deref())
         .tls(cli.tls)
         .history_limit(cli.history_limit)
-        .bookmark_interval(Duration::from_millis(cli.bookmark_interval_ms));
+        .bookmark_interval(Duration::from_millis(cli.bookmark_interval_ms))
+        .log_lines(cli.log_lines);
     for dir in &cli.fixtures {
         builder = builder.fixtures_dir(dir);
     }

@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     pub server_address: String,
     /// Pods changed per second by the churn task (0: none).
     pub churn: watch::Sender<u32>,
+    /// Container logs.
+    pub logs: crate::logs::Logs,
 }
 
 /// How open watch streams are ended by [`crate::Simulator::close_watches`],
@@ -165,6 +167,11 @@ enum Route {
         namespace: Option<String>,
         name: String,
     },
+    /// `/api/v1/namespaces/{ns}/pods/{name}/log`.
+    Log {
+        namespace: String,
+        name: String,
+    },
     Unknown,
 }
 
@@ -200,6 +207,10 @@ fn resource_route(group: &str, rest: &[&str]) -> Route {
     };
     let kind_for = |plural: &str| ResourceKind::from_plural(group, plural);
     match rest {
+        ["namespaces", ns, "pods", name, "log"] if group.is_empty() => Route::Log {
+            namespace: (*ns).to_string(),
+            name: (*name).to_string(),
+        },
         [plural] => match kind_for(plural) {
             Some(kind) => Route::Collection {
                 kind,
@@ -232,7 +243,7 @@ fn truthy(q: &HashMap<String, String>, key: &str) -> bool {
     q.get(key).is_some_and(|v| v == "true" || v == "1")
 }
 
-fn counter_name(route: &Route, method: &Method, watching: bool) -> String {
+fn counter_name(route: &Route, method: &Method, watching: bool, follow: bool) -> String {
     if method != Method::GET && method != Method::HEAD {
         return "other".into();
     }
@@ -242,6 +253,8 @@ fn counter_name(route: &Route, method: &Method, watching: bool) -> String {
         Route::Collection { kind, .. } if watching => format!("watch {}", kind.plural()),
         Route::Collection { kind, .. } => format!("list {}", kind.plural()),
         Route::Item { kind, .. } => format!("get {}", kind.singular()),
+        Route::Log { .. } if follow => "follow pods/log".into(),
+        Route::Log { .. } => "get pods/log".into(),
         Route::Unknown => "other".into(),
     }
 }
@@ -311,13 +324,24 @@ async fn handle(shared: Arc<Shared>, kill: Arc<Notify>, req: Request<Incoming>) 
     if path == CHURN_PATH {
         return churn_response(&shared, &req);
     }
+    if path == crate::logs::LOGS_PATH || path.starts_with(&format!("{}/", crate::logs::LOGS_PATH)) {
+        if !authorized(&shared, &req) {
+            return api::status_response(401, None, None);
+        }
+        return crate::logs::control(&shared, req).await;
+    }
     let query: HashMap<String, String> = Query::try_from_uri(req.uri())
         .map(|q| q.0)
         .unwrap_or_default();
     let route = parse_route(&path);
     let watching = truthy(&query, "watch");
     *lock(&shared.counters)
-        .entry(counter_name(&route, req.method(), watching))
+        .entry(counter_name(
+            &route,
+            req.method(),
+            watching,
+            truthy(&query, "follow"),
+        ))
         .or_default() += 1;
 
     let fault = take_fault(&mut lock(&shared.faults), &path, watching);
@@ -383,6 +407,9 @@ async fn handle(shared: Arc<Shared>, kill: Arc<Notify>, req: Request<Incoming>) 
             } else {
                 list(&shared, kind, namespace.as_deref(), &selectors, &query)
             }
+        }
+        Route::Log { namespace, name } => {
+            crate::logs::read(&shared, kill, &namespace, &name, &query)
         }
         Route::Unknown => api::status_response(404, None, Some(json!({}))),
     }

@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 use kube_sim::{Fault, FaultRule, ResourceKind, Simulator};
 use serde_json::{Value, json};
 
+#[path = "sim/logs.rs"]
+mod logs;
+
 fn fixtures_dir() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -349,7 +349,7 @@ pub async fn connection<K: Served>(
     let after = args
         .after
         .as_deref()
-        .map(|cursor| order.decode("after", cursor))
+        .map(|cursor| order.decode::<K>("after", cursor))
         .transpose()
         .gql()?;
     if let Some(namespace) = &args.namespace {

@@ -49,6 +49,8 @@ pub type Item<K> = (Arc<str>, Arc<Entry<K>>);
 /// A position in an order: the order, a sort value and an object's identity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
+    #[serde(rename = "k")]
+    kind: String,
     #[serde(rename = "o")]
     order: Order,
     #[serde(rename = "v")]
@@ -88,6 +90,7 @@ impl Order {
     pub fn cursor<K: Kind>(self, cluster: &str, entry: &Entry<K>) -> String {
         let (value, cluster, namespace, name) = self.key(cluster, entry);
         let position = Position {
+            kind: K::KIND.to_owned(),
             order: self,
             value: value.to_owned(),
             cluster: cluster.to_owned(),
@@ -97,13 +100,14 @@ impl Order {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(&position).unwrap_or_default())
     }
 
-    /// Reads a cursor given back in the argument `field`; a cursor of another
-    /// order is refused.
-    pub fn decode(self, field: &str, cursor: &str) -> Result<Position, AppError> {
+    /// Reads a cursor of a list of `K` given back in the argument `field`; a
+    /// cursor of another kind's list or of another order is refused.
+    pub fn decode<K: Kind>(self, field: &str, cursor: &str) -> Result<Position, AppError> {
         let position: Position = URL_SAFE_NO_PAD
             .decode(cursor)
             .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .and_then(|bytes| serde_json::from_slice::<Position>(&bytes).ok())
+            .filter(|position| position.kind == K::KIND)
             .ok_or_else(|| AppError::invalid(field, "not a cursor of this list"))?;
         if position.order != self {
             return Err(AppError::invalid(

@@ -138,7 +138,10 @@ pub async fn events_about(
         involved.kind == kind
             && involved.name == name
             && match (involved.uid.as_deref(), uid) {
-                (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() => a == b,
+                // The kubelet names a Node by its name in `uid`, too.
+                (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() => {
+                    a == b || (kind == "Node" && a == name)
+                }
                 _ => true,
             }
     })

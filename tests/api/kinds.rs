@@ -308,6 +308,18 @@ async fn connections_walk_one_total_order_with_keyset_cursors() {
     assert_eq!(code(&answer), "InvalidParameter", "{answer}");
     let answer = page(json!(null), json!("not-a-cursor")).await;
     assert_eq!(code(&answer), "InvalidParameter", "{answer}");
+    // A cursor of another kind's list, in the same order, is refused too.
+    let answer = gateway
+        .graphql(
+            Some(&admin),
+            "{ replicaSetConnection(first: 1) { pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .await;
+    let foreign = answer["data"]["replicaSetConnection"]["pageInfo"]["endCursor"].clone();
+    assert!(foreign.is_string(), "{answer}");
+    let answer = page(json!(null), foreign).await;
+    assert_eq!(code(&answer), "InvalidParameter", "{answer}");
     // Filters: by name, by label selector, by namespace.
     let answer = gateway
         .graphql(
@@ -606,6 +618,62 @@ async fn answers_holding_relations_are_never_served_stale() {
     app.stop().await;
     db.drop_database().await;
     sim.shutdown().await;
+}
+
+/// A Node's Events are the ones about it in any namespace: the kubelet's
+/// name the node by its name where the uid belongs, a controller's by its
+/// uid; an Event about another object of the same name is not the node's.
+#[tokio::test]
+async fn a_node_shows_the_kubelets_events_and_the_controllers() {
+    let sim = simulator().await;
+    let about_node = |name: &str, uid: &str, reason: &str, last_seen: &str| {
+        json!({
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": { "name": name, "namespace": "default", "uid": format!("uid-event-{name}"),
+                          "creationTimestamp": last_seen },
+            "involvedObject": { "kind": "Node", "name": "n2", "uid": uid, "apiVersion": "v1" },
+            "reason": reason, "message": format!("{reason} happened"), "type": "Normal",
+            "source": { "component": "kubelet", "host": "n2" },
+            "firstTimestamp": last_seen, "lastTimestamp": last_seen, "count": 1
+        })
+    };
+    sim.upsert(
+        ResourceKind::Event,
+        about_node("n2.1", "n2", "NodeNotSchedulable", "2024-05-01T11:00:00Z"),
+    );
+    sim.upsert(
+        ResourceKind::Event,
+        about_node(
+            "n2.2",
+            "uid-node-n2",
+            "RegisteredNode",
+            "2024-05-01T12:00:00Z",
+        ),
+    );
+    sim.upsert(
+        ResourceKind::Event,
+        about_node(
+            "n2.3",
+            "uid-of-an-earlier-n2",
+            "RemovingNode",
+            "2024-05-01T13:00:00Z",
+        ),
+    );
+    let gateway = gateway(&sim).await;
+    let admin = gateway.admin_token().await;
+    let answer = gateway
+        .graphql(
+            Some(&admin),
+            r#"{ node(cluster: "c", name: "n2") { events { reason } } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(answer["errors"].is_null(), "{answer}");
+    assert_eq!(
+        answer["data"]["node"]["events"],
+        json!([{ "reason": "RegisteredNode" }, { "reason": "NodeNotSchedulable" }]),
+        "{answer}"
+    );
 }
 
 /// Every real capture of every kind (`tests/fixtures/<plural>/`) is served
