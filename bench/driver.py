@@ -24,6 +24,7 @@ SIGTERM).
 """
 
 import datetime
+import http.client
 import json
 import os
 import platform
@@ -35,6 +36,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -74,6 +76,10 @@ CONNECTION_PODS = 5000  # per cluster, two clusters
 STORM_REQUESTS = 32
 RSS_LIMIT_MB = 200.0
 LOGIN_P99_FACTOR = 2.0
+LOG_FOLLOWERS = 200
+LOG_LINES = 50  # lines written while the followers read, 50 ms apart
+LOG_P99_MS = 50.0
+LOG_FOLLOWER_KB = 64.0
 
 CLUSTER = "sim"
 LOOPBACK = "127.0.0.1"
@@ -799,6 +805,115 @@ def run_connection(procs, root_tmp):
     return result
 
 
+def run_logs(procs, root_tmp):
+    """LOG_FOLLOWERS REST follows (`follow=true`) of one container: how many
+    upstream streams they cost, how long a line written upstream takes to
+    reach every follower, and the gateway's memory per follower."""
+    tmp = root_tmp / "logs"
+    tmp.mkdir()
+    sim_log = tmp / "kube-sim.log"
+    sim = procs.start(
+        "kube-sim (logs)",
+        [str(RELEASE / "kube-sim"), "--generated", "50", "--listen", f"{LOOPBACK}:0",
+         "--kubeconfig", str(tmp / "sim.kubeconfig"), "--context", CLUSTER],
+        sim_log,
+        env={**os.environ, "RUST_LOG": "warn"},
+        stop_signal=signal.SIGINT,
+    )
+    wait_for("kube-sim (logs)", lambda: "kubeconfig written" in sim_log.read_text(errors="replace"), 120, sim, sim_log)
+    sim_url = re.search(r"at (http://\S+)", sim_log.read_text()).group(1)
+    gateway, base, _, token, gw_log = start_gateway(
+        procs, "the gateway (logs)", RELEASE / "osp-gateway", tmp, "osp",
+        {"OSP_KUBECONFIG": str(tmp / "sim.kubeconfig"), "OSP_LOG_FOLLOWS_PER_USER": str(LOG_FOLLOWERS + 10)},
+    )
+    query = ("{ pods(cluster: \"" + CLUSTER + "\") { namespace name status "
+             "containers { name status } } }")
+
+    def running_pod():
+        status, _, body = request(f"{base}/graphql", "POST", {"query": query}, bearer(token))
+        if status != 200:
+            return None
+        for pod in json.loads(body)["data"]["pods"] or []:
+            if pod["status"] == "Running" and pod["containers"] and pod["containers"][0]["status"] == "RUNNING":
+                return pod
+        return None
+
+    wait_for("a running pod", lambda: running_pod() is not None, 120, gateway, gw_log)
+    pod = running_pod()
+    ns, name, container = pod["namespace"], pod["name"], pod["containers"][0]["name"]
+    path = f"/osp/api/pods/{CLUSTER}/{ns}/{name}/logs?follow=true&tailLines=0&container={container}"
+    before = counters(sim_url)
+    rss_before = proc_status(gateway.pid, "VmRSS")
+    port = int(base.rsplit(":", 1)[1])
+    received = [dict() for _ in range(LOG_FOLLOWERS)]
+    ready = threading.Barrier(LOG_FOLLOWERS + 1)
+    errors = []
+
+    def follower(i):
+        try:
+            conn = http.client.HTTPConnection(LOOPBACK, port, timeout=60)
+            conn.request("GET", path, headers=bearer(token))
+            resp = conn.getresponse()
+            if resp.status != 200:
+                raise BenchError(f"follow answered {resp.status}: {resp.read()[:200]!r}")
+            ready.wait()
+            while True:
+                line = resp.readline()
+                if not line:
+                    break
+                text = line.decode(errors="replace").strip()
+                if text.startswith("bench-"):
+                    received[i][int(text.split("-")[1])] = time.perf_counter()
+                    if len(received[i]) == LOG_LINES:
+                        break
+            conn.close()
+        except Exception as err:  # noqa: BLE001 - reported as a problem
+            errors.append(str(err))
+            try:
+                ready.abort()
+            except threading.BrokenBarrierError:
+                pass
+
+    threads = [threading.Thread(target=follower, args=(i,), daemon=True) for i in range(LOG_FOLLOWERS)]
+    for thread in threads:
+        thread.start()
+    ready.wait(timeout=120)
+    time.sleep(1.0)
+    rss_following = proc_status(gateway.pid, "VmRSS")
+    sent = {}
+    for i in range(LOG_LINES):
+        sent[i] = time.perf_counter()
+        req = urllib.request.Request(
+            f"{sim_url}/_sim/logs/{ns}/{name}/{container}", data=f"bench-{i}\n".encode(), method="POST")
+        HTTP.open(req, timeout=10).read()
+        time.sleep(0.05)
+    for thread in threads:
+        thread.join(timeout=30)
+    after = counters(sim_url)
+    delta = counter_delta(before, after)
+    latencies = sorted(
+        (got[i] - sent[i]) * 1000 for got in received for i in got
+    )
+    delivered = len(latencies)
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else float("inf")
+    result = {
+        "followers": LOG_FOLLOWERS,
+        "lines": LOG_LINES,
+        "delivered": delivered,
+        "upstream_follows": delta.get("follow pods/log", 0),
+        "p50_ms": latencies[len(latencies) // 2] if latencies else float("inf"),
+        "p99_ms": p99,
+        "kb_per_follower": max(0, rss_following - rss_before) / LOG_FOLLOWERS,
+        "errors": errors[:3],
+    }
+    log(f"logs: {LOG_FOLLOWERS} followers, {delivered} of {LOG_FOLLOWERS * LOG_LINES} lines delivered, "
+        f"{result['upstream_follows']} upstream stream(s), p99 {p99:.1f} ms, "
+        f"{result['kb_per_follower']:.1f} kB per follower")
+    procs.stop(gateway)
+    procs.stop(sim)
+    return result
+
+
 # --------------------------------------------------------------------------
 # the report
 
@@ -823,7 +938,7 @@ def machine():
     return os.cpu_count(), model
 
 
-def report(runs, started, finished, connection=None):
+def report(runs, started, finished, connection=None, logs=None):
     by = {(r["n"], r["key"]): r for run in runs for r in run["results"]}
     sizes = [run["n"] for run in runs]
     cores, model = machine()
@@ -919,6 +1034,27 @@ def report(runs, started, finished, connection=None):
             f"{fmt_int(connection['rps'])} req/s, p99 {p99:.2f} ms",
             p99 <= PAGE_P99_MS,
             f"{p99 - PAGE_P99_MS:.1f} ms over",
+        )
+    if logs:
+        target(
+            f"{logs['followers']} followers of one container (REST follow=true): one upstream stream",
+            f"{logs['upstream_follows']} upstream stream(s); {logs['delivered']:,} of "
+            f"{logs['followers'] * logs['lines']:,} lines delivered",
+            logs["upstream_follows"] == 1 and logs["delivered"] == logs["followers"] * logs["lines"],
+            "lines lost or streams not shared" + (f" ({'; '.join(logs['errors'])})" if logs["errors"] else ""),
+        )
+        target(
+            f"a line written upstream reaches all {logs['followers']} followers: p99 <= "
+            f"{LOG_P99_MS:.0f} ms",
+            f"p50 {logs['p50_ms']:.1f} ms, p99 {logs['p99_ms']:.1f} ms",
+            logs["p99_ms"] <= LOG_P99_MS,
+            f"{logs['p99_ms'] - LOG_P99_MS:.1f} ms over",
+        )
+        target(
+            f"gateway memory per log follower <= {LOG_FOLLOWER_KB:.0f} KB",
+            f"{logs['kb_per_follower']:.1f} KB (RSS with {logs['followers']} followers minus before)",
+            logs["kb_per_follower"] <= LOG_FOLLOWER_KB,
+            f"{logs['kb_per_follower'] - LOG_FOLLOWER_KB:.1f} KB over",
         )
     storm_run = next((run for run in runs if run.get("storm")), None)
     if storm_run:
@@ -1111,16 +1247,18 @@ def main():
     started = datetime.datetime.now(datetime.timezone.utc)
     runs = []
     connection = None
+    logs = None
     try:
         for n in SIZES:
             runs.append(run_size(n, procs, root_tmp, list_query))
             (RESULTS / "results.json").write_text(json.dumps(runs, indent=1))
         connection = run_connection(procs, root_tmp)
+        logs = run_logs(procs, root_tmp)
     finally:
         procs.stop_all()
         shutil.rmtree(root_tmp, ignore_errors=True)
     finished = datetime.datetime.now(datetime.timezone.utc)
-    text, all_met = report(runs, started, finished, connection)
+    text, all_met = report(runs, started, finished, connection, logs)
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(text)
     print(text)

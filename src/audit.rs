@@ -51,6 +51,8 @@ pub enum Action {
     GrantsSet,
     /// One pod was read in full.
     PodRead,
+    /// A container's log was read, or a follow of it started.
+    PodLogsRead,
 }
 
 impl Action {

@@ -11,6 +11,8 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use clap::Parser;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::k8s::logs::LogLimits;
+
 /// Default address to serve on.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Default database: an embedded SQLite file next to the working directory.
@@ -227,7 +229,39 @@ pub struct Config {
     /// Sign-in attempts allowed per client address and minute (0: no limit).
     #[arg(long, env = "OSP_LOGIN_LIMIT_PER_ADDRESS", default_value_t = DEFAULT_LOGIN_LIMIT_PER_ADDRESS)]
     pub login_limit_per_address: u32,
+
+    /// Container log follows a user may have open at once (a podLogLines
+    /// subscription or a REST follow=true counts one each); the next answers
+    /// TooManyRequests.
+    #[arg(long, env = "OSP_LOG_FOLLOWS_PER_USER", default_value_t = DEFAULT_LOG_LIMITS.follows_per_user)]
+    pub log_follows_per_user: usize,
+
+    /// Container log follows open at once in this gateway.
+    #[arg(long, env = "OSP_LOG_FOLLOWS", default_value_t = DEFAULT_LOG_LIMITS.follows)]
+    pub log_follows: usize,
+
+    /// Pods a `logs` selector may match when it starts.
+    #[arg(long, env = "OSP_LOG_SELECTOR_PODS", default_value_t = DEFAULT_LOG_LIMITS.selector_pods)]
+    pub log_selector_pods: usize,
+
+    /// Longest log line passed on, in bytes: a longer one is cut there and
+    /// ends with " [cut]".
+    #[arg(long, env = "OSP_LOG_LINE_BYTES", default_value_t = DEFAULT_LOG_LIMITS.line_bytes)]
+    pub log_line_bytes: usize,
+
+    /// Most bytes one log read (podLogs, REST without follow) returns.
+    #[arg(long, env = "OSP_LOG_MAX_BYTES", default_value_t = DEFAULT_LOG_LIMITS.max_bytes)]
+    pub log_max_bytes: usize,
 }
+
+/// The defaults of the `OSP_LOG_*` limits.
+pub const DEFAULT_LOG_LIMITS: LogLimits = LogLimits {
+    follows_per_user: 20,
+    follows: 1_000,
+    selector_pods: 100,
+    line_bytes: 16 * 1024,
+    max_bytes: 10 * 1024 * 1024,
+};
 
 /// When the watch caches start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -275,6 +309,22 @@ impl Config {
             introspection: Introspection::True,
             login_limit_per_name: DEFAULT_LOGIN_LIMIT_PER_NAME,
             login_limit_per_address: DEFAULT_LOGIN_LIMIT_PER_ADDRESS,
+            log_follows_per_user: DEFAULT_LOG_LIMITS.follows_per_user,
+            log_follows: DEFAULT_LOG_LIMITS.follows,
+            log_selector_pods: DEFAULT_LOG_LIMITS.selector_pods,
+            log_line_bytes: DEFAULT_LOG_LIMITS.line_bytes,
+            log_max_bytes: DEFAULT_LOG_LIMITS.max_bytes,
+        }
+    }
+
+    /// The `OSP_LOG_*` limits.
+    pub fn log_limits(&self) -> LogLimits {
+        LogLimits {
+            follows_per_user: self.log_follows_per_user,
+            follows: self.log_follows,
+            selector_pods: self.log_selector_pods,
+            line_bytes: self.log_line_bytes,
+            max_bytes: self.log_max_bytes,
         }
     }
 
@@ -358,6 +408,12 @@ impl Config {
         }
         if self.ws_recheck.is_zero() {
             problems.push("OSP_WS_RECHECK must be more than zero".to_owned());
+        }
+        if self.log_line_bytes < 64 {
+            problems.push("OSP_LOG_LINE_BYTES must be at least 64".to_owned());
+        }
+        if self.log_max_bytes < self.log_line_bytes {
+            problems.push("OSP_LOG_MAX_BYTES must be at least OSP_LOG_LINE_BYTES".to_owned());
         }
         for origin in &self.cors_origins {
             if let Err(reason) = check_origin(origin) {

@@ -196,6 +196,18 @@ pub enum AppError {
         /// Whole seconds until an attempt is allowed again (at least 1).
         retry_after: u64,
     },
+    /// Every container log follow allowed (`whose`: the user's, or this gateway's)
+    /// is open; one must end first.
+    #[error(
+        "{whose} {limit} log follows are all open (OSP_LOG_FOLLOWS_PER_USER, OSP_LOG_FOLLOWS): \
+         end one first"
+    )]
+    TooManyFollows {
+        /// The limit reached.
+        limit: usize,
+        /// Whose: `your` or `this gateway's`.
+        whose: &'static str,
+    },
     /// The gateway is saturated; the client may retry after `retry_after` s.
     #[error("the gateway is busy; try again in {retry_after} s")]
     ServiceUnavailable {
@@ -248,7 +260,9 @@ impl AppError {
             AppError::ResourceNotFound { .. } => ErrorCode::ResourceNotFound,
             AppError::ClusterUnavailable { .. } => ErrorCode::ClusterUnavailable,
             AppError::Internal(_) => ErrorCode::InternalError,
-            AppError::TooManyRequests { .. } => ErrorCode::TooManyRequests,
+            AppError::TooManyRequests { .. } | AppError::TooManyFollows { .. } => {
+                ErrorCode::TooManyRequests
+            }
             AppError::Timeout(_) => ErrorCode::Timeout,
             AppError::ServiceUnavailable { .. } => ErrorCode::ServiceUnavailable,
         }
@@ -264,6 +278,7 @@ impl AppError {
         match self {
             AppError::TooManyRequests { retry_after }
             | AppError::ServiceUnavailable { retry_after } => Some(*retry_after),
+            AppError::TooManyFollows { .. } => Some(1),
             _ => None,
         }
     }

@@ -99,7 +99,9 @@ impl Application {
         .await;
         let auth = Authenticator::new(Arc::new(jwt), db.clone());
         let audit = AuditLog::start(db.clone(), config.audit_retention, metrics.clone());
+        let logs = crate::k8s::logs::LogFollows::new(config.log_limits());
         let state = AppState {
+            logs,
             config: Arc::new(config),
             db,
             auth: Arc::new(auth),

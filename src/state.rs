@@ -32,4 +32,6 @@ pub struct AppState {
     pub audit: AuditLog,
     /// Sign-in rate limits.
     pub login_limiter: Arc<LoginLimiter>,
+    /// Container log follows, shared per container.
+    pub logs: Arc<crate::k8s::logs::LogFollows>,
 }

@@ -30,6 +30,21 @@
     '  }\n' +
     '}\n';
 
+  // A second saved tab follows a container's log over the WebSocket: fill in
+  // a pod from the first tab's answer and run it; the lines arrive as written.
+  var FOLLOW_LOG = '# Follows a container\'s log as it is written (kubectl logs -f): the last\n' +
+    '# 20 lines, then each new one. Name a pod from the Start tab in the variables\n' +
+    '# below; container may be left out for a pod with one container. Stop it\n' +
+    '# with the button. Across pods: logs(labelSelector: "app=web") { pod text }\n' +
+    'subscription FollowLog($cluster: String!, $namespace: String!, $name: String!,\n' +
+    '                       $container: String) {\n' +
+    '  podLogLines(cluster: $cluster, namespace: $namespace, name: $name,\n' +
+    '              container: $container, tailLines: 20, timestamps: true) {\n' +
+    '    time text\n' +
+    '  }\n' +
+    '}\n';
+  var FOLLOW_LOG_VARIABLES = '{ "cluster": "", "namespace": "", "name": "" }';
+
   var origin = window.location.origin;
   // Introspection answers signed-in callers only (by default): a new fetcher
   // after sign-in makes GraphiQL load the schema again, with the token.
@@ -49,6 +64,10 @@
       fetcher: fetcher,
       headers: headers,
       defaultQuery: DEFAULT_QUERY,
+      defaultTabs: [
+        { query: DEFAULT_QUERY },
+        { query: FOLLOW_LOG, variables: FOLLOW_LOG_VARIABLES }
+      ],
       defaultEditorToolsVisibility: 'headers',
       isHeadersEditorEnabled: true,
       shouldPersistHeaders: false

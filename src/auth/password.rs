@@ -32,9 +32,12 @@ pub const MAX_QUEUED: usize = 32;
 /// Seconds a client refused for a full queue is told to wait.
 const RETRY_AFTER_SECS: u64 = 1;
 /// How much nicer (lower in priority) than the serving threads the hashing
-/// threads are, on Linux: at 10 a busy hashing thread gets about a tenth of a
-/// core that a serving thread also wants.
-pub const NICE_BELOW_SERVING: i32 = 10;
+/// threads are, on Linux: at 19 (the most) a busy hashing thread gets about
+/// 1.5% of a core that a serving thread also wants, and all of an idle one.
+/// At 10 (a tenth of a contended core) the REST list's p99 beside 16 clients
+/// signing in was still 2.1x its p99 alone on two cores; the hashes' memory
+/// traffic costs the serving threads more than their share of CPU.
+pub const NICE_BELOW_SERVING: i32 = 19;
 
 /// Hashes and checks passwords off the async workers.
 #[derive(Clone)]

@@ -12,6 +12,8 @@ mod documents;
 mod error;
 pub mod handler;
 mod loaders;
+mod logs;
+mod merged_logs;
 mod persisted;
 mod plain;
 mod pods;
@@ -49,6 +51,7 @@ pub struct QueryRoot(
     connection::ConnectionQuery,
     audit::AuditQuery,
     crate::kinds::KindQuery,
+    logs::LogQuery,
 );
 
 /// Root of all mutations.
@@ -57,7 +60,12 @@ pub struct MutationRoot(users::UserMutation);
 
 /// Root of all subscriptions.
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(pods::PodSubscription, crate::kinds::KindSubscription);
+pub struct SubscriptionRoot(
+    pods::PodSubscription,
+    crate::kinds::KindSubscription,
+    logs::LogSubscription,
+    merged_logs::MergedLogSubscription,
+);
 
 /// The gateway's schema type.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -110,6 +118,22 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
 /// subscription can end when the viewer's grants stop covering it.
 #[derive(Clone)]
 pub(crate) struct LiveViewer(pub tokio::sync::watch::Receiver<Option<Viewer>>);
+
+/// Told by a subscription once its checks passed and it runs (a REST follow
+/// then sends its headers); dropped untold when it answered an error.
+#[derive(Clone, Default)]
+pub(crate) struct Started(Arc<std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>>);
+
+impl Started {
+    /// Says that the subscription of `ctx` runs.
+    pub(crate) fn tell(ctx: &Context<'_>) {
+        if let Some(Started(slot)) = ctx.data_opt::<Started>()
+            && let Some(sender) = slot.lock().ok().and_then(|mut slot| slot.take())
+        {
+            let _ = sender.send(());
+        }
+    }
+}
 
 /// `read` applied to the operation `request` would run (the named one, or
 /// the only one); `None` when the text does not parse or names no such
@@ -316,6 +340,75 @@ impl Executor {
                 tokio::spawn,
             ),
         )
+    }
+
+    /// Runs a subscription outside a WebSocket (a REST follow) as `auth`:
+    /// its answers, each with its reads recorded first, until it ends, the
+    /// token expires, or the user changes so that its grants no longer cover
+    /// it (checked as a WebSocket connection's are: every `OSP_WS_RECHECK`,
+    /// and at once on a change through this replica). The receiver hears
+    /// once the subscription runs; it is dropped untold when the first
+    /// answer is an error instead.
+    pub fn subscribe(
+        &self,
+        meta: RequestMeta,
+        auth: Auth,
+        token: Option<String>,
+        request: Request,
+    ) -> (
+        futures_util::stream::BoxStream<'static, Response>,
+        tokio::sync::oneshot::Receiver<()>,
+    ) {
+        use futures_util::StreamExt;
+        let (told, started) = tokio::sync::oneshot::channel();
+        let (live_tx, live) = tokio::sync::watch::channel(auth.viewer().ok().cloned());
+        let schema = match auth {
+            Auth::Viewer(_) => self.0.schema.clone(),
+            Auth::Anonymous | Auth::Rejected(_) => self.0.anonymous.clone(),
+        };
+        let request = self
+            .0
+            .documents
+            .attach(request)
+            .data(LiveViewer(live))
+            .data(Started(Arc::new(std::sync::Mutex::new(Some(told)))));
+        let (request, reads) = self.with_request_data(request, meta, auth, Default::default());
+        let executor = self.clone();
+        let answers = schema.execute_stream(request).then(move |mut response| {
+            let (executor, reads) = (executor.clone(), reads.clone());
+            async move {
+                error::finish(&mut response);
+                executor.recorded(response, &reads).await
+            }
+        });
+        let state = self.0.state.clone();
+        let ended = async move {
+            let Some(token) = token else {
+                return std::future::pending::<()>().await;
+            };
+            let mut changes = state.auth.changes();
+            let every = state.config.ws_recheck;
+            loop {
+                match state.auth.session(&token).await {
+                    Ok((viewer, expires)) => {
+                        live_tx.send_replace(Some(viewer));
+                        let left = (expires - chrono::Utc::now()).to_std().unwrap_or_default();
+                        tokio::select! {
+                            () = tokio::time::sleep(every) => {}
+                            Ok(()) = changes.changed() => {}
+                            () = tokio::time::sleep(left) => return,
+                        }
+                    }
+                    // The user store is down: keep serving; the next check decides.
+                    Err(crate::auth::Rejection::Unavailable) => tokio::time::sleep(every).await,
+                    Err(_) => {
+                        live_tx.send_replace(None);
+                        return;
+                    }
+                }
+            }
+        };
+        (answers.take_until(ended).boxed(), started)
     }
 
     /// The kept GraphQL answers.

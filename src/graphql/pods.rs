@@ -565,7 +565,7 @@ fn readable_cluster(
     readable(ctx, viewer(ctx).gql()?, cluster, namespace).gql()
 }
 
-fn readable(
+pub(super) fn readable(
     ctx: &Context<'_>,
     viewer: &Viewer,
     cluster: &str,

@@ -29,6 +29,8 @@ struct Noted {
     read: BTreeMap<String, BTreeSet<(String, String)>>,
     /// Targets refused, with their codes.
     refused: Vec<(String, ErrorCode)>,
+    /// Other reads (logs), with their outcomes.
+    other: Vec<(Action, String, ErrorCode)>,
 }
 
 impl PodReads {
@@ -57,6 +59,12 @@ impl PodReads {
     /// Notes a refused read of `target` (`cluster/namespace/name`).
     pub(crate) fn refused(&self, target: String, code: ErrorCode) {
         self.noted().refused.push((target, code));
+    }
+
+    /// Notes a read other than a pod's object (a container's log), or its
+    /// refusal: one event each.
+    pub(crate) fn note(&self, action: Action, target: String, outcome: ErrorCode) {
+        self.noted().other.push((action, target, outcome));
     }
 
     /// The events of what was noted since the last call (and forgets it):
@@ -95,7 +103,30 @@ impl PodReads {
                 .into_iter()
                 .map(|(target, code)| event(target, code, None)),
         );
+        events.extend(
+            noted
+                .other
+                .into_iter()
+                .map(|(action, target, outcome)| Event {
+                    origin: origin.clone(),
+                    action,
+                    target: Some(target),
+                    outcome,
+                    detail: None,
+                }),
+        );
         events
+    }
+}
+
+/// Who asks in an operation and from where, for an event recorded on its own
+/// (the start of a follow).
+pub(crate) fn origin(ctx: &async_graphql::Context<'_>) -> Origin {
+    let meta = ctx.data_opt::<super::RequestMeta>();
+    Origin {
+        actor: super::viewer(ctx).ok().map(|viewer| viewer.name.clone()),
+        client: meta.and_then(|meta| meta.client),
+        request_id: meta.and_then(|meta| meta.request_id.clone()),
     }
 }
 

@@ -135,6 +135,12 @@ impl Cluster {
         self.client.clone()
     }
 
+    /// The client for requests that stay open (watches, log follows): its
+    /// read timeout is longer than a quiet stream waits for its next byte.
+    pub fn stream_client(&self) -> Client {
+        self.watch_client.clone()
+    }
+
     /// Runs one call towards the cluster under the cluster's timeout, turning
     /// every failure into an error that names the cluster. Every call is counted
     /// in the metrics by cluster and outcome.

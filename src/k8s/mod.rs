@@ -9,6 +9,7 @@ pub mod clusters;
 pub mod entry;
 pub mod events;
 pub mod keyset;
+pub mod logs;
 pub mod names;
 pub mod order;
 pub mod pods;

@@ -8,6 +8,7 @@
 pub(crate) mod conditional;
 mod envelope;
 mod input;
+mod logs;
 mod openapi;
 mod pods;
 mod users;
@@ -38,6 +39,7 @@ fn routes() -> (Router<Executor>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::login))
         .routes(routes!(pods::list))
         .routes(routes!(pods::detail))
+        .routes(routes!(logs::logs))
         .routes(routes!(openapi::serve))
         .split_for_parts();
     (router, openapi::document(paths))

@@ -247,6 +247,12 @@ errors!(
     PodNotFound, ResponseTooLarge, TooManyRequests, ClusterUnavailable, Timeout, InternalError
 );
 errors!(
+    /// Errors of `GET /osp/api/pods/{cluster}/{namespace}/{name}/logs`.
+    LogErrors: InvalidParameter, Unauthorized, TokenExpired, Forbidden, ClusterNotFound,
+    PodNotFound, ResponseTooLarge, TooManyRequests, ClusterUnavailable, Timeout,
+    ServiceUnavailable, InternalError
+);
+errors!(
     /// Errors of `GET /osp/api/openapi.json`.
     DocumentErrors: TooManyRequests, InternalError
 );

@@ -153,6 +153,81 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    /// Starts a subscription as the holder of `token`, as a REST follow runs
+    /// one: its answers, read one at a time (nothing is buffered for a
+    /// reader that does not read), once it has started or answered.
+    pub(crate) async fn subscribe(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> impl futures_util::Stream<Item = Value> + Unpin + use<> {
+        use futures_util::StreamExt;
+        let auth = match token {
+            Some(token) => self.app.state().auth.from_token(token).await,
+            None => Auth::Anonymous,
+        };
+        let request = Request::new(query).variables(Variables::from_json(variables));
+        let (mut answers, started) = self.executor.subscribe(
+            RequestMeta::default(),
+            auth,
+            token.map(str::to_owned),
+            request,
+        );
+        let (tx, rx) = tokio::sync::mpsc::channel::<Value>(1);
+        tokio::spawn(async move {
+            loop {
+                let answer = tokio::select! {
+                    answer = answers.next() => answer,
+                    () = tx.closed() => return,
+                };
+                let Some(answer) = answer else { return };
+                let answer = serde_json::to_value(answer).expect("a response serialises");
+                if tx.send(answer).await.is_err() {
+                    return;
+                }
+            }
+        });
+        // Fired once the subscription has started; dropped when it answered
+        // an error instead.
+        let _ = started.await;
+        futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|answer| (answer, rx))
+        })
+        .boxed()
+    }
+
+    /// Sends one REST request through the router: status, headers and the
+    /// body as text.
+    pub(crate) async fn rest_text(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let mut request = HttpRequest::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = request.body(Body::empty()).expect("request");
+        let response = router(self.app.state().clone())
+            .oneshot(request)
+            .await
+            .expect("answered");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 24)
+            .await
+            .expect("body");
+        (
+            status,
+            headers,
+            String::from_utf8(bytes.to_vec()).expect("utf8"),
+        )
+    }
+}
+
 /// The code of the first error of a GraphQL answer.
 pub(crate) fn code(answer: &Value) -> &str {
     answer["errors"][0]["extensions"]["code"]

@@ -13,6 +13,7 @@ mod helpers;
 mod inprocess;
 mod kinds;
 mod live;
+mod logs;
 mod openapi;
 mod ops;
 mod playground;

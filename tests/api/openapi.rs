@@ -10,10 +10,11 @@ use serde_json::Value;
 use crate::helpers::{Backend, TestApp, TestDb};
 
 /// Every route of the REST layer (DESIGN.md), plus the document itself.
-const ROUTES: [(&str, &str); 7] = [
+const ROUTES: [(&str, &str); 8] = [
     ("get", "/osp/api/openapi.json"),
     ("get", "/osp/api/pods/{cluster}"),
     ("get", "/osp/api/pods/{cluster}/{namespace}/{name}"),
+    ("get", "/osp/api/pods/{cluster}/{namespace}/{name}/logs"),
     ("get", "/osp/api/users"),
     ("post", "/osp/api/login"),
     ("post", "/osp/api/users"),

@@ -75,6 +75,7 @@ async function main() {
   const sim = startSimulator(work);
   let gateway;
   let context;
+  let logPod; // a running pod of one container, from the default tab
   try {
     await sim.started;
     gateway = startGateway(work);
@@ -149,6 +150,9 @@ async function main() {
       assert(deployments.length > 0, `Deployments listed: ${text}`);
       assert(deployments.some((e) => e.node.pods.length > 0), `a Deployment's pods: ${text}`);
       assert(deployments.every((e) => Array.isArray(e.node.events)), `Deployments' events: ${text}`);
+      // A running pod of one container, for the log tab below.
+      logPod = body.data.podConnection.edges.map((e) => e.node)
+        .find((n) => n.status === 'Running' && n.ready === '1/1');
     });
 
     await check('a users query shows the admin in the result pane', async () => {
@@ -189,6 +193,29 @@ async function main() {
       });
       await page.screenshot({ path: join(artifacts, 'subscription.png') });
       await page.click('.graphiql-execute-button'); // stop the subscription
+    });
+
+    await check('the saved log tab follows a pod\'s log over /graphql/ws', async () => {
+      assert(logPod, 'a running pod of one container was listed');
+      await page.locator('.graphiql-tab').nth(1).locator('.graphiql-tab-button').click();
+      await page.locator('.graphiql-editor-tools button', { hasText: 'Variables' }).click();
+      await page.locator('.graphiql-editor-tool .CodeMirror').filter({ visible: true })
+        .evaluate((el, variables) => el.CodeMirror.setValue(variables), JSON.stringify({
+          cluster: logPod.cluster, namespace: logPod.namespace, name: logPod.name }));
+      await page.waitForTimeout(1000);
+      await page.click('.graphiql-execute-button');
+      const result = page.locator('.graphiql-response .CodeMirror');
+      await result.filter({ hasText: '"podLogLines"' }).waitFor({ timeout: 15_000 }).catch(async (err) => {
+        const text = await page.evaluate(() =>
+          document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue());
+        await page.screenshot({ path: join(artifacts, 'log-tab-failed.png') });
+        throw new Error(`${err.message}\nresult pane: ${text}`);
+      });
+      const text = await page.evaluate(() =>
+        document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue());
+      assert(!/"errors"/.test(text) && /"text"/.test(text), `a log line: ${text}`);
+      await page.screenshot({ path: join(artifacts, 'log-tab.png') });
+      await page.click('.graphiql-execute-button'); // stop the follow
     });
 
     await check('the page logged no errors (scripts, CSP)', async () => {
