@@ -23,6 +23,7 @@ stopped, and the temporary directory removed, on exit (also on Ctrl-C or
 SIGTERM).
 """
 
+import base64
 import datetime
 import http.client
 import json
@@ -80,6 +81,8 @@ LOG_FOLLOWERS = 200
 LOG_LINES = 50  # lines written while the followers read, 50 ms apart
 LOG_P99_MS = 50.0
 LOG_FOLLOWER_KB = 64.0
+MERGED_PODS = 50  # per cluster, two clusters
+MERGED_LINES = 10  # lines written to each running container
 
 CLUSTER = "sim"
 LOOPBACK = "127.0.0.1"
@@ -914,6 +917,164 @@ def run_logs(procs, root_tmp):
     return result
 
 
+class WebSocket:
+    """The least of a graphql-transport-ws client over RFC 6455 (text frames,
+    masked as a client must), enough to read one subscription."""
+
+    def __init__(self, host, port, path):
+        self.sock = socket.create_connection((host, port), timeout=60)
+        key = base64.b64encode(secrets.token_bytes(16)).decode()
+        self.sock.sendall(
+            (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+             f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+             f"Sec-WebSocket-Protocol: graphql-transport-ws\r\nOrigin: http://{host}:{port}\r\n\r\n").encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise BenchError("the WebSocket upgrade was refused")
+            self.buf += chunk
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        if b" 101 " not in head.split(b"\r\n", 1)[0]:
+            raise BenchError(f"the WebSocket upgrade answered {head[:200]!r}")
+
+    def send(self, message):
+        data = json.dumps(message).encode()
+        mask = secrets.token_bytes(4)
+        header = bytes([0x81])
+        if len(data) < 126:
+            header += bytes([0x80 | len(data)])
+        elif len(data) < 65536:
+            header += bytes([0x80 | 126]) + len(data).to_bytes(2, "big")
+        else:
+            header += bytes([0x80 | 127]) + len(data).to_bytes(8, "big")
+        self.sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def _read(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise BenchError("the WebSocket closed")
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def receive(self):
+        """The next text message as JSON (answers pings with pongs)."""
+        while True:
+            first, second = self._read(2)
+            length = second & 0x7F
+            if length == 126:
+                length = int.from_bytes(self._read(2), "big")
+            elif length == 127:
+                length = int.from_bytes(self._read(8), "big")
+            payload = self._read(length)
+            opcode = first & 0x0F
+            if opcode == 8:
+                raise BenchError(f"the WebSocket was closed: {payload[2:]!r}")
+            if opcode != 1:
+                continue
+            message = json.loads(payload)
+            if message.get("type") == "ping":
+                self.send({"type": "pong"})
+                continue
+            return message
+
+    def close(self):
+        self.sock.close()
+
+
+def run_merged_logs(procs, root_tmp):
+    """One `logs` subscription (over /graphql/ws) of every pod of two clusters
+    of MERGED_PODS generated pods each (`labelSelector: "app"`); then
+    MERGED_LINES lines are written to each running container at once. Every
+    line must arrive, in order per container."""
+    tmp = root_tmp / "merged"
+    tmp.mkdir()
+    sims = {}
+    for name, seed in (("east", "1"), ("west", "2")):
+        sim_log = tmp / f"kube-sim-{name}.log"
+        sim = procs.start(
+            f"kube-sim {name} (logs)",
+            [str(RELEASE / "kube-sim"), "--generated", str(MERGED_PODS), "--seed", seed,
+             "--listen", f"{LOOPBACK}:0", "--kubeconfig", str(tmp / f"{name}.kubeconfig"),
+             "--context", name],
+            sim_log,
+            env={**os.environ, "RUST_LOG": "warn"},
+            stop_signal=signal.SIGINT,
+        )
+        wait_for(f"kube-sim {name}", lambda: "kubeconfig written" in sim_log.read_text(errors="replace"), 120, sim, sim_log)
+        sims[name] = (sim, re.search(r"at (http://\S+)", sim_log.read_text()).group(1))
+    gateway, base, _, token, gw_log = start_gateway(
+        procs, "the gateway (merged logs)", RELEASE / "osp-gateway", tmp, "osp",
+        {"KUBECONFIG": f"{tmp / 'east.kubeconfig'}:{tmp / 'west.kubeconfig'}"},
+    )
+    query = "query($c: String!) { pods(cluster: $c) { namespace name containers { name status } } }"
+
+    def running(cluster):
+        status, _, body = request(f"{base}/graphql", "POST", {"query": query, "variables": {"c": cluster}}, bearer(token))
+        if status != 200:
+            return None
+        pods = json.loads(body)["data"]["pods"] or []
+        return [(pod["namespace"], pod["name"], c["name"]) for pod in pods for c in pod["containers"]
+                if c["status"] == "RUNNING"]
+
+    wait_for("both caches to sync", lambda: running("east") and running("west"), 120, gateway, gw_log)
+    containers = {name: running(name) for name in sims}
+    port = int(base.rsplit(":", 1)[1])
+    ws = WebSocket(LOOPBACK, port, "/graphql/ws")
+    ws.send({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+    if ws.receive().get("type") != "connection_ack":
+        raise BenchError("the WebSocket was not acknowledged")
+    ws.send({"id": "1", "type": "subscribe", "payload": {
+        "query": "subscription { logs(labelSelector: \"app\", tailLines: 0) { cluster namespace pod container text } }"}})
+    want = sum(len(c) for c in containers.values())
+
+    def followed():
+        return sum(counters(url).get("follow pods/log", 0) for _, url in sims.values()) >= want
+
+    wait_for("every container to be followed", followed, 60, gateway, gw_log)
+    started = time.perf_counter()
+    for name, (_, url) in sims.items():
+        for ns, pod, container in containers[name]:
+            lines = "".join(f"merged {name}/{pod}/{container} {i}\n" for i in range(MERGED_LINES))
+            req = urllib.request.Request(f"{url}/_sim/logs/{ns}/{pod}/{container}", data=lines.encode(), method="POST")
+            HTTP.open(req, timeout=10).read()
+    got = {}
+    delivered = 0
+    problem = None
+    try:
+        while delivered < want * MERGED_LINES:
+            message = ws.receive()
+            if message.get("type") != "next":
+                problem = f"unexpected message {message}"
+                break
+            line = message["payload"]["data"]["logs"]
+            if line["text"].startswith("merged "):
+                got.setdefault((line["cluster"], line["pod"], line["container"]), []).append(int(line["text"].rsplit(" ", 1)[1]))
+                delivered += 1
+    except (BenchError, OSError) as err:
+        problem = str(err)
+    took = time.perf_counter() - started
+    in_order = all(seq == list(range(MERGED_LINES)) for seq in got.values())
+    ws.close()
+    result = {
+        "pods": 2 * MERGED_PODS,
+        "containers": want,
+        "lines": want * MERGED_LINES,
+        "delivered": delivered,
+        "in_order": in_order and len(got) == want,
+        "seconds": took,
+        "problem": problem,
+    }
+    log(f"merged logs: {want} running containers of {2 * MERGED_PODS} pods, {delivered} of "
+        f"{want * MERGED_LINES} lines in {took:.2f} s, in order per container: {result['in_order']}")
+    procs.stop(gateway)
+    for sim, _ in sims.values():
+        procs.stop(sim)
+    return result
+
+
 # --------------------------------------------------------------------------
 # the report
 
@@ -938,7 +1099,7 @@ def machine():
     return os.cpu_count(), model
 
 
-def report(runs, started, finished, connection=None, logs=None):
+def report(runs, started, finished, connection=None, logs=None, merged=None):
     by = {(r["n"], r["key"]): r for run in runs for r in run["results"]}
     sizes = [run["n"] for run in runs]
     cores, model = machine()
@@ -1055,6 +1216,15 @@ def report(runs, started, finished, connection=None, logs=None):
             f"{logs['kb_per_follower']:.1f} KB (RSS with {logs['followers']} followers minus before)",
             logs["kb_per_follower"] <= LOG_FOLLOWER_KB,
             f"{logs['kb_per_follower'] - LOG_FOLLOWER_KB:.1f} KB over",
+        )
+    if merged:
+        target(
+            f"one `logs` subscription over {merged['pods']} matching pods in two clusters "
+            f"({merged['containers']} running containers): every line delivered, in order per container",
+            f"{merged['delivered']:,} of {merged['lines']:,} lines in {merged['seconds']:.2f} s; "
+            f"in order: {'yes' if merged['in_order'] else 'no'}",
+            merged["delivered"] == merged["lines"] and merged["in_order"],
+            merged["problem"] or "lines lost or out of order",
         )
     storm_run = next((run for run in runs if run.get("storm")), None)
     if storm_run:
@@ -1248,17 +1418,19 @@ def main():
     runs = []
     connection = None
     logs = None
+    merged = None
     try:
         for n in SIZES:
             runs.append(run_size(n, procs, root_tmp, list_query))
             (RESULTS / "results.json").write_text(json.dumps(runs, indent=1))
         connection = run_connection(procs, root_tmp)
         logs = run_logs(procs, root_tmp)
+        merged = run_merged_logs(procs, root_tmp)
     finally:
         procs.stop_all()
         shutil.rmtree(root_tmp, ignore_errors=True)
     finished = datetime.datetime.now(datetime.timezone.utc)
-    text, all_met = report(runs, started, finished, connection, logs)
+    text, all_met = report(runs, started, finished, connection, logs, merged)
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(text)
     print(text)
