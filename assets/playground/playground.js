@@ -52,7 +52,10 @@
     return GraphiQL.createFetcher({
       url: origin + '/graphql',
       subscriptionUrl: origin.replace(/^http/, 'ws') + '/graphql/ws',
-      headers: token ? { Authorization: 'Bearer ' + token } : undefined
+      headers: token ? { Authorization: 'Bearer ' + token } : undefined,
+      // Every tab's subscriptions sign in with the token, not only the tab
+      // whose header editor holds it.
+      wsConnectionParams: token ? { Authorization: 'Bearer ' + token } : undefined
     });
   }
   var fetcher = makeFetcher();
