@@ -53,6 +53,9 @@ pub enum Action {
     PodRead,
     /// A container's log was read, or a follow of it started.
     PodLogsRead,
+    /// An object of another kind than Pod was shown unredacted (detail
+    /// `revealed`).
+    ObjectRead,
 }
 
 impl Action {

@@ -11,7 +11,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use clap::Parser;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::k8s::logs::LogLimits;
+use crate::k8s::{logs::LogLimits, redact::Redaction};
 
 /// Default address to serve on.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -252,6 +252,29 @@ pub struct Config {
     /// Most bytes one log read (podLogs, REST without follow) returns.
     #[arg(long, env = "OSP_LOG_MAX_BYTES", default_value_t = DEFAULT_LOG_LIMITS.max_bytes)]
     pub log_max_bytes: usize,
+
+    /// Secrets in `json` and `yaml` answers of every kind: `on` replaces
+    /// literal env values of every container by "(redacted)", removes the
+    /// kubectl.kubernetes.io/last-applied-configuration annotation and
+    /// redacts the annotations of OSP_REDACT_ANNOTATIONS, for viewers without
+    /// a revealing grant there (admins see objects as they are); `off` shows
+    /// everything to every viewer.
+    #[arg(long, env = "OSP_REDACT", value_enum, default_value_t = RedactMode::On)]
+    pub redact: RedactMode,
+
+    /// Annotations whose values are redacted too, comma separated, e.g.
+    /// vault.hashicorp.com/agent-inject-token.
+    #[arg(long, env = "OSP_REDACT_ANNOTATIONS", value_delimiter = ',')]
+    pub redact_annotations: Vec<String>,
+}
+
+/// Whether `json` and `yaml` answers are redacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RedactMode {
+    /// Redacted, unless the viewer's grant reveals them.
+    On,
+    /// Shown as the API server has them, to every viewer.
+    Off,
 }
 
 /// The defaults of the `OSP_LOG_*` limits.
@@ -314,7 +337,15 @@ impl Config {
             log_selector_pods: DEFAULT_LOG_LIMITS.selector_pods,
             log_line_bytes: DEFAULT_LOG_LIMITS.line_bytes,
             log_max_bytes: DEFAULT_LOG_LIMITS.max_bytes,
+            redact: RedactMode::On,
+            redact_annotations: Vec::new(),
         }
+    }
+
+    /// What `json` and `yaml` answers hide; `None` with `OSP_REDACT=off`.
+    pub fn redaction(&self) -> Option<Redaction> {
+        (self.redact == RedactMode::On)
+            .then(|| Redaction::new(self.redact_annotations.iter().cloned()))
     }
 
     /// The `OSP_LOG_*` limits.

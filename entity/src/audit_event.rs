@@ -13,7 +13,8 @@ pub struct Model {
     pub time: DateTime,
     /// The signed-in user who acted (for a sign-in: the name tried), if any.
     pub actor: Option<String>,
-    /// `login`, `user_created`, `user_updated`, `grants_set`, `pod_read`.
+    /// `login`, `user_created`, `user_updated`, `grants_set`, `pod_read`,
+    /// `pod_logs_read`, `object_read`.
     pub action: String,
     /// What was acted on (a user name, `cluster/namespace/pod`).
     pub target: Option<String>,

@@ -16,6 +16,9 @@ pub struct Model {
     pub cluster: String,
     /// One namespace, or null for the whole cluster.
     pub namespace: Option<String>,
+    /// Whether objects in its scope are shown unredacted (env values,
+    /// redacted annotations).
+    pub reveal: bool,
 }
 
 /// No relations declared (the foreign key lives in the migration).

@@ -10,6 +10,7 @@ mod m20261127_000002_create_settings;
 mod m20261203_000001_create_grants;
 mod m20261203_000002_create_audit_events;
 mod m20261203_000003_create_login_attempts;
+mod m20261205_000001_add_grant_reveal;
 
 /// Every migration of the gateway, in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_create_grants::Migration),
             Box::new(m20261203_000002_create_audit_events::Migration),
             Box::new(m20261203_000003_create_login_attempts::Migration),
+            Box::new(m20261205_000001_add_grant_reveal::Migration),
         ]
     }
 }

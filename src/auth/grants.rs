@@ -1,8 +1,9 @@
 //! What a user may read: grants on clusters and namespaces.
 //!
-//! A [`Grant`] is `{cluster, namespace}`: `namespace` `None` covers the whole
-//! cluster, and the cluster [`ANY_CLUSTER`] (`*`) stands for every cluster,
-//! present and future. [`Grants`] holds one user's grants in a canonical order,
+//! A [`Grant`] is `{cluster, namespace, reveal}`: `namespace` `None` covers
+//! the whole cluster, and the cluster [`ANY_CLUSTER`] (`*`) stands for every
+//! cluster, present and future; `reveal` shows objects in its scope as the
+//! API server has them (see [`crate::k8s::redact`]). [`Grants`] holds one user's grants in a canonical order,
 //! so equal sets compare equal and have equal [`Grants::key`]s. The decisions
 //! themselves are made by [`super::Viewer`].
 
@@ -23,6 +24,8 @@ pub struct Grant {
     pub cluster: String,
     /// One namespace, or `None` for all of them.
     pub namespace: Option<String>,
+    /// Objects in its scope are shown unredacted.
+    pub reveal: bool,
 }
 
 impl Grant {
@@ -31,6 +34,7 @@ impl Grant {
         Grant {
             cluster: cluster.into(),
             namespace: None,
+            reveal: false,
         }
     }
 
@@ -39,19 +43,40 @@ impl Grant {
         Grant {
             cluster: cluster.into(),
             namespace: Some(namespace.into()),
+            reveal: false,
+        }
+    }
+
+    /// The same grant, showing objects in its scope unredacted.
+    pub fn revealing(self) -> Self {
+        Grant {
+            reveal: true,
+            ..self
         }
     }
 
     fn covers_cluster(&self, cluster: &str) -> bool {
         self.cluster == ANY_CLUSTER || self.cluster == cluster
     }
+
+    /// Whether it covers `namespace` of `cluster` (`None`: the whole cluster).
+    fn covers(&self, cluster: &str, namespace: Option<&str>) -> bool {
+        self.covers_cluster(cluster)
+            && match (&self.namespace, namespace) {
+                (None, _) => true,
+                (Some(mine), Some(asked)) => mine == asked,
+                (Some(_), None) => false,
+            }
+    }
 }
 
-/// `cluster/namespace`, or `cluster/*` for a whole cluster.
+/// `cluster/namespace`, or `cluster/*` for a whole cluster; `+reveal` after
+/// a revealing grant.
 impl std::fmt::Display for Grant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let namespace = self.namespace.as_deref().unwrap_or("*");
-        write!(f, "{}/{namespace}", self.cluster)
+        let reveal = if self.reveal { "+reveal" } else { "" };
+        write!(f, "{}/{namespace}{reveal}", self.cluster)
     }
 }
 
@@ -94,9 +119,9 @@ impl Grants {
         Grants(set.into_iter().collect())
     }
 
-    /// Grants on everything (what admins effectively hold).
+    /// Grants on everything, revealing (what admins effectively hold).
     pub fn everything() -> Self {
-        Grants(vec![Grant::cluster(ANY_CLUSTER)])
+        Grants(vec![Grant::cluster(ANY_CLUSTER).revealing()])
     }
 
     /// The grants, in canonical order.
@@ -125,11 +150,30 @@ impl Grants {
         (!namespaces.is_empty()).then_some(NamespaceScope::Only(namespaces))
     }
 
+    /// Whether objects in `namespace` of `cluster` (`None`: objects of no
+    /// namespace) are shown to their holder unredacted.
+    pub fn reveal(&self, cluster: &str, namespace: Option<&str>) -> bool {
+        self.0
+            .iter()
+            .any(|g| g.reveal && g.covers(cluster, namespace))
+    }
+
     /// A key that is equal for equal grants: answers rendered for one holder
-    /// may be reused for another with the same key, never across keys.
+    /// may be reused for another with the same key, never across keys (what
+    /// is revealed is part of it).
     pub fn key(&self) -> String {
         if self.cover_everything() {
-            return "all".to_owned();
+            let revealed: Vec<String> = self
+                .0
+                .iter()
+                .filter(|g| g.reveal)
+                .map(Grant::to_string)
+                .collect();
+            return if revealed.is_empty() {
+                "all".to_owned()
+            } else {
+                format!("all revealing {}", revealed.join(" "))
+            };
         }
         let listed: Vec<String> = self.0.iter().map(Grant::to_string).collect();
         format!("grants {}", listed.join(" "))
@@ -146,6 +190,7 @@ pub async fn load(db: &impl ConnectionTrait, user_id: i64) -> Result<Grants, App
     Ok(Grants::new(rows.into_iter().map(|row| Grant {
         cluster: row.cluster,
         namespace: row.namespace,
+        reveal: row.reveal,
     })))
 }
 
@@ -209,7 +254,29 @@ mod tests {
         assert_eq!(a.key(), b.key());
         assert_ne!(a.key(), Grants::new([Grant::cluster("w")]).key());
         assert_ne!(a.key(), Grants::everything().key());
-        assert_eq!(Grants::everything().key(), "all");
+        assert_eq!(Grants::new([Grant::cluster(ANY_CLUSTER)]).key(), "all");
+        assert_eq!(Grants::everything().key(), "all revealing */*+reveal");
         assert_eq!(a.key(), "grants e/a w/*");
+        let revealing = Grants::new([Grant::namespace("e", "a").revealing(), Grant::cluster("w")]);
+        assert_eq!(revealing.key(), "grants e/a+reveal w/*");
+    }
+
+    #[test]
+    fn a_revealing_grant_reveals_its_scope_only() {
+        let grants = Grants::new([
+            Grant::namespace("east", "a").revealing(),
+            Grant::cluster("west"),
+            Grant::cluster("north").revealing(),
+        ]);
+        assert!(grants.reveal("east", Some("a")));
+        assert!(!grants.reveal("east", Some("b")));
+        assert!(
+            !grants.reveal("east", None),
+            "a namespace grant reveals no Node"
+        );
+        assert!(!grants.reveal("west", Some("a")));
+        assert!(grants.reveal("north", Some("x")));
+        assert!(grants.reveal("north", None));
+        assert!(Grants::everything().reveal("any", None));
     }
 }

@@ -116,6 +116,13 @@ impl Viewer {
         self.grants.key()
     }
 
+    /// Whether this viewer sees objects of `namespace` of `cluster` (`None`:
+    /// objects of no namespace) as the API server has them: admins do, and
+    /// holders of a revealing grant there.
+    pub fn reveals(&self, cluster: &str, namespace: Option<&str>) -> bool {
+        self.is_admin() || self.grants.reveal(cluster, namespace)
+    }
+
     /// The namespaces of `cluster` this viewer may read; `None` when none (the
     /// cluster is then Forbidden, whether or not it exists).
     pub fn scope(&self, cluster: &str) -> Option<NamespaceScope> {
@@ -206,7 +213,8 @@ mod tests {
         let admin = viewer(1, Role::Admin);
         assert!(admin.can_read("anything", None));
         assert!(admin.can_read("anything", Some("kube-system")));
-        assert_eq!(admin.scope_key(), "all");
+        assert_eq!(admin.scope_key(), Grants::everything().key());
+        assert!(admin.reveals("anything", None));
     }
 
     #[test]
@@ -226,8 +234,13 @@ mod tests {
     }
 
     #[test]
-    fn users_holding_everything_share_the_admins_scope_key() {
+    fn only_users_revealing_everything_share_the_admins_scope_key() {
         assert_eq!(
+            with_grants([Grant::cluster(ANY_CLUSTER).revealing()]).scope_key(),
+            viewer(2, Role::Admin).scope_key()
+        );
+        // Reading everything redacted is not what an admin sees.
+        assert_ne!(
             with_grants([Grant::cluster(ANY_CLUSTER)]).scope_key(),
             viewer(2, Role::Admin).scope_key()
         );

@@ -148,6 +148,7 @@ impl LogQuery {
                 Action::PodLogsRead,
                 target(&cluster, &namespace, &name, container),
                 code,
+                None,
             );
         }
         let log = read.gql()?;

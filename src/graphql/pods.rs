@@ -213,12 +213,18 @@ impl PodObject {
 
     /// Notes for the audit trail that the answer carries this pod's object
     /// (so the answer is never served again from kept bytes, unrecorded).
-    fn note_read(&self, ctx: &Context<'_>) {
+    /// The pod's object as the viewer may see it (see
+    /// [`super::reads::shown`]), its read noted for the audit trail.
+    fn object(&self, ctx: &Context<'_>) -> async_graphql::Result<serde_json::Value> {
         reuse::unversioned(ctx);
+        let summary = self.summary();
+        let object = self.0.entry.object().gql()?;
+        let (object, revealed) =
+            super::reads::shown(ctx, &self.0.cluster, Some(&summary.namespace), object);
         if let Some(reads) = ctx.data_opt::<Arc<PodReads>>() {
-            let summary = self.summary();
-            reads.read(&self.0.cluster, &summary.namespace, &summary.name);
+            reads.read(&self.0.cluster, &summary.namespace, &summary.name, revealed);
         }
+        Ok(object)
     }
 }
 
@@ -400,21 +406,21 @@ impl PodObject {
         .await
     }
 
-    /// The full v1.Pod as JSON (managedFields dropped, as kubectl does).
+    /// The full v1.Pod as JSON (managedFields dropped, as kubectl does; env
+    /// values and secret annotations redacted unless a grant of yours reveals
+    /// them, see OSP_REDACT).
     #[graphql(complexity = 20)]
     pub(crate) async fn json(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Json<serde_json::Value>> {
-        self.note_read(ctx);
-        self.0.entry.object().map(Json).gql()
+        self.object(ctx).map(Json)
     }
 
     /// The same object as YAML text.
     #[graphql(complexity = 20)]
     pub(crate) async fn yaml(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
-        self.note_read(ctx);
-        self.0.entry.object().and_then(|v| yaml::to_yaml(&v)).gql()
+        yaml::to_yaml(&self.object(ctx)?).gql()
     }
 }
 
@@ -544,7 +550,7 @@ impl PodQuery {
         reuse::unversioned(ctx);
         if let Some(reads) = ctx.data_opt::<Arc<PodReads>>() {
             match &read {
-                Ok(_) => reads.read(&cluster, &namespace, &name),
+                Ok(_) => reads.read(&cluster, &namespace, &name, false),
                 Err(err) => reads.refused(format!("{cluster}/{namespace}/{name}"), err.code()),
             }
         }

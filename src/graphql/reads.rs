@@ -4,10 +4,7 @@
 //! (one event per cluster, and one per refusal) before the answer is sent,
 //! and refuses the answer when the trail cannot take them.
 
-use std::{
-    collections::{BTreeMap, BTreeSet},
-    sync::Mutex,
-};
+use std::{collections::BTreeMap, sync::Mutex};
 
 use crate::{
     audit::{Action, Event, Origin},
@@ -25,12 +22,13 @@ pub(crate) struct PodReads {
 
 #[derive(Default)]
 struct Noted {
-    /// Namespace and name of the pods read, per cluster.
-    read: BTreeMap<String, BTreeSet<(String, String)>>,
+    /// Namespace and name of the pods read, per cluster, and whether one was
+    /// shown unredacted.
+    read: BTreeMap<String, BTreeMap<(String, String), bool>>,
     /// Targets refused, with their codes.
     refused: Vec<(String, ErrorCode)>,
-    /// Other reads (logs), with their outcomes.
-    other: Vec<(Action, String, ErrorCode)>,
+    /// Other reads (logs, objects of other kinds), with their outcomes.
+    other: Vec<(Action, String, ErrorCode, Option<String>)>,
 }
 
 impl PodReads {
@@ -46,14 +44,16 @@ impl PodReads {
         self.noted.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Notes that the answer carries the pod's object.
-    pub(crate) fn read(&self, cluster: &str, namespace: &str, name: &str) {
+    /// Notes that the answer carries the pod's object, `revealed` when
+    /// unredacted (see [`shown`]).
+    pub(crate) fn read(&self, cluster: &str, namespace: &str, name: &str, revealed: bool) {
         let mut noted = self.noted();
-        noted
+        *noted
             .read
             .entry(cluster.to_owned())
             .or_default()
-            .insert((namespace.to_owned(), name.to_owned()));
+            .entry((namespace.to_owned(), name.to_owned()))
+            .or_default() |= revealed;
     }
 
     /// Notes a refused read of `target` (`cluster/namespace/name`).
@@ -63,8 +63,14 @@ impl PodReads {
 
     /// Notes a read other than a pod's object (a container's log), or its
     /// refusal: one event each.
-    pub(crate) fn note(&self, action: Action, target: String, outcome: ErrorCode) {
-        self.noted().other.push((action, target, outcome));
+    pub(crate) fn note(
+        &self,
+        action: Action,
+        target: String,
+        outcome: ErrorCode,
+        detail: Option<String>,
+    ) {
+        self.noted().other.push((action, target, outcome, detail));
     }
 
     /// The events of what was noted since the last call (and forgets it):
@@ -85,16 +91,27 @@ impl PodReads {
         let mut events: Vec<Event> = noted
             .read
             .into_iter()
-            .map(|(cluster, pods)| match pods.len() {
-                1 => {
-                    let (namespace, name) = pods.into_iter().next().unwrap_or_default();
-                    event(
-                        format!("{cluster}/{namespace}/{name}"),
+            .map(|(cluster, pods)| {
+                let revealed = pods.values().any(|revealed| *revealed);
+                match pods.len() {
+                    1 => {
+                        let ((namespace, name), _) = pods.into_iter().next().unwrap_or_default();
+                        event(
+                            format!("{cluster}/{namespace}/{name}"),
+                            ErrorCode::Success,
+                            revealed.then(|| "revealed".to_owned()),
+                        )
+                    }
+                    n => event(
+                        cluster,
                         ErrorCode::Success,
-                        None,
-                    )
+                        Some(if revealed {
+                            format!("{n} pods, revealed")
+                        } else {
+                            format!("{n} pods")
+                        }),
+                    ),
                 }
-                n => event(cluster, ErrorCode::Success, Some(format!("{n} pods"))),
             })
             .collect();
         events.extend(
@@ -107,16 +124,36 @@ impl PodReads {
             noted
                 .other
                 .into_iter()
-                .map(|(action, target, outcome)| Event {
+                .map(|(action, target, outcome, detail)| Event {
                     origin: origin.clone(),
                     action,
                     target: Some(target),
                     outcome,
-                    detail: None,
+                    detail,
                 }),
         );
         events
     }
+}
+
+/// `object` (of `namespace` of `cluster`; `None`: of no namespace) as the
+/// viewer of `ctx` may see it: redacted (`OSP_REDACT`) unless the viewer
+/// reveals that scope. Says whether it was revealed: shown unredacted while
+/// redaction is on, which the audit trail records.
+pub(crate) fn shown(
+    ctx: &async_graphql::Context<'_>,
+    cluster: &str,
+    namespace: Option<&str>,
+    mut object: serde_json::Value,
+) -> (serde_json::Value, bool) {
+    let Some(redaction) = super::app(ctx).config.redaction() else {
+        return (object, false);
+    };
+    if super::viewer(ctx).is_ok_and(|viewer| viewer.reveals(cluster, namespace)) {
+        return (object, true);
+    }
+    redaction.apply(&mut object);
+    (object, false)
 }
 
 /// Who asks in an operation and from where, for an event recorded on its own
@@ -144,16 +181,16 @@ mod tests {
     #[test]
     fn reads_make_one_event_per_cluster_and_one_per_refusal() {
         let reads = PodReads::new(Some(Origin::default()));
-        reads.read("east", "a", "web-1");
-        reads.read("east", "a", "web-1");
-        reads.read("west", "a", "web-1");
-        reads.read("west", "b", "db-0");
+        reads.read("east", "a", "web-1", false);
+        reads.read("east", "a", "web-1", true);
+        reads.read("west", "a", "web-1", false);
+        reads.read("west", "b", "db-0", false);
         reads.refused("east/c/x".into(), ErrorCode::Forbidden);
         let events = reads.take_events();
         assert_eq!(
             targets(&events),
             [
-                (Some("east/a/web-1"), None, ErrorCode::Success),
+                (Some("east/a/web-1"), Some("revealed"), ErrorCode::Success),
                 (Some("west"), Some("2 pods"), ErrorCode::Success),
                 (Some("east/c/x"), None, ErrorCode::Forbidden),
             ]
@@ -164,7 +201,7 @@ mod tests {
     #[test]
     fn reads_recorded_elsewhere_make_no_event() {
         let reads = PodReads::new(None);
-        reads.read("east", "a", "web-1");
+        reads.read("east", "a", "web-1", false);
         assert!(reads.take_events().is_empty());
     }
 }

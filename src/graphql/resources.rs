@@ -245,14 +245,44 @@ impl<K: Served> Object<K> {
             .collect()
     }
 
-    /// The object as JSON.
-    pub fn json_value(&self) -> async_graphql::Result<async_graphql::Json<serde_json::Value>> {
-        self.entry.object().map(async_graphql::Json).gql()
+    /// The object as the viewer of `ctx` may see it (see
+    /// [`super::reads::shown`]); a read shown unredacted is noted for the
+    /// audit trail (`object_read`, detail `revealed`).
+    fn shown(&self, ctx: &Context<'_>) -> async_graphql::Result<serde_json::Value> {
+        let object = self.entry.object().gql()?;
+        let namespace = self.namespace_of();
+        let (object, revealed) = super::reads::shown(ctx, &self.cluster, namespace, object);
+        if revealed && let Some(reads) = ctx.data_opt::<Arc<super::reads::PodReads>>() {
+            let target = match namespace {
+                Some(namespace) => format!(
+                    "{}/{}/{namespace}/{}",
+                    self.cluster,
+                    K::KIND,
+                    self.entry.meta.name
+                ),
+                None => format!("{}/{}/{}", self.cluster, K::KIND, self.entry.meta.name),
+            };
+            reads.note(
+                crate::audit::Action::ObjectRead,
+                target,
+                crate::error::ErrorCode::Success,
+                Some("revealed".to_owned()),
+            );
+        }
+        Ok(object)
     }
 
-    /// The object as YAML.
-    pub fn yaml_text(&self) -> async_graphql::Result<String> {
-        self.entry.object().and_then(|v| yaml::to_yaml(&v)).gql()
+    /// The object as JSON, as the viewer may see it.
+    pub fn json_value(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<async_graphql::Json<serde_json::Value>> {
+        self.shown(ctx).map(async_graphql::Json)
+    }
+
+    /// The object as YAML, as the viewer may see it.
+    pub fn yaml_text(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        yaml::to_yaml(&self.shown(ctx)?).gql()
     }
 }
 

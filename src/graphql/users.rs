@@ -54,6 +54,10 @@ pub struct Grant {
     pub cluster: String,
     /// One namespace, or null for the whole cluster.
     pub namespace: Option<String>,
+    /// Whether objects in its scope are shown as the API server has them
+    /// (env values and redacted annotations included; such reads are
+    /// audited as `revealed`).
+    pub reveal: bool,
 }
 
 /// A grant to give.
@@ -63,6 +67,10 @@ pub struct GrantInput {
     pub cluster: String,
     /// One namespace (a DNS-1123 label), or null for the whole cluster.
     pub namespace: Option<String>,
+    /// Show objects in its scope unredacted: env values and the annotations
+    /// `OSP_REDACT` hides (default false).
+    #[graphql(default)]
+    pub reveal: bool,
 }
 
 impl From<&auth::Grant> for Grant {
@@ -70,6 +78,7 @@ impl From<&auth::Grant> for Grant {
         Grant {
             cluster: grant.cluster.clone(),
             namespace: grant.namespace.clone(),
+            reveal: grant.reveal,
         }
     }
 }
@@ -326,6 +335,7 @@ impl UserMutation {
             .map(|g| auth::Grant {
                 cluster: g.cluster,
                 namespace: g.namespace,
+                reveal: g.reveal,
             })
             .collect();
         let origin = origin(ctx, Some(&viewer.name));

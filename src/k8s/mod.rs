@@ -14,6 +14,7 @@ pub mod names;
 pub mod order;
 pub mod pods;
 pub mod printers;
+pub mod redact;
 pub mod resource;
 pub mod summary;
 pub mod yaml;

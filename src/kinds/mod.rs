@@ -87,16 +87,21 @@ macro_rules! served_kind {
                 self.label_list()
             }
 
-            /// The whole object as JSON (managedFields dropped, as kubectl does).
+            /// The whole object as JSON (managedFields dropped, as kubectl does;
+            /// env values and secret annotations redacted unless a grant of
+            /// yours reveals them, see OSP_REDACT).
             #[graphql(complexity = 20)]
-            pub(crate) async fn json(&self) -> async_graphql::Result<async_graphql::Json<serde_json::Value>> {
-                self.json_value()
+            pub(crate) async fn json(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+            ) -> async_graphql::Result<async_graphql::Json<serde_json::Value>> {
+                self.json_value(ctx)
             }
 
             /// The same object as YAML text.
             #[graphql(complexity = 20)]
-            pub(crate) async fn yaml(&self) -> async_graphql::Result<String> {
-                self.yaml_text()
+            pub(crate) async fn yaml(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<String> {
+                self.yaml_text(ctx)
             }
 
             /// Events about it, newest first.

@@ -535,6 +535,7 @@ async fn replace_grants(
             user_id: Set(user.id),
             cluster: Set(g.cluster.clone()),
             namespace: Set(g.namespace.clone()),
+            reveal: Set(g.reveal),
             ..Default::default()
         })
         .collect();

@@ -18,6 +18,7 @@ mod openapi;
 mod ops;
 mod playground;
 mod pods;
+mod redact;
 mod rest;
 mod reuse;
 mod schema;
