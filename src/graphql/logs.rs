@@ -91,8 +91,8 @@ impl LogQuery {
     /// A container's log, with `kubectl logs`' options. `container` may be
     /// left out for a pod with one container (else InvalidParameter names
     /// them); `previous` reads the instance before the last restart;
-    /// `tailLines` keeps the last lines, `sinceSeconds`/`sinceTime` (one of
-    /// them) those written since; `timestamps` gives each line its time;
+    /// `tailLines` keeps the last lines, `sinceSeconds`/`sinceTime` (with both,
+    /// the later) those written since; `timestamps` gives each line its time;
     /// `limitBytes` cuts the log (`truncated` then says so), as does the
     /// gateway at `OSP_LOG_MAX_BYTES`. A container waiting to start, or
     /// `previous` without a terminated instance, answers InvalidParameter

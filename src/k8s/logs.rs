@@ -124,12 +124,6 @@ impl LogOptions {
         if limit_bytes.is_some_and(|n| n < 1) {
             return Err(AppError::invalid("limitBytes", "must be 1 or more"));
         }
-        if since_seconds.is_some() && since_time.is_some() {
-            return Err(AppError::invalid(
-                "sinceTime",
-                "give sinceSeconds or sinceTime, not both",
-            ));
-        }
         let since_time = since_time
             .map(|t| {
                 DateTime::parse_from_rfc3339(t)
@@ -142,8 +136,9 @@ impl LogOptions {
                     })
             })
             .transpose()?;
-        let since =
-            since_time.or_else(|| since_seconds.map(|s| Utc::now() - chrono::Duration::seconds(s)));
+        // With both, the later of the two: each one's lines only.
+        let since_seconds = since_seconds.map(|s| Utc::now() - chrono::Duration::seconds(s));
+        let since = since_time.into_iter().chain(since_seconds).max();
         Ok(LogOptions {
             container,
             previous,
@@ -1024,10 +1019,9 @@ mod tests {
             field(check(None, None, Some("yesterday"), None)),
             "sinceTime"
         );
-        assert_eq!(
-            field(check(None, Some(5), Some("2024-05-01T10:00:00Z"), None)),
-            "sinceTime"
-        );
+        // Both: the later of the two applies.
+        let both = check(None, Some(60), Some("2024-05-01T10:00:00Z"), None).expect("both");
+        assert!(both.start.since.expect("since") > Utc::now() - chrono::Duration::seconds(61));
         assert_eq!(
             field(LogOptions::check(
                 Some("App!".into()),

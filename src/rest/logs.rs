@@ -51,7 +51,11 @@ pub const TRUNCATED_HEADER: &str = "osp-log-truncated";
 #[serde(rename_all = "camelCase")]
 pub struct LogParams {
     /// The container; may be left out for a pod with one container.
-    #[param(example = "app", max_length = 63)]
+    #[param(
+        example = "app",
+        pattern = "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+        max_length = 63
+    )]
     container: Option<String>,
     /// `true`: the previous, terminated instance of the container.
     #[param(value_type = Option<bool>)]
@@ -62,13 +66,14 @@ pub struct LogParams {
     /// Only lines written in the last this many seconds.
     #[param(value_type = Option<i32>, minimum = 1)]
     since_seconds: Option<String>,
-    /// Only lines written at or after this time (RFC 3339); not with sinceSeconds.
-    #[param(example = "2024-05-01T10:00:00Z")]
+    /// Only lines written at or after this time (RFC 3339); with sinceSeconds too, the later applies.
+    #[param(example = "2024-05-01T10:00:00Z", format = DateTime)]
     since_time: Option<String>,
     /// `true`: each line starts with its time (RFC 3339 with nanoseconds).
     #[param(value_type = Option<bool>)]
     timestamps: Option<String>,
-    /// At most this many bytes (the answer says `osp-log-truncated: true` when cut).
+    /// At most this many bytes (the answer says `osp-log-truncated: true` when
+    /// cut); a follow ends once that many were sent.
     #[param(value_type = Option<i32>, minimum = 1)]
     limit_bytes: Option<String>,
     /// `true`: stream the log as it is written, until the container stops or
@@ -145,12 +150,12 @@ pub async fn logs(
         let response = executor.execute(meta, auth, request).await;
         return Ok(read_answer(response, timestamps));
     }
-    if !limit_bytes.is_null() {
-        return Err(AppError::invalid(
-            "limitBytes",
-            "is not taken with follow=true",
-        ));
+    // With follow=true, limitBytes ends the stream once that many bytes
+    // were sent (the last line cut there), as `kubectl logs -f --limit-bytes`.
+    if limit_bytes.as_i64().is_some_and(|n| n < 1) {
+        return Err(AppError::invalid("limitBytes", "must be 1 or more"));
     }
+    let left = limit_bytes.as_u64().map_or(usize::MAX, |n| n as usize);
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -180,8 +185,25 @@ pub async fn logs(
         .take_while(|event| std::future::ready(event.errors.is_empty()))
         .map(move |event| {
             let line = event.data.into_json().unwrap_or_default();
-            Ok::<_, Infallible>(render(&line["podLogLines"], timestamps))
-        });
+            render(&line["podLogLines"], timestamps)
+        })
+        .boxed();
+    // Ends as soon as `left` bytes were sent, not at the next line.
+    let lines = futures_util::stream::unfold((lines, left), |(mut lines, left)| async move {
+        if left == 0 {
+            return None;
+        }
+        let mut text = lines.next().await?;
+        if text.len() > left {
+            let mut end = left;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+        }
+        let left = left - text.len();
+        Some((Ok::<_, Infallible>(text), (lines, left)))
+    });
     Ok(text(Body::from_stream(lines), false))
 }
 

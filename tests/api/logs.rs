@@ -257,11 +257,6 @@ async fn pod_logs_errors_say_what_is_wrong() {
             "RFC 3339",
         ),
         (
-            json!({ "ns": "team-a", "pod": "solo-1", "sinceSeconds": 5, "sinceTime": "2024-05-01T10:00:00Z" }),
-            "InvalidParameter",
-            "not both",
-        ),
-        (
             json!({ "ns": "team-a", "pod": "solo-1", "container": "App!" }),
             "InvalidParameter",
             "container name",
@@ -709,11 +704,6 @@ async fn rest_logs_are_plain_text_and_errors_keep_the_envelope() {
             400,
             "InvalidParameter",
         ),
-        (
-            "/osp/api/pods/c/team-a/solo-1/logs?follow=true&limitBytes=5",
-            400,
-            "InvalidParameter",
-        ),
         ("/osp/api/pods/c/team-a/gone-1/logs", 404, "PodNotFound"),
         (
             "/osp/api/pods/c/team-a/new-1/logs?follow=true",
@@ -734,6 +724,25 @@ async fn rest_logs_are_plain_text_and_errors_keep_the_envelope() {
         .rest_text(Method::GET, "/osp/api/pods/c/team-a/solo-1/logs", None)
         .await;
     assert_eq!(got, 401);
+    // A follow with limitBytes ends once that many bytes were sent, as
+    // `kubectl logs -f --limit-bytes` does.
+    let (status, _, body) = gateway
+        .rest_text(
+            Method::GET,
+            "/osp/api/pods/c/team-a/solo-1/logs?follow=true&limitBytes=10",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!((status.as_u16(), body.as_str()), (200, "starting a"));
+    // Both sinceSeconds and sinceTime: the later applies.
+    let (status, _, body) = gateway
+        .rest_text(
+            Method::GET,
+            "/osp/api/pods/c/team-a/solo-1/logs?sinceSeconds=3600&sinceTime=2024-05-01T10:00:00Z",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!((status.as_u16(), body.as_str()), (200, ""));
 }
 
 /// Over real HTTP: a REST follow streams lines as they are written, outlives
