@@ -211,10 +211,9 @@ impl PodObject {
         &self.0.entry.summary
     }
 
-    /// Notes for the audit trail that the answer carries this pod's object
-    /// (so the answer is never served again from kept bytes, unrecorded).
     /// The pod's object as the viewer may see it (see
-    /// [`super::reads::shown`]), its read noted for the audit trail.
+    /// [`super::reads::shown`]), its read noted for the audit trail (so the
+    /// answer is never served again from kept bytes, unrecorded).
     fn object(&self, ctx: &Context<'_>) -> async_graphql::Result<serde_json::Value> {
         reuse::unversioned(ctx);
         let summary = self.summary();
