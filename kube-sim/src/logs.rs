@@ -99,15 +99,14 @@ impl Logs {
         self.drops.send_modify(|n| *n += 1);
     }
 
-    /// Appends lines to the current instance of a container; false when no
-    /// such pod or container exists.
-    pub(crate) fn append(
+    /// Runs `change` on the log of a container's current instance (made on
+    /// first use), then wakes its followers; false when no such pod or
+    /// container exists.
+    fn change_current(
         &self,
         shared: &Shared,
-        namespace: &str,
-        pod: &str,
-        container: &str,
-        lines: &[&str],
+        (namespace, pod, container): (&str, &str, &str),
+        change: impl FnOnce(&mut Log),
     ) -> bool {
         let Some(pod_object) = shared.store.get(ResourceKind::Pod, namespace, pod) else {
             return false;
@@ -123,7 +122,23 @@ impl Logs {
         );
         {
             let mut logs = lock(&self.per_instance);
-            let log = self.instance(&mut logs, key, &pod_object, &status, false);
+            change(self.instance(&mut logs, key, &pod_object, &status, false));
+        }
+        self.changed.send_modify(|n| *n += 1);
+        true
+    }
+
+    /// Appends lines to the current instance of a container; false when no
+    /// such pod or container exists.
+    pub(crate) fn append(
+        &self,
+        shared: &Shared,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        lines: &[&str],
+    ) -> bool {
+        self.change_current(shared, (namespace, pod, container), |log| {
             let mut time = Utc::now();
             for text in lines {
                 if let Some(last) = log.lines.last() {
@@ -134,33 +149,13 @@ impl Logs {
                     text: (*text).to_owned(),
                 });
             }
-        }
-        self.changed.send_modify(|n| *n += 1);
-        true
+        })
     }
 
     /// Ends the current instance's log of a container: its followers' streams
     /// end. False when no such pod or container exists.
     pub(crate) fn end(&self, shared: &Shared, namespace: &str, pod: &str, container: &str) -> bool {
-        let Some(pod_object) = shared.store.get(ResourceKind::Pod, namespace, pod) else {
-            return false;
-        };
-        let Some(status) = Container::find(&pod_object, container) else {
-            return false;
-        };
-        let key = (
-            namespace.to_owned(),
-            pod.to_owned(),
-            container.to_owned(),
-            status.restarts,
-        );
-        {
-            let mut logs = lock(&self.per_instance);
-            self.instance(&mut logs, key, &pod_object, &status, false)
-                .ended = true;
-        }
-        self.changed.send_modify(|n| *n += 1);
-        true
+        self.change_current(shared, (namespace, pod, container), |log| log.ended = true)
     }
 
     /// The log of one instance, made on first use.

@@ -109,6 +109,22 @@ impl Gateway {
         assert!(answer["errors"].is_null(), "create {name}: {answer}");
     }
 
+    /// Creates a plain user with `grants` as the admin, and signs them in.
+    pub(crate) async fn user_with_grants(&self, admin: &str, name: &str, grants: Value) -> String {
+        self.create_user(admin, name).await;
+        let answer = self
+            .graphql(
+                Some(admin),
+                "mutation($n: String!, $g: [GrantInput!]!) { setGrants(name: $n, grants: $g) { name } }",
+                json!({ "n": name, "g": grants }),
+            )
+            .await;
+        assert!(answer["errors"].is_null(), "{answer}");
+        self.sign_in_from(None, name, &format!("{name}-password"))
+            .await
+            .expect("signs in")
+    }
+
     /// A token of the bootstrapped admin.
     pub(crate) async fn admin_token(&self) -> String {
         let answer = self

@@ -140,23 +140,6 @@ async fn gateway(sim: &Simulator) -> Gateway {
     .await
 }
 
-/// A plain user with `grants`, signed in.
-async fn user(gateway: &Gateway, admin: &str, name: &str, grants: Value) -> String {
-    gateway.create_user(admin, name).await;
-    let answer = gateway
-        .graphql(
-            Some(admin),
-            "mutation($n: String!, $g: [GrantInput!]!) { setGrants(name: $n, grants: $g) { name } }",
-            json!({ "n": name, "g": grants }),
-        )
-        .await;
-    assert!(answer["errors"].is_null(), "{answer}");
-    gateway
-        .sign_in_from(None, name, &format!("{name}-password"))
-        .await
-        .expect("signs in")
-}
-
 fn names(connection: &Value) -> Vec<String> {
     connection["edges"]
         .as_array()
@@ -343,13 +326,13 @@ async fn a_namespace_viewer_reads_only_their_namespace_and_no_node() {
     let sim = simulator().await;
     let gateway = gateway(&sim).await;
     let admin = gateway.admin_token().await;
-    let viewer = user(
-        &gateway,
-        &admin,
-        "alice",
-        json!([{ "cluster": CLUSTER, "namespace": "team-a" }]),
-    )
-    .await;
+    let viewer = gateway
+        .user_with_grants(
+            &admin,
+            "alice",
+            json!([{ "cluster": CLUSTER, "namespace": "team-a" }]),
+        )
+        .await;
     let answer = gateway
         .graphql(
             Some(&viewer),

@@ -347,34 +347,18 @@ async fn audited(gateway: &Gateway, admin: &str, actor: &str, count: usize) -> V
     }
 }
 
-async fn user(gateway: &Gateway, admin: &str, name: &str, grants: Value) -> String {
-    gateway.create_user(admin, name).await;
-    let answer = gateway
-        .graphql(
-            Some(admin),
-            "mutation($n: String!, $g: [GrantInput!]!) { setGrants(name: $n, grants: $g) { name } }",
-            json!({ "n": name, "g": grants }),
-        )
-        .await;
-    assert!(answer["errors"].is_null(), "{answer}");
-    gateway
-        .sign_in_from(None, name, &format!("{name}-password"))
-        .await
-        .expect("signs in")
-}
-
 #[tokio::test]
 async fn a_namespace_user_reads_logs_of_their_namespace_only_and_every_read_is_audited() {
     let sim = simulator().await;
     let gateway = gateway_with(&sim, |_| {}).await;
     let admin = gateway.admin_token().await;
-    let alice = user(
-        &gateway,
-        &admin,
-        "alice",
-        json!([{ "cluster": "c", "namespace": "team-a" }]),
-    )
-    .await;
+    let alice = gateway
+        .user_with_grants(
+            &admin,
+            "alice",
+            json!([{ "cluster": "c", "namespace": "team-a" }]),
+        )
+        .await;
     let answer = read(
         &gateway,
         &alice,
@@ -573,7 +557,9 @@ async fn follows_are_limited_per_user_and_per_gateway() {
     })
     .await;
     let admin = gateway.admin_token().await;
-    let bob = user(&gateway, &admin, "bob", json!([{ "cluster": "c" }])).await;
+    let bob = gateway
+        .user_with_grants(&admin, "bob", json!([{ "cluster": "c" }]))
+        .await;
     let follow = |token: String| {
         let gateway = &gateway;
         async move {
@@ -614,13 +600,13 @@ async fn a_revoked_grant_ends_a_follow_at_once() {
     let sim = simulator().await;
     let gateway = gateway_with(&sim, |_| {}).await;
     let admin = gateway.admin_token().await;
-    let carol = user(
-        &gateway,
-        &admin,
-        "carol",
-        json!([{ "cluster": "c", "namespace": "team-a" }]),
-    )
-    .await;
+    let carol = gateway
+        .user_with_grants(
+            &admin,
+            "carol",
+            json!([{ "cluster": "c", "namespace": "team-a" }]),
+        )
+        .await;
     let mut follow = gateway
         .subscribe(
             Some(&carol),
@@ -876,13 +862,13 @@ async fn the_logs_subscription_merges_matching_containers_across_clusters_within
     })
     .await;
     let admin = gateway.admin_token().await;
-    let dora = user(
-        &gateway,
-        &admin,
-        "dora",
-        json!([{ "cluster": "c", "namespace": "team-a" }, { "cluster": "d" }]),
-    )
-    .await;
+    let dora = gateway
+        .user_with_grants(
+            &admin,
+            "dora",
+            json!([{ "cluster": "c", "namespace": "team-a" }, { "cluster": "d" }]),
+        )
+        .await;
     // Lines written in a namespace she may not read never reach her.
     assert!(sim.append_log("team-b", "db-0", "db", &["secret of team-b"]));
     let mut logs = gateway
