@@ -745,25 +745,31 @@ def sync_storm(url, token, pods, pid):
     }
 
 
+def start_sim(procs, tmp, context, pods, seed="42"):
+    """Starts a kube-sim of `pods` generated pods (`seed`) on a free port of
+    127.0.0.1, writing `tmp/CONTEXT.kubeconfig`; returns the process and its URL
+    once it serves."""
+    sim_log = tmp / f"kube-sim-{context}.log"
+    sim = procs.start(
+        f"kube-sim {context}",
+        [str(RELEASE / "kube-sim"), "--generated", str(pods), "--seed", seed,
+         "--listen", f"{LOOPBACK}:0", "--kubeconfig", str(tmp / f"{context}.kubeconfig"),
+         "--context", context],
+        sim_log,
+        env={**os.environ, "RUST_LOG": "warn"},
+        stop_signal=signal.SIGINT,
+    )
+    wait_for(f"kube-sim {context}", lambda: "kubeconfig written" in sim_log.read_text(errors="replace"), 120, sim, sim_log)
+    return sim, re.search(r"at (http://\S+)", sim_log.read_text()).group(1)
+
+
 def run_connection(procs, root_tmp):
     """Two clusters of CONNECTION_PODS pods each; a podConnection page of 100
     with a cursor deep in the walk, executed every time (no reuse)."""
     tmp = root_tmp / "connection"
     tmp.mkdir()
-    sims = []
-    for name, seed in (("east", "1"), ("west", "2")):
-        sim_log = tmp / f"kube-sim-{name}.log"
-        sim = procs.start(
-            f"kube-sim {name}",
-            [str(RELEASE / "kube-sim"), "--generated", str(CONNECTION_PODS), "--seed", seed,
-             "--listen", f"{LOOPBACK}:0", "--kubeconfig", str(tmp / f"{name}.kubeconfig"),
-             "--context", name],
-            sim_log,
-            env={**os.environ, "RUST_LOG": "warn"},
-            stop_signal=signal.SIGINT,
-        )
-        wait_for(f"kube-sim {name}", lambda: "kubeconfig written" in sim_log.read_text(errors="replace"), 120, sim, sim_log)
-        sims.append(sim)
+    sims = [start_sim(procs, tmp, name, CONNECTION_PODS, seed)[0]
+            for name, seed in (("east", "1"), ("west", "2"))]
     gateway, base, _, token, gw_log = start_gateway(
         procs, "the gateway (two clusters)", RELEASE / "osp-gateway", tmp, "osp",
         {"KUBECONFIG": f"{tmp / 'east.kubeconfig'}:{tmp / 'west.kubeconfig'}"},
@@ -814,20 +820,10 @@ def run_logs(procs, root_tmp):
     reach every follower, and the gateway's memory per follower."""
     tmp = root_tmp / "logs"
     tmp.mkdir()
-    sim_log = tmp / "kube-sim.log"
-    sim = procs.start(
-        "kube-sim (logs)",
-        [str(RELEASE / "kube-sim"), "--generated", "50", "--listen", f"{LOOPBACK}:0",
-         "--kubeconfig", str(tmp / "sim.kubeconfig"), "--context", CLUSTER],
-        sim_log,
-        env={**os.environ, "RUST_LOG": "warn"},
-        stop_signal=signal.SIGINT,
-    )
-    wait_for("kube-sim (logs)", lambda: "kubeconfig written" in sim_log.read_text(errors="replace"), 120, sim, sim_log)
-    sim_url = re.search(r"at (http://\S+)", sim_log.read_text()).group(1)
+    sim, sim_url = start_sim(procs, tmp, CLUSTER, 50)
     gateway, base, _, token, gw_log = start_gateway(
         procs, "the gateway (logs)", RELEASE / "osp-gateway", tmp, "osp",
-        {"OSP_KUBECONFIG": str(tmp / "sim.kubeconfig"), "OSP_LOG_FOLLOWS_PER_USER": str(LOG_FOLLOWERS + 10)},
+        {"OSP_KUBECONFIG": str(tmp / f"{CLUSTER}.kubeconfig"), "OSP_LOG_FOLLOWS_PER_USER": str(LOG_FOLLOWERS + 10)},
     )
     query = ("{ pods(cluster: \"" + CLUSTER + "\") { namespace name status "
              "containers { name status } } }")
@@ -991,20 +987,8 @@ def run_merged_logs(procs, root_tmp):
     line must arrive, in order per container."""
     tmp = root_tmp / "merged"
     tmp.mkdir()
-    sims = {}
-    for name, seed in (("east", "1"), ("west", "2")):
-        sim_log = tmp / f"kube-sim-{name}.log"
-        sim = procs.start(
-            f"kube-sim {name} (logs)",
-            [str(RELEASE / "kube-sim"), "--generated", str(MERGED_PODS), "--seed", seed,
-             "--listen", f"{LOOPBACK}:0", "--kubeconfig", str(tmp / f"{name}.kubeconfig"),
-             "--context", name],
-            sim_log,
-            env={**os.environ, "RUST_LOG": "warn"},
-            stop_signal=signal.SIGINT,
-        )
-        wait_for(f"kube-sim {name}", lambda: "kubeconfig written" in sim_log.read_text(errors="replace"), 120, sim, sim_log)
-        sims[name] = (sim, re.search(r"at (http://\S+)", sim_log.read_text()).group(1))
+    sims = {name: start_sim(procs, tmp, name, MERGED_PODS, seed)
+            for name, seed in (("east", "1"), ("west", "2"))}
     gateway, base, _, token, gw_log = start_gateway(
         procs, "the gateway (merged logs)", RELEASE / "osp-gateway", tmp, "osp",
         {"KUBECONFIG": f"{tmp / 'east.kubeconfig'}:{tmp / 'west.kubeconfig'}"},

@@ -82,6 +82,27 @@ fn options(
     )
 }
 
+/// The pod `name` of `namespace` of `cluster`, once the viewer may read it,
+/// with its cluster and the viewer's namespaces there.
+async fn readable_pod(
+    ctx: &Context<'_>,
+    viewer: &crate::auth::Viewer,
+    cluster: &str,
+    namespace: &str,
+    name: &str,
+) -> Result<
+    (
+        Arc<crate::k8s::Cluster>,
+        crate::auth::NamespaceScope,
+        Arc<crate::k8s::entry::PodEntry>,
+    ),
+    AppError,
+> {
+    let (found, scope) = readable(ctx, viewer, cluster, Some(namespace))?;
+    let pod = pods::get_pod(&found, namespace, name).await?;
+    Ok((found, scope, pod))
+}
+
 /// Container logs.
 #[derive(Default)]
 pub struct LogQuery;
@@ -126,8 +147,7 @@ impl LogQuery {
                 timestamps,
                 limit_bytes,
             )?;
-            let (found, _) = readable(ctx, viewer, &cluster, Some(&namespace))?;
-            let pod = pods::get_pod(&found, &namespace, &name).await?;
+            let (found, _, pod) = readable_pod(ctx, viewer, &cluster, &namespace, &name).await?;
             let limits = *app(ctx).logs.limits();
             let log = logs::read(&found, &pod, &options, &limits).await?;
             let bytes: u64 = log
@@ -206,8 +226,8 @@ impl LogSubscription {
                 timestamps,
                 None,
             )?;
-            let (found, scope) = readable(ctx, viewer, &cluster, Some(&namespace))?;
-            let pod = pods::get_pod(&found, &namespace, &name).await?;
+            let (found, scope, pod) =
+                readable_pod(ctx, viewer, &cluster, &namespace, &name).await?;
             if options.previous {
                 let log = logs::read(&found, &pod, &options, state.logs.limits()).await?;
                 let lines: Vec<_> = log.lines.into_iter().map(Arc::new).collect();
