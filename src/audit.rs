@@ -56,6 +56,10 @@ pub enum Action {
     /// An object of another kind than Pod was shown unredacted (detail
     /// `revealed`).
     ObjectRead,
+    /// A group's grants were replaced.
+    GroupGrantsSet,
+    /// A user signed out (every token of theirs ended).
+    SignOut,
 }
 
 impl Action {

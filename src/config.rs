@@ -266,7 +266,56 @@ pub struct Config {
     /// vault.hashicorp.com/agent-inject-token.
     #[arg(long, env = "OSP_REDACT_ANNOTATIONS", value_delimiter = ',')]
     pub redact_annotations: Vec<String>,
+
+    /// Sign-in through an OpenID Provider (Keycloak, Dex, Entra ID, Okta,
+    /// Google): its issuer URL (https; http only on a loopback address).
+    /// Discovery runs at start-up and is retried every 10 s; unset, only
+    /// local users sign in.
+    #[arg(long, env = "OSP_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+
+    /// The gateway's client id at the OpenID Provider.
+    #[arg(long, env = "OSP_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+
+    /// The gateway's client secret at the OpenID Provider.
+    #[arg(long, env = "OSP_OIDC_CLIENT_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    pub oidc_client_secret: Option<SecretString>,
+
+    /// The callback URL registered at the provider: this gateway's public
+    /// address followed by /osp/auth/oidc/callback.
+    #[arg(long, env = "OSP_OIDC_REDIRECT_URL")]
+    pub oidc_redirect_url: Option<String>,
+
+    /// Scopes asked of the provider, separated by spaces or commas (openid is
+    /// always asked).
+    #[arg(long, env = "OSP_OIDC_SCOPES", default_value = DEFAULT_OIDC_SCOPES)]
+    pub oidc_scopes: String,
+
+    /// The ID token claim that names the user (else email, else sub).
+    #[arg(
+        long,
+        env = "OSP_OIDC_USERNAME_CLAIM",
+        default_value = "preferred_username"
+    )]
+    pub oidc_username_claim: String,
+
+    /// The ID token claim that lists the user's groups.
+    #[arg(long, env = "OSP_OIDC_GROUPS_CLAIM", default_value = "groups")]
+    pub oidc_groups_claim: String,
+
+    /// Groups whose members are admins, comma separated; decided again at
+    /// every sign-in (leaving the group ends it at the next one).
+    #[arg(long, env = "OSP_OIDC_ADMIN_GROUPS", value_delimiter = ',')]
+    pub oidc_admin_groups: Vec<String>,
+
+    /// How long a sign-in sent to the provider may take to come back.
+    #[arg(long, env = "OSP_OIDC_STATE_TTL", default_value = "10m", value_parser = parse_duration)]
+    pub oidc_state_ttl: Duration,
 }
+
+/// The default `OSP_OIDC_SCOPES`.
+pub const DEFAULT_OIDC_SCOPES: &str = "openid profile email groups";
 
 /// Whether `json` and `yaml` answers are redacted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -339,7 +388,28 @@ impl Config {
             log_max_bytes: DEFAULT_LOG_LIMITS.max_bytes,
             redact: RedactMode::On,
             redact_annotations: Vec::new(),
+            oidc_issuer: None,
+            oidc_client_id: None,
+            oidc_client_secret: None,
+            oidc_redirect_url: None,
+            oidc_scopes: DEFAULT_OIDC_SCOPES.to_owned(),
+            oidc_username_claim: "preferred_username".to_owned(),
+            oidc_groups_claim: "groups".to_owned(),
+            oidc_admin_groups: Vec::new(),
+            oidc_state_ttl: Duration::from_secs(10 * 60),
         }
+    }
+
+    /// The scopes asked of the OpenID Provider: `openid` first, then the
+    /// others of `OSP_OIDC_SCOPES` once each.
+    pub fn oidc_scope_list(&self) -> Vec<String> {
+        let mut scopes = vec!["openid".to_owned()];
+        for scope in self.oidc_scopes.split([' ', ',']) {
+            if !scope.is_empty() && !scopes.iter().any(|known| known == scope) {
+                scopes.push(scope.to_owned());
+            }
+        }
+        scopes
     }
 
     /// What `json` and `yaml` answers hide; `None` with `OSP_REDACT=off`.
@@ -372,6 +442,12 @@ impl Config {
             .iter()
             .map(|origin| origin.trim().to_owned())
             .filter(|origin| !origin.is_empty())
+            .collect();
+        self.oidc_admin_groups = self
+            .oidc_admin_groups
+            .iter()
+            .map(|group| group.trim().to_owned())
+            .filter(|group| !group.is_empty())
             .collect();
         self.validate()?;
         Ok(self)
@@ -451,12 +527,89 @@ impl Config {
                 problems.push(format!("OSP_CORS_ORIGINS: {origin:?} {reason}"));
             }
         }
+        self.validate_oidc(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
             Err(ConfigErrors(problems))
         }
     }
+}
+
+impl Config {
+    /// The OpenID Provider settings: all or nothing, and URLs that can be
+    /// trusted (https, or http to a loopback address).
+    fn validate_oidc(&self, problems: &mut Vec<String>) {
+        let Some(issuer) = &self.oidc_issuer else {
+            if self.oidc_client_id.is_some() || self.oidc_redirect_url.is_some() {
+                problems.push(
+                    "OSP_OIDC_CLIENT_ID and OSP_OIDC_REDIRECT_URL need OSP_OIDC_ISSUER".to_owned(),
+                );
+            }
+            return;
+        };
+        if let Err(reason) = check_provider_url(issuer) {
+            problems.push(format!("OSP_OIDC_ISSUER: {reason}"));
+        }
+        if self.oidc_client_id.as_deref().is_none_or(str::is_empty) {
+            problems.push("OSP_OIDC_ISSUER needs OSP_OIDC_CLIENT_ID".to_owned());
+        }
+        match &self.oidc_redirect_url {
+            None => problems.push(
+                "OSP_OIDC_ISSUER needs OSP_OIDC_REDIRECT_URL (…/osp/auth/oidc/callback)".to_owned(),
+            ),
+            Some(url) => match url::Url::parse(url) {
+                Ok(parsed)
+                    if matches!(parsed.scheme(), "http" | "https")
+                        && parsed.path().ends_with(OIDC_CALLBACK_PATH) => {}
+                _ => problems.push(format!(
+                    "OSP_OIDC_REDIRECT_URL must be an absolute http(s) URL ending in \
+                     {OIDC_CALLBACK_PATH}"
+                )),
+            },
+        }
+        if self.oidc_username_claim.trim().is_empty() || self.oidc_groups_claim.trim().is_empty() {
+            problems.push(
+                "OSP_OIDC_USERNAME_CLAIM and OSP_OIDC_GROUPS_CLAIM must name a claim".to_owned(),
+            );
+        }
+        if self.oidc_state_ttl < Duration::from_secs(10)
+            || self.oidc_state_ttl > Duration::from_secs(60 * 60)
+        {
+            problems.push("OSP_OIDC_STATE_TTL must be between 10s and 1h".to_owned());
+        }
+    }
+}
+
+/// The path of the OpenID Provider's callback into the gateway.
+pub const OIDC_CALLBACK_PATH: &str = "/osp/auth/oidc/callback";
+
+/// An OpenID Provider's URL: absolute, https (http only to a loopback
+/// address, for development and tests), without user info, query or fragment.
+fn check_provider_url(url: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    };
+    match parsed.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => {
+            return Err(format!(
+                "{url:?} must be https (http only to a loopback address)"
+            ));
+        }
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(format!("{url:?} must not carry user info"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(format!("{url:?} must have no query or fragment"));
+    }
+    Ok(())
 }
 
 /// The fewest distinct bytes a token secret may have (a random hex string of

@@ -214,6 +214,20 @@ pub enum AppError {
         /// Whole seconds until a retry is worth it (at least 1).
         retry_after: u64,
     },
+    /// A sign-in through the identity provider was refused: its token or
+    /// answer is defective, or it refused itself (the message says which).
+    #[error("sign-in refused: {0}")]
+    SignInRefused(String),
+    /// Sign-in through the identity provider is not possible yet: its
+    /// discovery has not succeeded (it is retried every 10 s).
+    #[error(
+        "sign-in through the identity provider is not available yet (its discovery has not \
+         succeeded); try again in {retry_after} s"
+    )]
+    SignInUnavailable {
+        /// Whole seconds until discovery is tried again.
+        retry_after: u64,
+    },
     /// A `/graphql` request whose body is not declared `application/json`.
     #[error("a GraphQL request must be sent as application/json")]
     UnsupportedMediaType,
@@ -245,7 +259,7 @@ impl AppError {
     pub fn code(&self) -> ErrorCode {
         match self {
             AppError::InvalidParameter { .. } => ErrorCode::InvalidParameter,
-            AppError::Unauthorized(_) => ErrorCode::Unauthorized,
+            AppError::Unauthorized(_) | AppError::SignInRefused(_) => ErrorCode::Unauthorized,
             AppError::TokenExpired => ErrorCode::TokenExpired,
             AppError::Forbidden(_) => ErrorCode::Forbidden,
             AppError::NotFound(_) => ErrorCode::NotFound,
@@ -264,7 +278,9 @@ impl AppError {
                 ErrorCode::TooManyRequests
             }
             AppError::Timeout(_) => ErrorCode::Timeout,
-            AppError::ServiceUnavailable { .. } => ErrorCode::ServiceUnavailable,
+            AppError::ServiceUnavailable { .. } | AppError::SignInUnavailable { .. } => {
+                ErrorCode::ServiceUnavailable
+            }
         }
     }
 
@@ -277,7 +293,8 @@ impl AppError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             AppError::TooManyRequests { retry_after }
-            | AppError::ServiceUnavailable { retry_after } => Some(*retry_after),
+            | AppError::ServiceUnavailable { retry_after }
+            | AppError::SignInUnavailable { retry_after } => Some(*retry_after),
             AppError::TooManyFollows { .. } => Some(1),
             _ => None,
         }

@@ -150,11 +150,19 @@ impl LoginLimiter {
     /// waits (at most [`MAX_SLOWDOWN`]). Names are compared without regard to
     /// case, as user names are.
     pub async fn check(&self, name: &str, address: Option<IpAddr>) -> Result<(), AppError> {
-        let slowdown = self.admit(name, address).await?;
+        let slowdown = self.admit(Some(name), address).await?;
         if !slowdown.is_zero() {
             tokio::time::sleep(slowdown).await;
         }
         Ok(())
+    }
+
+    /// Counts one attempt from `address` (when known) against the per-address
+    /// limit only, or says how long to wait: for the steps of a sign-in that
+    /// name nobody yet (the start of a sign-in through the identity provider,
+    /// the redemption of its code).
+    pub async fn check_address(&self, address: Option<IpAddr>) -> Result<(), AppError> {
+        self.admit(None, address).await.map(|_| ())
     }
 
     /// Counts a failed attempt as `name` (a wrong password, or an unknown
@@ -177,11 +185,15 @@ impl LoginLimiter {
 
     /// Counts the attempt and refuses it past a limit; otherwise how long it
     /// waits for its name's recent failures.
-    async fn admit(&self, name: &str, address: Option<IpAddr>) -> Result<Duration, AppError> {
+    async fn admit(
+        &self,
+        name: Option<&str>,
+        address: Option<IpAddr>,
+    ) -> Result<Duration, AppError> {
         // An IPv6 client holds a whole /64: it is counted as one address.
         let address = address.map(client_key);
         let by_address = address.filter(|_| self.per_address > 0);
-        let name = (self.per_name > 0).then(|| name_key(name));
+        let name = name.filter(|_| self.per_name > 0).map(name_key);
         match &self.counts {
             Counts::Memory {
                 by_name,
@@ -530,7 +542,7 @@ mod tests {
         let mut waits = Vec::new();
         for i in 0..40 {
             let wait = limiter
-                .admit("admin", address(i))
+                .admit(Some("admin"), address(i))
                 .await
                 .expect("never refused for the name's failures elsewhere");
             waits.push(wait);
@@ -541,7 +553,7 @@ mod tests {
         assert!(waits[4] > Duration::ZERO, "{waits:?}");
         assert_eq!(waits.last(), Some(&MAX_SLOWDOWN), "bounded");
         assert_eq!(
-            limiter.admit("bob", address(1)).await.expect("bob"),
+            limiter.admit(Some("bob"), address(1)).await.expect("bob"),
             Duration::ZERO,
             "other names are not slowed"
         );

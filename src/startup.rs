@@ -100,8 +100,12 @@ impl Application {
         let auth = Authenticator::new(Arc::new(jwt), db.clone());
         let audit = AuditLog::start(db.clone(), config.audit_retention, metrics.clone());
         let logs = crate::k8s::logs::LogFollows::new(config.log_limits());
+        let oidc = crate::auth::oidc::Settings::from_config(&config)?
+            .map(crate::auth::oidc::Oidc::start)
+            .transpose()?;
         let state = AppState {
             logs,
+            oidc,
             config: Arc::new(config),
             db,
             auth: Arc::new(auth),
@@ -277,6 +281,8 @@ pub fn router(state: AppState) -> Router {
         ))
         // GET /graphql: the playground, from assets embedded in the binary.
         .merge(web::router())
+        // Sign-in through the identity provider (redirects, not REST).
+        .merge(web::oidc_router())
         .nest("/osp/api", rest::router())
         .with_state(executor)
         // Bounds only the routes above.

@@ -34,4 +34,6 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     /// Container log follows, shared per container.
     pub logs: Arc<crate::k8s::logs::LogFollows>,
+    /// Sign-in through the OpenID Provider, when `OSP_OIDC_ISSUER` is set.
+    pub oidc: Option<Arc<crate::auth::oidc::Oidc>>,
 }

@@ -5,6 +5,9 @@
 
 pub mod audit_event;
 pub mod grant;
+pub mod group_grant;
 pub mod login_attempt;
+pub mod oidc_sign_in;
 pub mod setting;
+pub mod sign_in_code;
 pub mod user;

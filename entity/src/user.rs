@@ -20,7 +20,8 @@ pub struct Model {
     pub name_key: String,
     /// Contact address.
     pub email: String,
-    /// Argon2id PHC string; never leaves the service layer.
+    /// Argon2id PHC string; never leaves the service layer. Empty for users
+    /// who sign in through an OpenID Provider (they have no local password).
     pub password_hash: String,
     /// `admin` or `user`.
     pub role: String,
@@ -30,6 +31,15 @@ pub struct Model {
     pub create_time: DateTime,
     /// Last change, UTC, whole seconds.
     pub update_time: DateTime,
+    /// `local` (signs in with a password) or `oidc` (through the OpenID
+    /// Provider `issuer`).
+    pub source: String,
+    /// An OIDC user's issuer; with `subject`, their identity (unique).
+    pub issuer: Option<String>,
+    /// An OIDC user's subject at `issuer`.
+    pub subject: Option<String>,
+    /// The groups of an OIDC user's last sign-in, as a JSON array of strings.
+    pub groups: Option<String>,
 }
 
 /// No relations yet.

@@ -11,6 +11,7 @@ mod m20261203_000001_create_grants;
 mod m20261203_000002_create_audit_events;
 mod m20261203_000003_create_login_attempts;
 mod m20261205_000001_add_grant_reveal;
+mod m20261205_000002_oidc_sign_in;
 
 /// Every migration of the gateway, in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000002_create_audit_events::Migration),
             Box::new(m20261203_000003_create_login_attempts::Migration),
             Box::new(m20261205_000001_add_grant_reveal::Migration),
+            Box::new(m20261205_000002_oidc_sign_in::Migration),
         ]
     }
 }

@@ -120,6 +120,13 @@ impl Authenticator {
         self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
+    /// Forgets every user remembered, after a change of a group's grants
+    /// (which may concern anyone).
+    pub fn forget_everyone(&self) {
+        self.sessions.forget_all();
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
     /// Changes whenever a user changed through this replica: what open
     /// connections watch to check their token again at once.
     pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
@@ -131,7 +138,8 @@ impl Authenticator {
             return Ok(None);
         };
         let role = Role::from_stored(&found.role);
-        let grants = grants::load(&self.db, id).await?;
+        let groups = grants::stored_groups(found.groups.as_deref());
+        let grants = grants::load_effective(&self.db, id, &groups).await?;
         Ok(Some(KnownUser {
             name: found.name,
             role,

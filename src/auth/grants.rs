@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use entity::grant;
+use entity::{grant, group_grant};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::error::AppError;
@@ -192,6 +192,56 @@ pub async fn load(db: &impl ConnectionTrait, user_id: i64) -> Result<Grants, App
         namespace: row.namespace,
         reveal: row.reveal,
     })))
+}
+
+/// The grants of the groups `groups` (grouped by group, in the order asked).
+pub async fn load_groups(
+    db: &impl ConnectionTrait,
+    groups: &[String],
+) -> Result<Vec<(String, Grants)>, AppError> {
+    if groups.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = group_grant::Entity::find()
+        .filter(group_grant::Column::GroupName.is_in(groups.iter().cloned()))
+        .order_by_asc(group_grant::Column::Id)
+        .all(db)
+        .await?;
+    Ok(groups
+        .iter()
+        .map(|group| {
+            let grants = rows
+                .iter()
+                .filter(|row| row.group_name == *group)
+                .map(|row| Grant {
+                    cluster: row.cluster.clone(),
+                    namespace: row.namespace.clone(),
+                    reveal: row.reveal,
+                });
+            (group.clone(), Grants::new(grants))
+        })
+        .collect())
+}
+
+/// What a user may read: their own grants and those of their groups.
+pub async fn load_effective(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    groups: &[String],
+) -> Result<Grants, AppError> {
+    let own = load(db, user_id).await?;
+    let of_groups = load_groups(db, groups).await?;
+    Ok(Grants::new(own.0.into_iter().chain(
+        of_groups.into_iter().flat_map(|(_, grants)| grants.0),
+    )))
+}
+
+/// The groups stored on a user (a JSON array of strings; none when unset or
+/// unreadable).
+pub fn stored_groups(stored: Option<&str>) -> Vec<String> {
+    stored
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

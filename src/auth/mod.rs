@@ -10,6 +10,7 @@ pub mod authenticator;
 pub mod extractor;
 pub mod grants;
 pub mod jwt;
+pub mod oidc;
 pub mod password;
 pub mod sessions;
 pub mod viewer;

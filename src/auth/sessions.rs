@@ -67,6 +67,11 @@ impl Sessions {
     pub fn forget(&self, id: i64) {
         self.users.invalidate(&id);
     }
+
+    /// Forgets every user (after a change that may concern anyone).
+    pub fn forget_all(&self) {
+        self.users.invalidate_all();
+    }
 }
 
 #[cfg(test)]

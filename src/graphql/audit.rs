@@ -63,15 +63,22 @@ pub struct AuditEvent {
     pub id: String,
     /// When (UTC).
     pub time: DateTime<Utc>,
-    /// The signed-in user who acted (for a sign-in: the name tried).
+    /// The signed-in user who acted (for a sign-in: the name tried; null for
+    /// a sign-in through the identity provider refused before its user was
+    /// known).
     pub actor: Option<String>,
-    /// `login`, `user_created`, `user_updated`, `grants_set` or `pod_read`.
+    /// `login`, `user_created`, `user_updated`, `grants_set`,
+    /// `group_grants_set`, `sign_out`, `pod_read`, `pod_logs_read` or
+    /// `object_read`.
     pub action: String,
-    /// What was acted on: a user name, or `cluster/namespace/pod`.
+    /// What was acted on: a user or group name, or `cluster/namespace/pod`.
     pub target: Option<String>,
     /// `Success`, or the error code.
     pub outcome: String,
-    /// More about it: the fields changed, the grants given (never a secret).
+    /// More about it (never a secret): the fields changed, the grants given;
+    /// for `login`, `method=password` or `method=oidc`, and for a refusal
+    /// of the latter `reason=…` naming the defect (nonce, issuer, audience,
+    /// azp, expired, iat, signature, algorithm, state, name taken, ...).
     pub detail: Option<String>,
     /// The client's address.
     pub client_address: Option<String>,

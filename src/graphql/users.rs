@@ -1,4 +1,6 @@
-//! Users in GraphQL: `users`, `me`, `login`, `createUser`, `updateUser`.
+//! Users in GraphQL: `users`, `me`, `login`, `createUser`, `updateUser`,
+//! grants of users and groups, and the end of a sign-in through the identity
+//! provider (`redeemSignInCode`) and of every sign-in (`signOut`).
 //!
 //! [`User`] is defined here, not derived on the entity, so the password hash and
 //! internal columns can never leak into the schema.
@@ -13,7 +15,7 @@ use crate::{
     auth::{self, Role},
     error::{AppError, ErrorCode},
     metrics::LoginFailure,
-    users::{self, NewUser, PasswordChecks, PasswordTurn, UserChanges},
+    users::{self, NewUser, PasswordChecks, PasswordTurn, UserChanges, UserSource},
 };
 
 /// A gateway user.
@@ -32,12 +34,20 @@ pub struct User {
     pub create_time: DateTime<Utc>,
     /// When the user last changed (UTC).
     pub update_time: DateTime<Utc>,
+    /// Where the user came from: LOCAL (password) or OIDC (the identity
+    /// provider).
+    pub source: UserSource,
+    /// The groups of the user's last sign-in through the identity provider
+    /// (none for local users).
+    pub groups: Vec<String>,
 }
 
 impl From<user::Model> for User {
     fn from(model: user::Model) -> Self {
         User {
             id: model.id,
+            source: UserSource::from_stored(&model.source),
+            groups: auth::grants::stored_groups(model.groups.as_deref()),
             role: Role::from_stored(&model.role),
             name: model.name,
             email: model.email,
@@ -94,6 +104,55 @@ impl User {
         }
         let grants = auth::grants::load(&app(ctx).db, self.id).await.gql()?;
         Ok(grants.iter().map(Grant::from).collect())
+    }
+
+    /// What the user may read: their own grants and their groups' (see
+    /// `groupGrants`). Visible to admins and to the user themself.
+    async fn effective_grants(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Grant>> {
+        let viewer = viewer(ctx).gql()?;
+        if !(viewer.is_admin() || viewer.id == self.id) {
+            return Err(AppError::Forbidden("only admins see other users' grants")).gql();
+        }
+        let grants = auth::grants::load_effective(&app(ctx).db, self.id, &self.groups)
+            .await
+            .gql()?;
+        Ok(grants.iter().map(Grant::from).collect())
+    }
+}
+
+/// The grants every member of a group has.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct GroupGrants {
+    /// The group, as the identity provider's groups claim names it.
+    pub group: String,
+    /// What its members may read.
+    pub grants: Vec<Grant>,
+}
+
+impl GroupGrants {
+    fn new(group: String, grants: &auth::Grants) -> Self {
+        GroupGrants {
+            group,
+            grants: grants.iter().map(Grant::from).collect(),
+        }
+    }
+}
+
+/// The end of a sign-out.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct SignOut {
+    /// Where to send the browser to end the session at the identity provider
+    /// too (null when there is none).
+    pub end_session_url: Option<String>,
+}
+
+impl From<GrantInput> for auth::Grant {
+    fn from(input: GrantInput) -> Self {
+        auth::Grant {
+            cluster: input.cluster,
+            namespace: input.namespace,
+            reveal: input.reveal,
+        }
     }
 }
 
@@ -194,6 +253,16 @@ impl UserQuery {
         Ok(viewer(ctx).gql()?.scope_key())
     }
 
+    /// Every group that has grants, with them (admins only).
+    async fn group_grants(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<GroupGrants>> {
+        let viewer = viewer(ctx).gql()?;
+        let groups = users::list_group_grants(&app(ctx).db, viewer).await.gql()?;
+        Ok(groups
+            .into_iter()
+            .map(|(group, grants)| GroupGrants::new(group, &grants))
+            .collect())
+    }
+
     /// The signed-in user.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
         let viewer = viewer(ctx).gql()?;
@@ -249,7 +318,7 @@ impl UserMutation {
             action: Action::Login,
             target: Some(name),
             outcome,
-            detail: None,
+            detail: Some("method=password".to_owned()),
         };
         audit::record(&state.db, event).await.gql()?;
         let (token, expires_at) = signed_in.gql()?;
@@ -330,14 +399,7 @@ impl UserMutation {
     ) -> async_graphql::Result<User> {
         let viewer = viewer(ctx).gql()?;
         let state = app(ctx);
-        let grants = grants
-            .into_iter()
-            .map(|g| auth::Grant {
-                cluster: g.cluster,
-                namespace: g.namespace,
-                reveal: g.reveal,
-            })
-            .collect();
+        let grants = grants.into_iter().map(auth::Grant::from).collect();
         let origin = origin(ctx, Some(&viewer.name));
         let refusals = refusals(ctx)?;
         let (user, _) = users::set_grants(&state.db, viewer, &origin, refusals, &name, grants)
@@ -347,4 +409,91 @@ impl UserMutation {
         state.auth.forget(user.id);
         Ok(User::from(user))
     }
+
+    /// Replaces what every member of `group` (as the identity provider's
+    /// groups claim names it) may read (admins only). Members' effective
+    /// grants are theirs and their groups'; the change takes effect at once,
+    /// as a user's grants do.
+    async fn set_group_grants(
+        &self,
+        ctx: &Context<'_>,
+        group: String,
+        grants: Vec<GrantInput>,
+    ) -> async_graphql::Result<GroupGrants> {
+        let viewer = viewer(ctx).gql()?;
+        let state = app(ctx);
+        let grants = grants.into_iter().map(auth::Grant::from).collect();
+        let origin = origin(ctx, Some(&viewer.name));
+        let refusals = refusals(ctx)?;
+        let set = users::set_group_grants(&state.db, viewer, &origin, refusals, &group, grants)
+            .await
+            .gql()?;
+        // Any user may be a member: everyone's next request reads afresh.
+        state.auth.forget_everyone();
+        Ok(GroupGrants::new(group, &set))
+    }
+
+    /// Finishes a sign-in through the identity provider: `code` is what the
+    /// gateway's callback put in the address's fragment (`#osp_code=…`),
+    /// `verifier` the random string whose challenge started the sign-in.
+    /// Returns a token as `login` does; a wrong verifier, a code used already
+    /// or older than 60 s answers Unauthorized.
+    async fn redeem_sign_in_code(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        verifier: String,
+    ) -> async_graphql::Result<LoginPayload> {
+        let state = app(ctx);
+        let client = ctx.data_opt::<RequestMeta>().and_then(|meta| meta.client);
+        state.login_limiter.check_address(client).await.gql()?;
+        let redeemed = auth::oidc::store::redeem(&state.db, &code, &verifier)
+            .await
+            .gql()?;
+        let user = match redeemed {
+            Ok(user_id) => users::find_by_id(&state.db, user_id).await.gql()?,
+            Err(refusal) => {
+                let event = Event {
+                    origin: origin(ctx, None),
+                    action: Action::Login,
+                    target: None,
+                    outcome: ErrorCode::Unauthorized,
+                    detail: Some(format!("method=oidc reason={}", refusal.reason())),
+                };
+                audit::record(&state.db, event).await.gql()?;
+                return Err(AppError::Unauthorized(BAD_SIGN_IN_CODE)).gql();
+            }
+        };
+        let user = user.ok_or(AppError::Unauthorized(BAD_SIGN_IN_CODE)).gql()?;
+        let (token, expires_at) = state
+            .auth
+            .keys()
+            .issue(user.id, user.token_generation)
+            .gql()?;
+        Ok(LoginPayload { token, expires_at })
+    }
+
+    /// Signs the viewer out everywhere: every token of theirs stops working
+    /// (on other replicas within seconds). `endSessionUrl` ends the session
+    /// at the identity provider too, when it has one.
+    async fn sign_out(&self, ctx: &Context<'_>) -> async_graphql::Result<SignOut> {
+        let viewer = viewer(ctx).gql()?;
+        let state = app(ctx);
+        users::sign_out(&state.db, viewer, &origin(ctx, Some(&viewer.name)))
+            .await
+            .gql()?;
+        state.auth.forget(viewer.id);
+        let source = users::find_by_id(&state.db, viewer.id)
+            .await
+            .gql()?
+            .map(|found| UserSource::from_stored(&found.source));
+        let end_session_url = match (&state.oidc, source) {
+            (Some(oidc), Some(UserSource::Oidc)) => oidc.end_session_url(),
+            _ => None,
+        };
+        Ok(SignOut { end_session_url })
+    }
 }
+
+/// The answer to every code that does not sign in.
+const BAD_SIGN_IN_CODE: &str = "invalid, expired or already used sign-in code";

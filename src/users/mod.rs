@@ -3,9 +3,11 @@
 //!
 //! Knows nothing of HTTP or GraphQL; every function returns `Result<_, AppError>`.
 
+mod oidc;
 mod service;
 mod validate;
 
+pub use oidc::{UserSource, list_group_grants, set_group_grants, sign_in_oidc, sign_out};
 pub use service::{
     MAX_GRANTS, NewUser, PasswordChecks, PasswordTurn, UserChanges, authenticate_password,
     bootstrap_admin, create_user, find_by_id, list_users, set_grants, update_user,

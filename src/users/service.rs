@@ -108,7 +108,7 @@ pub struct PasswordChecks<'a> {
 /// when the operation ends, see [`Refusals`]). A change that is made is
 /// recorded in its own transaction, not here; a failure of the gateway itself
 /// (`InternalError`) refuses nothing and is not noted.
-fn recorded<T>(
+pub(super) fn recorded<T>(
     refusals: &Refusals,
     origin: &Origin,
     action: Action,
@@ -130,7 +130,7 @@ fn recorded<T>(
     result
 }
 
-fn now() -> NaiveDateTime {
+pub(super) fn now() -> NaiveDateTime {
     // Whole seconds: every database then stores and returns the same value.
     Utc::now().naive_utc().trunc_subsecs(0)
 }
@@ -139,7 +139,7 @@ fn check(field: &str, result: Result<(), String>) -> Result<(), AppError> {
     result.map_err(|reason| AppError::invalid(field, reason))
 }
 
-fn map_insert_error(err: DbErr, name: &str) -> AppError {
+pub(super) fn map_insert_error(err: DbErr, name: &str) -> AppError {
     match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => AppError::UserAlreadyExists(name.to_owned()),
         _ => err.into(),
@@ -198,6 +198,7 @@ async fn insert_user(
         token_generation: Set(0),
         create_time: Set(time),
         update_time: Set(time),
+        source: Set(super::UserSource::Local.as_str().to_owned()),
         ..Default::default()
     };
     let role = new.role.unwrap_or(Role::User);
@@ -247,7 +248,7 @@ pub async fn list_users(
     Ok(query.all(db).await?)
 }
 
-async fn find_by_key(
+pub(super) async fn find_by_key(
     db: &impl ConnectionTrait,
     key: &str,
 ) -> Result<Option<user::Model>, AppError> {
@@ -330,6 +331,14 @@ async fn change_user(
     };
     if !viewer.can_update_user(current.id) {
         return Err(AppError::Forbidden("you may only change your own account"));
+    }
+    if changes.password.is_some()
+        && super::UserSource::from_stored(&current.source) == super::UserSource::Oidc
+    {
+        return Err(AppError::invalid(
+            "password",
+            "this user signs in through the identity provider and has no local password",
+        ));
     }
     // Refused before any hashing; decided again under lock below.
     if changes
@@ -514,12 +523,7 @@ async fn replace_grants(
             format!("at most {MAX_GRANTS} grants per user"),
         ));
     }
-    for grant in &grants {
-        validate_grant_cluster(&grant.cluster)?;
-        if let Some(namespace) = &grant.namespace {
-            validate_namespace("namespace", namespace)?;
-        }
-    }
+    check_grants(&grants)?;
     let grants = Grants::new(grants);
     let Some(user) = find_by_key(db, &name_key(name)).await? else {
         return Err(AppError::UserNotFound(name.to_owned()));
@@ -554,12 +558,23 @@ async fn replace_grants(
     Ok((user, grants))
 }
 
-/// Grants per user at most.
+/// Checks the cluster and namespace names of grants to give.
+pub(super) fn check_grants(grants: &[Grant]) -> Result<(), AppError> {
+    for grant in grants {
+        validate_grant_cluster(&grant.cluster)?;
+        if let Some(namespace) = &grant.namespace {
+            validate_namespace("namespace", namespace)?;
+        }
+    }
+    Ok(())
+}
+
+/// Grants per user (and per group) at most.
 pub const MAX_GRANTS: usize = 200;
 
 /// `cluster/namespace` (`*` for a whole cluster) of each grant, for the audit
 /// trail.
-fn describe_grants(grants: &Grants) -> String {
+pub(super) fn describe_grants(grants: &Grants) -> String {
     let listed: Vec<String> = grants.iter().map(Grant::to_string).collect();
     if listed.is_empty() {
         "none".to_owned()
@@ -570,7 +585,7 @@ fn describe_grants(grants: &Grants) -> String {
 
 /// The first grants asked for, for the record of a refusal (the grants may be
 /// many, and not even valid).
-fn describe_attempted(grants: &[Grant]) -> String {
+pub(super) fn describe_attempted(grants: &[Grant]) -> String {
     const SHOWN: usize = 16;
     let shown: Vec<String> = grants.iter().take(SHOWN).map(Grant::to_string).collect();
     match grants.len() {
@@ -615,7 +630,12 @@ pub async fn authenticate_password(
     } else {
         None
     };
-    let hash = found.as_ref().map(|user| user.password_hash.clone());
+    // Users of the OpenID Provider have no local password: checked against
+    // the decoy, so they are refused after the same work as unknown names.
+    let hash = found
+        .as_ref()
+        .filter(|user| super::UserSource::from_stored(&user.source) == super::UserSource::Local)
+        .map(|user| user.password_hash.clone());
     if passwords.verify(password.to_owned(), hash).await? {
         found.ok_or(AppError::Unauthorized(BAD_CREDENTIALS))
     } else {

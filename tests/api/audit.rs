@@ -472,7 +472,7 @@ async fn refused_privileged_changes_are_recorded_with_their_codes() {
             event("grants_set", "mallory", "*/*"),
             event("user_updated", "mallory", "fields: role"),
             json!({ "node": { "action": "login", "target": "mallory", "outcome": "Success",
-                              "detail": null } }),
+                              "detail": "method=password" } }),
         ]),
         "{recorded}"
     );

@@ -222,7 +222,23 @@ impl Gateway {
         path: &str,
         token: Option<&str>,
     ) -> (StatusCode, axum::http::HeaderMap, String) {
+        self.rest_text_from(None, method, path, token).await
+    }
+
+    /// [`Gateway::rest_text`], sent from the client address `client`.
+    pub(crate) async fn rest_text_from(
+        &self,
+        client: Option<IpAddr>,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
         let mut request = HttpRequest::builder().method(method).uri(path);
+        if let Some(client) = client {
+            request = request.extension(axum::extract::ConnectInfo(std::net::SocketAddr::new(
+                client, 40000,
+            )));
+        }
         if let Some(token) = token {
             request = request.header("authorization", format!("Bearer {token}"));
         }

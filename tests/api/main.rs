@@ -14,6 +14,7 @@ mod inprocess;
 mod kinds;
 mod live;
 mod logs;
+mod oidc;
 mod openapi;
 mod ops;
 mod playground;
