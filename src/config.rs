@@ -798,4 +798,65 @@ mod tests {
         assert!(!printed.contains("hunter2"));
         assert!(!printed.contains(&"a".repeat(40)));
     }
+
+    fn with_oidc(issuer: &str, redirect: &str) -> Config {
+        let mut config = Config::new(DEFAULT_DATABASE_URL);
+        config.oidc_issuer = Some(issuer.to_owned());
+        config.oidc_client_id = Some("osp-gateway".to_owned());
+        config.oidc_redirect_url = Some(redirect.to_owned());
+        config
+    }
+
+    #[test]
+    fn an_identity_provider_is_trusted_over_https_or_on_a_loopback_address_only() {
+        let callback = "https://osp.example.com/osp/auth/oidc/callback";
+        for ok in [
+            "https://idp.example.com/realms/platform",
+            "http://127.0.0.1:5556",
+            "http://localhost:8080/dex",
+            "http://[::1]:9000",
+        ] {
+            assert!(with_oidc(ok, callback).validate().is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://idp.example.com",
+            "ftp://idp.example.com",
+            "https://user:pw@idp.example.com",
+            "https://idp.example.com/?x=1",
+            "not a url",
+        ] {
+            let problems = with_oidc(bad, callback).validate().expect_err(bad).0;
+            assert!(
+                problems.iter().any(|p| p.starts_with("OSP_OIDC_ISSUER")),
+                "{bad}: {problems:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_identity_provider_needs_its_client_and_callback() {
+        let issuer = "https://idp.example.com";
+        let bad_callback = with_oidc(issuer, "https://osp.example.com/elsewhere");
+        assert!(bad_callback.validate().is_err());
+        let mut no_client = with_oidc(issuer, "https://osp.example.com/osp/auth/oidc/callback");
+        no_client.oidc_client_id = None;
+        assert!(no_client.validate().is_err());
+        let mut no_issuer = Config::new(DEFAULT_DATABASE_URL);
+        no_issuer.oidc_client_id = Some("osp-gateway".to_owned());
+        assert!(no_issuer.validate().is_err());
+    }
+
+    #[test]
+    fn openid_is_always_the_first_scope_asked() {
+        let mut config = Config::new(DEFAULT_DATABASE_URL);
+        assert_eq!(
+            config.oidc_scope_list(),
+            ["openid", "profile", "email", "groups"]
+        );
+        config.oidc_scopes = "email,openid  offline_access email".to_owned();
+        assert_eq!(
+            config.oidc_scope_list(),
+            ["openid", "email", "offline_access"]
+        );
+    }
 }

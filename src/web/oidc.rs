@@ -23,6 +23,7 @@ use crate::{
 /// The sign-in routes.
 pub fn router() -> Router<Executor> {
     Router::new()
+        .route("/osp/auth/oidc", get(status))
         .route("/osp/auth/oidc/login", get(login))
         .route("/osp/auth/oidc/callback", get(callback))
 }
@@ -59,6 +60,21 @@ fn found(location: &str) -> Response {
     }
 }
 
+/// `GET /osp/auth/oidc`: whether sign-in through an identity provider is
+/// configured (`enabled`) and its discovery has succeeded (`ready`), for a
+/// frontend deciding whether to offer it.
+async fn status(State(executor): State<Executor>) -> Response {
+    let oidc = executor.state().oidc.as_deref();
+    (
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        axum::Json(serde_json::json!({
+            "enabled": oidc.is_some(),
+            "ready": oidc.is_some_and(Oidc::is_ready),
+        })),
+    )
+        .into_response()
+}
+
 /// `GET /osp/auth/oidc/login?redirect=R&challenge=C`: 302 to the provider.
 async fn login(
     State(executor): State<Executor>,
@@ -69,6 +85,9 @@ async fn login(
         let oidc = configured(&executor)?;
         let Query(start) = query.map_err(|e| AppError::invalid("query", e.body_text()))?;
         let state = executor.state();
+        // Checked first, so a malformed start (or the playground asking
+        // whether sign-in through a provider is on) counts against nothing.
+        oidc.check_start(start.redirect.as_deref(), start.challenge.as_deref())?;
         // Per client address only: a start names nobody yet.
         state.login_limiter.check_address(meta.client).await?;
         oidc.begin(

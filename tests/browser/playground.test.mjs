@@ -5,14 +5,18 @@
 // /graphql, signs in through the page's form, runs a `users` query and a
 // `podEvents` subscription (over /graphql/ws) and checks the result pane. Every
 // request that is not to 127.0.0.1 is blocked and recorded: the playground must
-// work air-gapped.
+// work air-gapped. A second page signs in through a real OpenID Provider
+// (tests/oidc: oidc-provider on 127.0.0.1) with the playground's "Sign in with
+// SSO" button and runs a query as the person it signed in.
 //
 // Environment: OSP_GATEWAY_BIN and KUBE_SIM_BIN (default: target/debug/ of this
 // repository), CHROMIUM (default: /usr/bin/chromium). Writes a screenshot to
 // tests/browser/artifacts/playground.png. Prints `browser: N passed, M failed`
 // and exits non-zero on any failure.
 
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,12 +57,52 @@ function startSimulator(work) {
   ], { PATH: process.env.PATH, NO_COLOR: '1' }, /kubeconfig written/, TIMEOUT_MS);
 }
 
-/** Starts the gateway and resolves with its base URL once it logs it. */
-function startGateway(work) {
+/** A free port of 127.0.0.1 (the gateway's callback URL must name it up front). */
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/**
+ * Starts the test OpenID Provider (tests/oidc); resolves with its issuer. Its
+ * stdin stays open: it exits when that closes.
+ */
+function startProvider() {
+  const child = spawn(process.execPath, [join(repo, 'tests', 'oidc', 'provider.mjs')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const issuer = new Promise((resolveIssuer, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`the provider did not start: ${out}`)), TIMEOUT_MS);
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const found = /listening (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (found) {
+        clearTimeout(timer);
+        resolveIssuer(found[1]);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`the provider exited with ${code}: ${out}`)));
+  });
+  return { child, issuer };
+}
+
+/** Starts the gateway on `port` and resolves with its base URL once it logs it. */
+function startGateway(work, port, issuer) {
   const { child, started, log } = startProcess(gatewayBin, [], {
     PATH: process.env.PATH,
     HOME: work,
-    OSP_LISTEN: '127.0.0.1:0',
+    OSP_LISTEN: `127.0.0.1:${port}`,
+    OSP_OIDC_ISSUER: issuer,
+    OSP_OIDC_CLIENT_ID: 'osp-gateway',
+    OSP_OIDC_CLIENT_SECRET: 'osp-gateway-secret',
+    OSP_OIDC_REDIRECT_URL: `http://127.0.0.1:${port}/osp/auth/oidc/callback`,
     DATABASE_URL: `sqlite://${join(work, 'osp.db')}?mode=rwc`,
     OSP_ADMIN_NAME: ADMIN,
     OSP_ADMIN_PASSWORD: ADMIN_PASSWORD,
@@ -73,12 +117,13 @@ async function main() {
   const work = mkdtempSync(join(tmpdir(), 'osp-browser-'));
   mkdirSync(artifacts, { recursive: true });
   const sim = startSimulator(work);
+  const provider = startProvider();
   let gateway;
   let context;
   let logPod; // a running pod of one container, from the default tab
   try {
     await sim.started;
-    gateway = startGateway(work);
+    gateway = startGateway(work, await freePort(), await provider.issuer);
     const base = await gateway.url;
     const local = (raw) => {
       const url = new URL(raw);
@@ -218,6 +263,40 @@ async function main() {
       await page.click('.graphiql-execute-button'); // stop the follow
     });
 
+    await check('"Sign in with SSO" signs in through the identity provider and queries as that person', async () => {
+      const sso = await context.newPage();
+      sso.setDefaultTimeout(TIMEOUT_MS);
+      sso.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
+      sso.on('pageerror', (err) => consoleErrors.push(String(err)));
+      await sso.goto(`${base}/graphql`);
+      const button = sso.locator('#osp-sso');
+      await button.waitFor({ state: 'visible' });
+      await button.click();
+      // The provider's own sign-in page.
+      await sso.locator('#login').waitFor();
+      assert(sso.url().startsWith(await provider.issuer), `at the provider: ${sso.url()}`);
+      await sso.fill('#login', 'alice');
+      await sso.click('#sign-in');
+      await sso.locator('#osp-login-status', { hasText: 'Signed in as alice' }).waitFor();
+      assert(!sso.url().includes('osp_code'), `the code left the address bar: ${sso.url()}`);
+      await sso.locator('.graphiql-query-editor .CodeMirror').waitFor();
+      await sso.evaluate(() => {
+        document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror
+          .setValue('query Me {\n  me { name source groups }\n}\n');
+      });
+      await sso.waitForTimeout(1000);
+      await sso.click('.graphiql-execute-button');
+      await sso.locator('.graphiql-response .CodeMirror').filter({ hasText: '"source"' }).waitFor();
+      const text = await sso.evaluate(() =>
+        document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue());
+      const body = JSON.parse(text);
+      assert(!body.errors, `no errors: ${text}`);
+      assert(body.data.me.name === 'alice' && body.data.me.source === 'OIDC',
+        `signed in as alice through the provider: ${text}`);
+      await sso.screenshot({ path: join(artifacts, 'sso.png') });
+      await sso.close();
+    });
+
     await check('the page logged no errors (scripts, CSP)', async () => {
       assert(consoleErrors.length === 0, `console errors:\n${consoleErrors.join('\n')}`);
     });
@@ -239,6 +318,7 @@ async function main() {
   } finally {
     if (context) await context.close().catch(() => {});
     if (gateway) gateway.child.kill('SIGTERM');
+    provider.child.kill('SIGTERM');
     sim.child.kill('SIGTERM');
     rmSync(work, { recursive: true, force: true });
   }

@@ -252,6 +252,25 @@ impl Oidc {
         }
     }
 
+    /// Checks what a sign-in is started with: where to come back to
+    /// (default `/`), and the browser's challenge (required). Both, checked.
+    pub fn check_start<'a>(
+        &self,
+        redirect: Option<&'a str>,
+        challenge: Option<&'a str>,
+    ) -> Result<(&'a str, &'a str), AppError> {
+        let redirect = redirect.unwrap_or("/");
+        redirect::check(redirect, &self.settings.cors_origins)
+            .map_err(|reason| AppError::invalid("redirect", reason))?;
+        match challenge {
+            Some(challenge) if store::is_challenge(challenge) => Ok((redirect, challenge)),
+            _ => Err(AppError::invalid(
+                "challenge",
+                "required: BASE64URL(SHA-256(verifier)) of a random verifier (43 characters)",
+            )),
+        }
+    }
+
     /// Starts a sign-in for the browser whose verifier matches `challenge`,
     /// to come back to `redirect` (default `/`): the provider's
     /// authorization URL to send it to.
@@ -261,18 +280,7 @@ impl Oidc {
         redirect: Option<&str>,
         challenge: Option<&str>,
     ) -> Result<String, AppError> {
-        let redirect = redirect.unwrap_or("/");
-        redirect::check(redirect, &self.settings.cors_origins)
-            .map_err(|reason| AppError::invalid("redirect", reason))?;
-        let challenge = match challenge {
-            Some(challenge) if store::is_challenge(challenge) => challenge,
-            _ => {
-                return Err(AppError::invalid(
-                    "challenge",
-                    "required: BASE64URL(SHA-256(verifier)) of a random verifier (43 characters)",
-                ));
-            }
-        };
+        let (redirect, challenge) = self.check_start(redirect, challenge)?;
         let provider = self.provider().ok_or_else(Self::unavailable)?;
         let (pkce_challenge, pkce_verifier) = PkceCodeChallenge::new_random_sha256();
         let (state, nonce) = (store::random_token(), store::random_token());

@@ -340,10 +340,26 @@ async fn without_discovery_a_sign_in_cannot_start_and_says_when_to_retry() {
     let body: Value = serde_json::from_str(&body).expect("an envelope");
     assert_eq!(body["code"], "ServiceUnavailable");
 
+    let (status, _, body) = gateway
+        .rest_text(axum::http::Method::GET, "/osp/auth/oidc", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).expect("JSON"),
+        json!({ "enabled": true, "ready": false })
+    );
+
     // And without a provider configured there is no such route.
     let plain = Gateway::new().await;
     let (status, _, _) = plain.start_sign_in(None, Some(&challenge)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, _, body) = plain
+        .rest_text(axum::http::Method::GET, "/osp/auth/oidc", None)
+        .await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).expect("JSON"),
+        json!({ "enabled": false, "ready": false })
+    );
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 //! and against a hostile one (`hostile`) for the defects a real one never
 //! produces.
 
+mod backends;
 mod defects;
 mod hostile;
 mod real;
