@@ -17,12 +17,14 @@
 //! - [`startup`]: wiring and serving.
 //! - [`ops`]: health, readiness and metrics routes; request metrics; timeout answers.
 //! - [`metrics`]: the Prometheus metrics of one gateway.
+//! - [`conditional`]: ETags and `If-None-Match`, for REST and `GET /graphql` alike.
 //! - [`ratelimit`]: sign-in rate limits.
 //! - [`oversized`]: 413 answers a client can read.
 //! - [`logging`]: text or JSON log output.
 
 pub mod audit;
 pub mod auth;
+pub mod conditional;
 pub mod config;
 pub mod db;
 pub mod error;

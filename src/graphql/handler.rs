@@ -32,7 +32,7 @@ use super::{
     plain,
     reuse::{self, Answers, Dependencies},
 };
-use crate::{auth::Auth, error::AppError, rest::conditional};
+use crate::{auth::Auth, conditional, error::AppError};
 
 /// Largest GraphQL request body accepted.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;

@@ -5,12 +5,12 @@
 //! envelope. Nothing here queries the database or a cluster, and request input is
 //! never spliced into query text.
 
-pub(crate) mod conditional;
 mod envelope;
 mod input;
 mod logs;
 mod openapi;
 mod pods;
+mod rendered;
 mod users;
 
 use std::sync::Arc;
@@ -69,7 +69,7 @@ pub fn router() -> Router<Executor> {
             },
             refuse_oversized,
         ))
-        .layer(Extension(Arc::new(conditional::RenderedBodies::default())))
+        .layer(Extension(Arc::new(rendered::RenderedBodies::default())))
 }
 
 async fn not_found(OriginalUri(uri): OriginalUri) -> AppError {

@@ -24,13 +24,14 @@ use utoipa::{
 };
 
 use super::{
-    conditional::{self, RenderedBodies},
     envelope::{Envelope, from_graphql},
     input::path_error,
     openapi::{ListPodsErrors, PodErrors},
+    rendered::RenderedBodies,
 };
 use crate::{
     auth::Auth,
+    conditional,
     error::AppError,
     graphql::{Executor, RequestMeta},
     k8s::summary::PodSummary,

@@ -1,4 +1,5 @@
-//! Conditional requests and rendered-body reuse for the pod routes.
+//! Rendered-body reuse for the pod routes, with their conditional requests
+//! (the ETag helpers are [`crate::conditional`]'s).
 //!
 //! A pod answer depends only on the cluster's cache version, the route, its
 //! variables and the viewer's grants (authorization is checked on every
@@ -10,20 +11,9 @@
 //! the full query. Bodies read from the API server (cache off or not synced)
 //! carry no ETag and are never kept.
 //!
-//! `GET /graphql` reads `If-None-Match` and answers 304 with the same
-//! functions.
+use std::{sync::Arc, time::Duration};
 
-use std::{
-    hash::{DefaultHasher, Hash, Hasher},
-    sync::Arc,
-    time::Duration,
-};
-
-use axum::{
-    body::Bytes,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
-};
+use axum::body::Bytes;
 use moka::sync::Cache;
 
 /// Bytes of kept bodies, at most (the least recently used go first).
@@ -86,74 +76,9 @@ impl RenderedBodies {
     }
 }
 
-/// The ETag of the answer to `key` at `version`.
-pub fn etag(key: &str, version: &str) -> String {
-    let mut hasher = DefaultHasher::new();
-    (key, version).hash(&mut hasher);
-    format!("\"{:016x}\"", hasher.finish())
-}
-
-/// Whether the request's `If-None-Match` names `etag`. (`*` is not honoured:
-/// the version check alone cannot tell whether the resource exists.)
-pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|tag| tag.trim().trim_start_matches("W/"))
-        .any(|tag| tag == etag)
-}
-
-/// A 304 for `etag`.
-pub fn not_modified_response(etag: &str) -> Response {
-    let mut response = StatusCode::NOT_MODIFIED.into_response();
-    if let Ok(value) = HeaderValue::from_str(etag) {
-        response.headers_mut().insert(header::ETAG, value);
-    }
-    response
-}
-
-/// A 200 JSON answer carrying `etag`.
-pub fn body_response(body: Bytes, etag: &str) -> Response {
-    let mut response = (
-        StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response();
-    if let Ok(value) = HeaderValue::from_str(etag) {
-        response.headers_mut().insert(header::ETAG, value);
-    }
-    response
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn etags_change_with_version_and_request() {
-        let a = etag("pods/sim", "1.1");
-        assert_eq!(a, etag("pods/sim", "1.1"));
-        assert_ne!(a, etag("pods/sim", "1.2"));
-        assert_ne!(a, etag("pods/other", "1.1"));
-    }
-
-    #[test]
-    fn if_none_match_lists_and_weak_tags_are_understood() {
-        let tag = etag("k", "v");
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::IF_NONE_MATCH,
-            HeaderValue::from_str(&format!("\"other\", W/{tag}")).expect("header"),
-        );
-        assert!(not_modified(&headers, &tag));
-        assert!(!not_modified(&HeaderMap::new(), &tag));
-    }
 
     #[test]
     fn bodies_are_reused_only_for_their_version() {
