@@ -68,19 +68,43 @@ pub async fn sign_in_oidc(
         .one(db)
         .await?;
     if let Some(existing) = existing {
+        let name = existing.name.clone();
+        let role_before = Role::from_stored(&existing.role);
         let mut row: user::ActiveModel = existing.into();
         row.groups = Set(Some(groups));
         if !email.is_empty() {
             row.email = Set(email);
         }
-        if let Some(admin) = identity.admin {
-            let role = if admin { Role::Admin } else { Role::User };
-            row.role = Set(role.as_str().to_owned());
-        }
+        let role = match identity.admin {
+            Some(true) => Role::Admin,
+            Some(false) => Role::User,
+            None => role_before,
+        };
+        row.role = Set(role.as_str().to_owned());
         if row.is_changed() {
             row.update_time = Set(now());
         }
-        return Ok(row.update(db).await?);
+        let txn = db.begin().await?;
+        let updated = row.update(&txn).await?;
+        // A role the admin groups changed is a change of the user: recorded.
+        if role != role_before {
+            let event = Event {
+                origin: Origin {
+                    actor: Some(name.clone()),
+                    ..origin.clone()
+                },
+                action: Action::UserUpdated,
+                target: Some(name),
+                outcome: ErrorCode::Success,
+                detail: Some(format!(
+                    "fields: role ({} through OSP_OIDC_ADMIN_GROUPS)",
+                    role.as_str()
+                )),
+            };
+            audit::record(&txn, event).await?;
+        }
+        txn.commit().await?;
+        return Ok(updated);
     }
     let Some(name) = identity
         .names

@@ -44,8 +44,9 @@ pub const DISCOVERY_RETRY: Duration = Duration::from_secs(10);
 pub const KEYS_REFETCH: Duration = Duration::from_secs(10);
 /// Clock skew allowed on `exp` and `iat`.
 pub const LEEWAY: Duration = Duration::from_secs(60);
-/// Groups kept of one sign-in at most.
-pub const MAX_GROUPS: usize = 256;
+/// Groups kept of one sign-in at most (so that the stored list, at most
+/// 200 × 258 bytes of JSON, fits a TEXT column on every database).
+pub const MAX_GROUPS: usize = 200;
 /// The longest group name kept.
 pub const MAX_GROUP_LEN: usize = 255;
 

@@ -249,6 +249,23 @@ async fn admin_groups_make_admins_at_each_sign_in_and_stop_doing_so() {
         )
         .await;
     assert_eq!(code(&audit), "Forbidden", "{audit}");
+    // The role the groups took away is in the trail (the first sign-in
+    // created her an admin: user_created).
+    let admin = gateway.admin_token().await;
+    let changes = gateway
+        .graphql(
+            Some(&admin),
+            "{ auditEvents(action: \"user_updated\") { edges { node { actor target detail } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        changes["data"]["auditEvents"]["edges"],
+        json!([
+            { "node": { "actor": "erin", "target": "erin",
+                        "detail": "fields: role (user through OSP_OIDC_ADMIN_GROUPS)" } },
+        ])
+    );
 }
 
 #[tokio::test]
