@@ -20,4 +20,4 @@ pub use grants::{Grant, Grants, NamespaceScope};
 pub use jwt::{Claims, JwtKeys};
 pub use password::Passwords;
 pub use sessions::Sessions;
-pub use viewer::{Auth, Rejection, Role, Viewer};
+pub use viewer::{Auth, Reach, Rejection, Role, Viewer};

@@ -10,7 +10,20 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::grants::{Grants, NamespaceScope};
-use crate::error::{AppError, BAD_TOKEN};
+use crate::{
+    error::{AppError, BAD_TOKEN},
+    k8s::names::Namespace,
+};
+
+/// What grant a read of a kind needs in a cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Any grant there: objects in namespaces, each shown when its namespace
+    /// is granted (Namespaces: when the namespace itself is).
+    AnyGrant,
+    /// A whole-cluster grant: objects of no namespace (Nodes).
+    WholeCluster,
+}
 
 /// A user's role: the one definition, shown in GraphQL as `ADMIN`/`USER` and in
 /// REST as `admin`/`user`.
@@ -132,6 +145,23 @@ impl Viewer {
         self.grants.scope(cluster)
     }
 
+    /// The one authorisation of every read of a cluster's objects: the
+    /// namespaces of `cluster` this viewer may read there, when it may read
+    /// `namespace` (`None`: any part; a list is then narrowed to the scope)
+    /// and holds the grant `reach` asks for. `Forbidden` otherwise, whether or
+    /// not the cluster exists.
+    pub fn authorize_read(
+        &self,
+        cluster: &str,
+        namespace: Option<&Namespace>,
+        reach: Reach,
+    ) -> Result<NamespaceScope, AppError> {
+        self.scope(cluster)
+            .filter(|scope| reach == Reach::AnyGrant || *scope == NamespaceScope::All)
+            .filter(|scope| namespace.is_none_or(|ns| scope.covers(ns)))
+            .ok_or(AppError::Forbidden("you hold no grant there"))
+    }
+
     /// Whether this viewer may read pods of `namespace` of `cluster`; with
     /// `None`, whether it may read any part of the cluster (a list is then
     /// narrowed to [`Viewer::scope`]).
@@ -206,6 +236,37 @@ mod tests {
             grants: Arc::new(Grants::new(grants)),
             ..viewer(1, Role::User)
         }
+    }
+
+    #[test]
+    fn reads_are_authorised_by_grant_namespace_and_reach() {
+        let ns = |name: &str| Namespace::parse("namespace", name).expect("a namespace");
+        let some = with_grants([Grant::namespace("east", "a")]);
+        let a = ns("a");
+        let b = ns("b");
+        assert!(
+            some.authorize_read("east", Some(&a), Reach::AnyGrant)
+                .is_ok()
+        );
+        assert!(some.authorize_read("east", None, Reach::AnyGrant).is_ok());
+        for refused in [
+            some.authorize_read("east", Some(&b), Reach::AnyGrant),
+            some.authorize_read("west", None, Reach::AnyGrant),
+            some.authorize_read("east", None, Reach::WholeCluster),
+        ] {
+            assert_eq!(refused.map_err(|e| e.code()), Err(ErrorCode::Forbidden));
+        }
+        let whole = with_grants([Grant::cluster("east")]);
+        assert_eq!(
+            whole.authorize_read("east", None, Reach::WholeCluster).ok(),
+            Some(NamespaceScope::All)
+        );
+        let admin = viewer(1, Role::Admin);
+        assert!(
+            admin
+                .authorize_read("anywhere", Some(&b), Reach::WholeCluster)
+                .is_ok()
+        );
     }
 
     #[test]

@@ -24,10 +24,10 @@ use super::{
     viewer,
 };
 use crate::{
-    auth::NamespaceScope,
+    auth::{NamespaceScope, Reach},
     error::{AppError, ErrorCode},
     k8s::{
-        names::{validate_name_filter, validate_namespace},
+        names::{Namespace, validate_name_filter},
         order::{self, Direction, Order, Run, SortField},
         pods,
     },
@@ -269,12 +269,7 @@ impl ConnectionQuery {
         let reads = names.iter().map(|name| {
             let namespace = namespace.clone();
             async move {
-                let scope = viewer
-                    .scope(name)
-                    .filter(|scope| namespace.as_deref().is_none_or(|ns| scope.covers(ns)));
-                let Some(scope) = scope else {
-                    return Err(AppError::Forbidden("you hold no grant there"));
-                };
+                let scope = viewer.authorize_read(name, namespace.as_ref(), Reach::AnyGrant)?;
                 let cluster = registry.get(name)?;
                 reuse::reading(ctx, name, Kind::Pods, namespace.as_deref(), &scope);
                 if versions_asked {
@@ -292,7 +287,7 @@ impl ConnectionQuery {
                         reason: crate::error::TIMED_OUT,
                     }
                 })??;
-                Ok((scope, version, pods))
+                Ok::<_, AppError>((scope, version, pods))
             }
         });
         let read = join_all(reads).await;
@@ -447,9 +442,7 @@ const QOS_CLASSES: [&str; 3] = ["Guaranteed", "Burstable", "BestEffort"];
 
 /// Checks a filter and reads its selector.
 fn read_filter(namespace: Option<String>, filter: PodFilter) -> Result<order::PodFilter, AppError> {
-    if let Some(namespace) = &namespace {
-        validate_namespace("namespace", namespace)?;
-    }
+    let namespace = Namespace::parse_optional("namespace", namespace)?;
     if let Some(name) = &filter.name {
         validate_name_filter("filter.name", name)?;
     }

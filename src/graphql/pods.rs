@@ -23,13 +23,13 @@ use super::{
     viewer,
 };
 use crate::{
-    auth::{NamespaceScope, Viewer},
+    auth::{NamespaceScope, Reach, Viewer},
     error::AppError,
     k8s::{
         cache::CacheStats,
         entry::{NodeEntry, PodEntry},
         events::{self, PodChange, PodChangeKind},
-        names::validate_namespace,
+        names::Namespace,
         pods,
         summary::{ContainerSummary, PodSummary},
         yaml,
@@ -559,9 +559,10 @@ impl PodQuery {
 
 /// The cluster and the namespaces of it the viewer may read, when it may
 /// read `namespace` there (`None`: any part of the cluster; lists are then
-/// narrowed to the scope). The one place pod reads are authorised. Grants are
-/// checked before the cluster is looked up, so a viewer without a grant gets
-/// Forbidden whether or not the cluster exists.
+/// narrowed to the scope). The namespace is checked here, where it enters,
+/// and the read authorised by [`Viewer::authorize_read`], as every kind's
+/// is. Grants are checked before the cluster is looked up, so a viewer
+/// without a grant gets Forbidden whether or not the cluster exists.
 fn readable_cluster(
     ctx: &Context<'_>,
     cluster: &str,
@@ -576,15 +577,10 @@ pub(super) fn readable(
     cluster: &str,
     namespace: Option<&str>,
 ) -> Result<(Arc<crate::k8s::Cluster>, NamespaceScope), AppError> {
-    if let Some(namespace) = namespace {
-        validate_namespace("namespace", namespace)?;
-    }
-    let scope = viewer
-        .scope(cluster)
-        .filter(|scope| namespace.is_none_or(|ns| scope.covers(ns)));
-    let Some(scope) = scope else {
-        return Err(AppError::Forbidden("you hold no grant there"));
-    };
+    let namespace = namespace
+        .map(|namespace| Namespace::parse("namespace", namespace))
+        .transpose()?;
+    let scope = viewer.authorize_read(cluster, namespace.as_ref(), Reach::AnyGrant)?;
     let found = app(ctx).clusters.get(cluster)?;
     Ok((found, scope))
 }

@@ -28,11 +28,11 @@ use super::{
     viewer,
 };
 use crate::{
-    auth::{NamespaceScope, Viewer},
+    auth::{NamespaceScope, Reach, Viewer},
     error::{AppError, ErrorCode},
     k8s::{
         keyset::{self, Field, Order},
-        names::{validate_name_filter, validate_namespace},
+        names::{Namespace, validate_name_filter},
         order::Direction,
         resource::{self, Entry, Kind, namespaced},
         yaml,
@@ -52,10 +52,16 @@ pub trait Served: Kind {
         }
     }
 
-    /// Whether a viewer with `scope` may ask for this kind in the cluster at
-    /// all (else the cluster's part is FORBIDDEN).
-    fn readable(scope: &NamespaceScope) -> bool {
-        namespaced::<Self>() || *scope == NamespaceScope::All
+    /// The grant a viewer needs in a cluster to ask for this kind there at
+    /// all (else the cluster's part is FORBIDDEN): any, for objects in
+    /// namespaces; a whole-cluster one for objects of no namespace
+    /// (Namespaces say otherwise).
+    fn reach() -> Reach {
+        if namespaced::<Self>() {
+            Reach::AnyGrant
+        } else {
+            Reach::WholeCluster
+        }
     }
 }
 
@@ -352,13 +358,9 @@ fn default_order<K: Kind>() -> Order {
 pub fn authorize_read<K: Served>(
     viewer: &Viewer,
     cluster: &str,
-    namespace: Option<&str>,
+    namespace: Option<&Namespace>,
 ) -> Result<NamespaceScope, AppError> {
-    viewer
-        .scope(cluster)
-        .filter(|scope| K::readable(scope))
-        .filter(|scope| namespace.is_none_or(|ns| scope.covers(ns)))
-        .ok_or(AppError::Forbidden("you hold no grant there"))
+    viewer.authorize_read(cluster, namespace, K::reach())
 }
 
 /// The page of a `<kind>Connection`.
@@ -382,10 +384,7 @@ pub async fn connection<K: Served>(
         .map(|cursor| order.decode::<K>("after", cursor))
         .transpose()
         .gql()?;
-    if let Some(namespace) = &args.namespace {
-        validate_namespace("namespace", namespace).gql()?;
-    }
-    let namespace = args.namespace;
+    let namespace = Namespace::parse_optional("namespace", args.namespace).gql()?;
     let filter = args.filter;
 
     let registry = &app(ctx).clusters;
@@ -413,9 +412,10 @@ pub async fn connection<K: Served>(
             .collect(),
     };
     let reads = names.iter().map(|name| {
+        let checked = namespace.as_ref();
         let namespace = namespace.as_deref();
         async move {
-            let scope = authorize_read::<K>(viewer, name, namespace)?;
+            let scope = authorize_read::<K>(viewer, name, checked)?;
             let cluster = registry.get(name)?;
             let versioned = super::reuse::version_namespaces(namespace, &scope);
             let read = resource::list::<K>(&cluster, namespace, versioned.as_deref());
@@ -548,18 +548,19 @@ pub async fn get<K: Served>(
     name: &str,
 ) -> async_graphql::Result<Object<K>> {
     let viewer = viewer(ctx).gql()?;
-    if let Some(namespace) = namespace {
-        validate_namespace("namespace", namespace).gql()?;
-    }
+    let checked = namespace
+        .map(|namespace| Namespace::parse("namespace", namespace))
+        .transpose()
+        .gql()?;
     // A Namespace is read under its own name's grant.
     let granted = if namespaced::<K>() {
-        namespace
+        checked
     } else if K::KIND == "Namespace" {
-        Some(name)
+        Some(Namespace::parse("name", name).gql()?)
     } else {
         None
     };
-    let scope = authorize_read::<K>(viewer, cluster, granted).gql()?;
+    let scope = authorize_read::<K>(viewer, cluster, granted.as_ref()).gql()?;
     let found = app(ctx).clusters.get(cluster).gql()?;
     let entry = resource::get::<K>(&found, namespace, name).await.gql()?;
     if !K::visible(&scope, &entry) {
@@ -660,7 +661,7 @@ pub async fn related_entries<K: Served>(
     // kept for reuse (fails closed).
     super::reuse::unversioned(ctx);
     let viewer = viewer(ctx).gql()?;
-    let Some(scope) = viewer.scope(cluster).filter(|scope| K::readable(scope)) else {
+    let Ok(scope) = viewer.authorize_read(cluster, None, K::reach()) else {
         return Ok(Vec::new());
     };
     if namespaced::<K>() && namespace.is_some_and(|ns| !scope.covers(ns)) {
@@ -846,11 +847,13 @@ pub async fn resource_events<K: Served>(
     use futures_util::StreamExt;
 
     let viewer = viewer(ctx).gql()?;
-    if let Some(namespace) = namespace {
-        validate_namespace("namespace", namespace).gql()?;
-    }
-    let namespace = namespace.filter(|_| namespaced::<K>());
-    let scope = authorize_read::<K>(viewer, cluster, namespace).gql()?;
+    let checked = namespace
+        .map(|namespace| Namespace::parse("namespace", namespace))
+        .transpose()
+        .gql()?;
+    let checked = checked.filter(|_| namespaced::<K>());
+    let namespace = checked.as_deref();
+    let scope = authorize_read::<K>(viewer, cluster, checked.as_ref()).gql()?;
     if !namespaced::<K>() && scope != NamespaceScope::All {
         // Changes of objects of no namespace are followed with a
         // whole-cluster grant only.

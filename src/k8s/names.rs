@@ -31,6 +31,46 @@ pub fn validate_namespace(field: &str, namespace: &str) -> Result<(), AppError> 
     }
 }
 
+/// A namespace name, checked once where it enters the gateway (a DNS-1123
+/// label, see [`validate_namespace`]): reads and their authorisation
+/// ([`crate::auth::Viewer::authorize_read`]) take this, never a bare string,
+/// so no path can skip the check.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Namespace(String);
+
+impl Namespace {
+    /// `text` as a namespace, or `InvalidParameter` naming `field`.
+    pub fn parse(field: &str, text: impl Into<String>) -> Result<Self, AppError> {
+        let text = text.into();
+        validate_namespace(field, &text)?;
+        Ok(Namespace(text))
+    }
+
+    /// [`Namespace::parse`] of an optional argument.
+    pub fn parse_optional(field: &str, text: Option<String>) -> Result<Option<Self>, AppError> {
+        text.map(|text| Namespace::parse(field, text)).transpose()
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Namespace {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Namespace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A pod name must be a DNS-1123 subdomain: labels joined by '.', at most 253
 /// characters.
 pub fn validate_pod_name(field: &str, name: &str) -> Result<(), AppError> {
@@ -64,6 +104,25 @@ pub fn validate_name_filter(field: &str, filter: &str) -> Result<(), AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_namespace_is_only_made_from_a_valid_name() {
+        assert_eq!(
+            Namespace::parse("namespace", "team-a")
+                .map(|ns| ns.to_string())
+                .ok(),
+            Some("team-a".to_owned())
+        );
+        let refused = Namespace::parse("filter.namespace", "Team A").expect_err("invalid");
+        assert!(
+            refused.to_string().contains("filter.namespace"),
+            "{refused}"
+        );
+        assert_eq!(
+            Namespace::parse_optional("namespace", None).ok(),
+            Some(None)
+        );
+    }
 
     #[test]
     fn namespaces_are_dns_labels() {

@@ -215,7 +215,7 @@ pub fn decode_cursor(field: &str, order: Order, cursor: &str) -> Result<Position
 #[derive(Debug, Default)]
 pub struct PodFilter {
     /// Only this namespace.
-    pub namespace: Option<String>,
+    pub namespace: Option<super::names::Namespace>,
     /// Names containing this.
     pub name: Option<String>,
     /// STATUS equal to any of these.

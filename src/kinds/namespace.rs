@@ -29,8 +29,8 @@ impl Served for Namespace {
         scope.covers(&entry.meta.name)
     }
 
-    fn readable(_: &NamespaceScope) -> bool {
-        true
+    fn reach() -> crate::auth::Reach {
+        crate::auth::Reach::AnyGrant
     }
 }
 

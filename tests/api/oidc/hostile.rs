@@ -94,7 +94,7 @@ fn jwk_of(key: &EncodingKey, kid: &str) -> Value {
 }
 
 fn key(file: &str) -> EncodingKey {
-    let path = format!("{}/tests/fixtures/oidc/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/tests/oidc/keys/{file}", env!("CARGO_MANIFEST_DIR"));
     let der = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     EncodingKey::from_rsa_der(&der)
 }
