@@ -194,6 +194,17 @@ pub async fn load(db: &impl ConnectionTrait, user_id: i64) -> Result<Grants, App
     })))
 }
 
+/// The grant a row of `group_grants` gives its group's members.
+impl From<&group_grant::Model> for Grant {
+    fn from(row: &group_grant::Model) -> Self {
+        Grant {
+            cluster: row.cluster.clone(),
+            namespace: row.namespace.clone(),
+            reveal: row.reveal,
+        }
+    }
+}
+
 /// The grants of the groups `groups` (grouped by group, in the order asked).
 pub async fn load_groups(
     db: &impl ConnectionTrait,
@@ -213,11 +224,7 @@ pub async fn load_groups(
             let grants = rows
                 .iter()
                 .filter(|row| row.group_name == *group)
-                .map(|row| Grant {
-                    cluster: row.cluster.clone(),
-                    namespace: row.namespace.clone(),
-                    reveal: row.reveal,
-                });
+                .map(Grant::from);
             (group.clone(), Grants::new(grants))
         })
         .collect())

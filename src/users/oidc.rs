@@ -13,8 +13,7 @@ use sea_orm::{
 };
 
 use super::service::{
-    MAX_GRANTS, check_grants, describe_attempted, describe_grants, find_by_key, map_insert_error,
-    now, recorded,
+    check_grants, describe_attempted, describe_grants, find_by_key, map_insert_error, now, recorded,
 };
 use super::validate::{name_key, validate_name};
 use crate::{
@@ -209,13 +208,7 @@ async fn replace_group_grants(
         return Err(AppError::Forbidden("only an admin may set group grants"));
     }
     validate_group(group)?;
-    if grants.len() > MAX_GRANTS {
-        return Err(AppError::invalid(
-            "grants",
-            format!("at most {MAX_GRANTS} grants per group"),
-        ));
-    }
-    check_grants(&grants)?;
+    check_grants(&grants, "group")?;
     let grants = Grants::new(grants);
     let txn = db.begin().await?;
     group_grant::Entity::delete_many()
@@ -262,11 +255,7 @@ pub async fn list_group_grants(
         .await?;
     let mut groups: Vec<(String, Vec<Grant>)> = Vec::new();
     for row in rows {
-        let grant = Grant {
-            cluster: row.cluster,
-            namespace: row.namespace,
-            reveal: row.reveal,
-        };
+        let grant = Grant::from(&row);
         match groups.last_mut() {
             Some((name, grants)) if *name == row.group_name => grants.push(grant),
             _ => groups.push((row.group_name, vec![grant])),

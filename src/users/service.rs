@@ -517,13 +517,7 @@ async fn replace_grants(
         return Err(AppError::Forbidden("only an admin may set grants"));
     }
     check("name", validate_name(name))?;
-    if grants.len() > MAX_GRANTS {
-        return Err(AppError::invalid(
-            "grants",
-            format!("at most {MAX_GRANTS} grants per user"),
-        ));
-    }
-    check_grants(&grants)?;
+    check_grants(&grants, "user")?;
     let grants = Grants::new(grants);
     let Some(user) = find_by_key(db, &name_key(name)).await? else {
         return Err(AppError::UserNotFound(name.to_owned()));
@@ -558,8 +552,15 @@ async fn replace_grants(
     Ok((user, grants))
 }
 
-/// Checks the cluster and namespace names of grants to give.
-pub(super) fn check_grants(grants: &[Grant]) -> Result<(), AppError> {
+/// Checks grants to give a `holder` (a user or a group): at most
+/// [`MAX_GRANTS`], with well-formed cluster and namespace names.
+pub(super) fn check_grants(grants: &[Grant], holder: &str) -> Result<(), AppError> {
+    if grants.len() > MAX_GRANTS {
+        return Err(AppError::invalid(
+            "grants",
+            format!("at most {MAX_GRANTS} grants per {holder}"),
+        ));
+    }
     for grant in grants {
         validate_grant_cluster(&grant.cluster)?;
         if let Some(namespace) = &grant.namespace {
