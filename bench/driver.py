@@ -83,6 +83,14 @@ LOG_P99_MS = 50.0
 LOG_FOLLOWER_KB = 64.0
 MERGED_PODS = 50  # per cluster, two clusters
 MERGED_LINES = 10  # lines written to each running container
+LARGE_PODS = 100_000  # one cluster, 50 namespaces, 100 nodes
+LARGE_RSS_MB = 400.0
+LARGE_SYNC_FACTOR = 2.0
+CHURN_RATE = 500  # pods changed per second
+CHURN_P99_MS = 25.0
+# Every kind's connection, a cold page: a name filter and a sort, first 50.
+LARGE_KINDS = ["pod", "deployment", "replicaSet", "statefulSet", "daemonSet", "job",
+               "cronJob", "service", "node", "namespace", "event"]
 
 CLUSTER = "sim"
 LOOPBACK = "127.0.0.1"
@@ -814,6 +822,118 @@ def run_connection(procs, root_tmp):
     return result
 
 
+def plain_read(sim_url, path):
+    """Reads one list of the simulator page by page (limit 500), as a plain
+    client would; returns the objects read."""
+    count, token = 0, ""
+    while True:
+        url = f"{sim_url}{path}?limit=500" + (f"&continue={urllib.request.quote(token)}" if token else "")
+        with HTTP.open(url, timeout=300) as answer:
+            page = json.loads(answer.read())
+        count += len(page["items"])
+        token = page["metadata"].get("continue") or ""
+        if not token:
+            return count
+
+
+def run_large(procs, root_tmp):
+    """One cluster of LARGE_PODS pods with their ReplicaSets and Deployments,
+    Services, Jobs and about one Event per five pods: how long the gateway
+    takes to hold pods, ReplicaSets, Deployments and Events against a plain
+    client reading the same lists page by page, its peak memory once every
+    kind is cached, a cold filtered and sorted page of every kind, and lists
+    while the simulator changes CHURN_RATE pods a second."""
+    tmp = root_tmp / "large"
+    tmp.mkdir()
+    sim_log = tmp / "kube-sim.log"
+    sim = procs.start(
+        "kube-sim (large)",
+        [str(RELEASE / "kube-sim"), "--generated", str(LARGE_PODS), "--namespaces", "50",
+         "--nodes", "100", "--listen", f"{LOOPBACK}:0", "--kubeconfig", str(tmp / "sim.kubeconfig"),
+         "--context", CLUSTER],
+        sim_log,
+        env={**os.environ, "RUST_LOG": "warn"},
+        stop_signal=signal.SIGINT,
+    )
+    wait_for("kube-sim (large)", lambda: "kubeconfig written" in sim_log.read_text(errors="replace"), 600, sim, sim_log)
+    sim_url = re.search(r"at (http://\S+)", sim_log.read_text()).group(1)
+    paths = {"pods": "/api/v1/pods", "replicaSets": "/apis/apps/v1/replicasets",
+             "deployments": "/apis/apps/v1/deployments", "events": "/api/v1/events"}
+    started = time.monotonic()
+    counts = {name: plain_read(sim_url, path) for name, path in paths.items()}
+    plain_s = time.monotonic() - started
+    log(f"large: a plain client read {counts} page by page in {plain_s:.1f} s")
+
+    started = time.monotonic()
+    gateway, base, _, token, gw_log = start_gateway(
+        procs, "the gateway (large)", RELEASE / "osp-gateway", tmp, "osp",
+        {"OSP_KUBECONFIG": str(tmp / "sim.kubeconfig")},
+    )
+    sync_query = {"query": "{ podConnection(first: 0) { totalCount } replicaSetConnection(first: 0) { totalCount } "
+                  "deploymentConnection(first: 0) { totalCount } eventConnection(first: 0) { totalCount } }"}
+
+    def synced():
+        status, _, body = request(f"{base}/graphql", "POST", sync_query,
+                                  {**bearer(token), "Cache-Control": "no-cache"}, timeout=300)
+        answer = json.loads(body)
+        if status != 200 or answer.get("errors"):
+            return False
+        data = answer["data"]
+        return (data["podConnection"]["totalCount"] == counts["pods"]
+                and data["replicaSetConnection"]["totalCount"] == counts["replicaSets"]
+                and data["deploymentConnection"]["totalCount"] == counts["deployments"]
+                and data["eventConnection"]["totalCount"] == counts["events"])
+
+    wait_for("the large cluster's caches", synced, 600, gateway, gw_log)
+    sync_s = time.monotonic() - started
+    log(f"large: the gateway held them after {sync_s:.1f} s")
+
+    pages = {}
+    for kind in LARGE_KINDS:
+        field = kind + "Connection"
+        query = ("{ " + field + "(first: 50, filter: {name: \"-1\"}, orderBy: {field: CREATED, direction: DESC}) "
+                 "{ totalCount edges { cursor node { namespace name } } } }")
+        status, _, body = request(f"{base}/graphql", "POST", {"query": query},
+                                  {**bearer(token), "Cache-Control": "no-cache"}, timeout=300)
+        answer = json.loads(body)
+        if status != 200 or answer.get("errors"):
+            raise BenchError(f"{field} answered {status}: {body[:300]!r}")
+        body_file = tmp / f"page-{kind}.json"
+        body_file.write_text(json.dumps({"query": query}))
+        env = {"BENCH_TOKEN": token, "BENCH_METHOD": "POST", "BENCH_BODY_FILE": str(body_file), "BENCH_NO_CACHE": "1"}
+        result = wrk(f"cold {kind} page", f"{base}/graphql", env, max(2, DURATION // 3),
+                     connections=8, raw_name=f"large-{kind}")
+        result["total"] = answer["data"][field]["totalCount"]
+        pages[kind] = result
+        log(f"large: cold {kind} page ({result['total']} of the kind): p99 {result['p99_us'] / 1000:.2f} ms")
+    hwm_kb = proc_status(gateway.pid, "VmHWM")
+    log(f"large: peak RSS {mb(hwm_kb):.0f} MB")
+
+    # Churn: the simulator changes CHURN_RATE pods a second.
+    with HTTP.open(f"{sim_url}/api/v1/pods?limit=1", timeout=60) as answer:
+        namespace = json.loads(answer.read())["items"][0]["metadata"]["namespace"]
+    status, _, body = request(f"{sim_url}/_sim/churn?rate={CHURN_RATE}", "POST", {})
+    if status != 200:
+        raise BenchError(f"starting the churn answered {status}: {body[:300]!r}")
+    time.sleep(2)
+    rest_env = {"BENCH_TOKEN": token, "BENCH_NO_CACHE": "1"}
+    churn_rest = wrk("REST list of one namespace under churn",
+                     f"{base}/osp/api/pods/{CLUSTER}?namespace={namespace}", rest_env, DURATION,
+                     raw_name="large-churn-rest")
+    page_file = tmp / "churn-graphql.json"
+    page_file.write_text(json.dumps({"query": "{ podConnection(namespace: \"" + namespace + "\", first: 100, "
+                                     "orderBy: {field: RESTARTS, direction: DESC}) { edges { node { name ready status restarts } } } }"}))
+    churn_gql = wrk("GraphQL page under churn", f"{base}/graphql",
+                    {"BENCH_TOKEN": token, "BENCH_METHOD": "POST", "BENCH_BODY_FILE": str(page_file), "BENCH_NO_CACHE": "1"},
+                    DURATION, raw_name="large-churn-graphql")
+    status, _, body = request(f"{sim_url}/_sim/churn?rate=0", "POST", {})
+    log(f"large: under churn REST p99 {churn_rest['p99_us'] / 1000:.2f} ms, GraphQL p99 {churn_gql['p99_us'] / 1000:.2f} ms")
+    procs.stop(gateway)
+    procs.stop(sim)
+    return {"plain_s": plain_s, "sync_s": sync_s, "counts": counts, "hwm_kb": hwm_kb, "pages": pages,
+            "churn_rest": churn_rest, "churn_graphql": churn_gql}
+
+
 def run_logs(procs, root_tmp):
     """LOG_FOLLOWERS REST follows (`follow=true`) of one container: how many
     upstream streams they cost, how long a line written upstream takes to
@@ -1083,7 +1203,7 @@ def machine():
     return os.cpu_count(), model
 
 
-def report(runs, started, finished, connection=None, logs=None, merged=None):
+def report(runs, started, finished, connection=None, logs=None, merged=None, large=None):
     by = {(r["n"], r["key"]): r for run in runs for r in run["results"]}
     sizes = [run["n"] for run in runs]
     cores, model = machine()
@@ -1269,6 +1389,54 @@ def report(runs, started, finished, connection=None, logs=None, merged=None):
             f"{ratio / LOGIN_P99_FACTOR:.2f}x the allowed p99 "
             f"({ms(busy['p99_us'] - LOGIN_P99_FACTOR * alone['p99_us'])} ms over)",
         )
+    if large:
+        hwm = mb(large["hwm_kb"])
+        c = large["counts"]
+        what = (f"{c['pods']:,} pods, {c['replicaSets']:,} ReplicaSets, {c['deployments']:,} Deployments, "
+                f"{c['events']:,} Events")
+        target(
+            f"{what} (and every other kind) cached: peak RSS <= {LARGE_RSS_MB:.0f} MB",
+            f"peak RSS (VmHWM) {hwm:.0f} MB",
+            hwm <= LARGE_RSS_MB,
+            f"{hwm - LARGE_RSS_MB:.0f} MB over ({hwm / LARGE_RSS_MB:.2f}x the limit)",
+        )
+        ratio = large["sync_s"] / large["plain_s"]
+        target(
+            f"first sync of those lists <= {LARGE_SYNC_FACTOR:.0f}x a plain client reading them page by page",
+            f"{large['sync_s']:.1f} s vs {large['plain_s']:.1f} s = {ratio:.2f}x",
+            ratio <= LARGE_SYNC_FACTOR,
+            f"{ratio / LARGE_SYNC_FACTOR:.2f}x the allowed time",
+        )
+        worst_kind, worst = max(large["pages"].items(), key=lambda kv: kv[1]["p99_us"])
+        p99 = worst["p99_us"] / 1000
+        target(
+            f"cold filtered, sorted page of 50 of every kind at that size: p99 <= {PAGE_P99_MS:.0f} ms",
+            f"slowest: {worst_kind} p99 {p99:.2f} ms (every kind below)",
+            p99 <= PAGE_P99_MS,
+            ", ".join(f"{k} {v['p99_us'] / 1000:.1f} ms" for k, v in large["pages"].items()
+                      if v["p99_us"] / 1000 > PAGE_P99_MS) + " over",
+        )
+        for key, title in (("churn_rest", "REST pod list of one namespace"),
+                           ("churn_graphql", "GraphQL page of 100 pods of one namespace by restarts")):
+            p99 = large[key]["p99_us"] / 1000
+            target(
+                f"{title}, executed every time, while {CHURN_RATE} pods change a second: p99 <= {CHURN_P99_MS:.0f} ms",
+                f"{fmt_int(large[key]['requests'] / (large[key]['duration_us'] / 1e6))} req/s, p99 {p99:.2f} ms",
+                p99 <= CHURN_P99_MS,
+                f"{p99 - CHURN_P99_MS:.1f} ms over",
+            )
+        target(
+            f"the cache no more than 1 s behind while {CHURN_RATE} pods change a second",
+            "not measured by this benchmark yet",
+            False,
+            "no figure",
+        )
+        lines += ["", "Cold page of 50 per kind (" + what + "; name filter `-1`, newest first, "
+                  "`Cache-Control: no-cache`, 8 connections):", "",
+                  "| kind | objects | req/s | p50 ms | p99 ms |", "| --- | ---: | ---: | ---: | ---: |"]
+        for kind, r in large["pages"].items():
+            lines.append(f"| {kind} | {r['total']:,} | {fmt_int(r['requests'] / (r['duration_us'] / 1e6))} | "
+                         f"{r['p50_us'] / 1000:.2f} | {r['p99_us'] / 1000:.2f} |")
 
     # Every scenario.
     lines += [
@@ -1403,6 +1571,7 @@ def main():
     connection = None
     logs = None
     merged = None
+    large = None
     try:
         for n in SIZES:
             runs.append(run_size(n, procs, root_tmp, list_query))
@@ -1410,11 +1579,12 @@ def main():
         connection = run_connection(procs, root_tmp)
         logs = run_logs(procs, root_tmp)
         merged = run_merged_logs(procs, root_tmp)
+        large = run_large(procs, root_tmp)
     finally:
         procs.stop_all()
         shutil.rmtree(root_tmp, ignore_errors=True)
     finished = datetime.datetime.now(datetime.timezone.utc)
-    text, all_met = report(runs, started, finished, connection, logs, merged)
+    text, all_met = report(runs, started, finished, connection, logs, merged, large)
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(text)
     print(text)

@@ -11,7 +11,10 @@ use k8s_openapi::api::{
     core::v1::{Node, Pod},
 };
 
-use super::summary::{self, PodSummary};
+use super::{
+    compact::CompactJson,
+    summary::{self, PodSummary},
+};
 use crate::error::AppError;
 
 /// One pod, ready to be listed or sent.
@@ -20,8 +23,8 @@ pub struct PodEntry {
     /// What `kubectl get pods` shows, and more.
     pub summary: PodSummary,
     /// The v1.Pod as clients get it: apiVersion and kind always set (list items
-    /// lack them), managedFields dropped as kubectl does.
-    json: Box<str>,
+    /// lack them), managedFields dropped as kubectl does; compressed.
+    json: CompactJson,
     /// The pod's labels (for label selectors).
     labels: Box<[(Box<str>, Box<str>)]>,
     uid: Option<String>,
@@ -43,9 +46,7 @@ impl PodEntry {
             .map(|(k, v)| (k.as_str().into(), v.as_str().into()))
             .collect();
         // k8s-openapi writes apiVersion and kind for every Pod it serialises.
-        let json = serde_json::to_string(&pod)
-            .unwrap_or_default()
-            .into_boxed_str();
+        let json = CompactJson::new("Pod", &serde_json::to_vec(&pod).unwrap_or_default());
         PodEntry {
             summary,
             json,
@@ -57,7 +58,7 @@ impl PodEntry {
 
     /// The object as JSON.
     pub fn object(&self) -> Result<serde_json::Value, AppError> {
-        serde_json::from_str(&self.json).map_err(AppError::internal)
+        self.json.value()
     }
 
     /// The value of the label `key`, if the pod has it.

@@ -6,6 +6,7 @@
 
 pub mod cache;
 pub mod clusters;
+pub mod compact;
 pub mod entry;
 pub mod events;
 pub mod keyset;

@@ -23,6 +23,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use super::{
     Cluster,
     cache::{CacheVersion, Cached, ObjectCache, ObjectKey},
+    compact::CompactJson,
     names::{validate_namespace, validate_pod_name},
     pods::list_all,
 };
@@ -172,8 +173,8 @@ pub struct Entry<K: Kind> {
     /// Its kubectl columns.
     pub columns: K::Columns,
     /// The object as clients get it: apiVersion and kind set, managedFields
-    /// dropped.
-    json: Box<str>,
+    /// dropped; compressed.
+    json: CompactJson,
 }
 
 impl<K: Kind> Debug for Entry<K> {
@@ -193,9 +194,7 @@ impl<K: Kind> Entry<K> {
         let columns = K::columns(&object);
         let meta = Meta::of(object.meta());
         // k8s-openapi writes apiVersion and kind for every object it serialises.
-        let json = serde_json::to_string(&object)
-            .unwrap_or_default()
-            .into_boxed_str();
+        let json = CompactJson::new(K::KIND, &serde_json::to_vec(&object).unwrap_or_default());
         Entry {
             meta,
             columns,
@@ -205,7 +204,7 @@ impl<K: Kind> Entry<K> {
 
     /// The object as JSON.
     pub fn object(&self) -> Result<serde_json::Value, AppError> {
-        serde_json::from_str(&self.json).map_err(AppError::internal)
+        self.json.value()
     }
 
     /// The length of the object's JSON text, in bytes.
