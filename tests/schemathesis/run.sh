@@ -58,7 +58,7 @@ token=$(curl -sS --fail-with-body "$base/osp/api/login" -H 'content-type: applic
 
 status=0
 # Run from the scratch directory: schemathesis keeps a cache in its working directory.
-(cd "$work" && exec schemathesis --no-color run "$base/osp/api/openapi.json" \
+(cd "$work" && exec schemathesis --config-file "$here/schemathesis.toml" --no-color run "$base/osp/api/openapi.json" \
   --checks all \
   --max-examples "${ST_MAX_EXAMPLES:-20}" \
   ${ST_SEED:+--seed "$ST_SEED"} \
