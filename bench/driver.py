@@ -753,21 +753,21 @@ def sync_storm(url, token, pods, pid):
     }
 
 
-def start_sim(procs, tmp, context, pods, seed="42"):
-    """Starts a kube-sim of `pods` generated pods (`seed`) on a free port of
-    127.0.0.1, writing `tmp/CONTEXT.kubeconfig`; returns the process and its URL
-    once it serves."""
+def start_sim(procs, tmp, context, pods, seed="42", extra=(), timeout=120):
+    """Starts a kube-sim of `pods` generated pods (`seed`, further options in
+    `extra`) on a free port of 127.0.0.1, writing `tmp/CONTEXT.kubeconfig`;
+    returns the process and its URL once it serves (within `timeout` s)."""
     sim_log = tmp / f"kube-sim-{context}.log"
     sim = procs.start(
         f"kube-sim {context}",
         [str(RELEASE / "kube-sim"), "--generated", str(pods), "--seed", seed,
          "--listen", f"{LOOPBACK}:0", "--kubeconfig", str(tmp / f"{context}.kubeconfig"),
-         "--context", context],
+         "--context", context, *extra],
         sim_log,
         env={**os.environ, "RUST_LOG": "warn"},
         stop_signal=signal.SIGINT,
     )
-    wait_for(f"kube-sim {context}", lambda: "kubeconfig written" in sim_log.read_text(errors="replace"), 120, sim, sim_log)
+    wait_for(f"kube-sim {context}", lambda: "kubeconfig written" in sim_log.read_text(errors="replace"), timeout, sim, sim_log)
     return sim, re.search(r"at (http://\S+)", sim_log.read_text()).group(1)
 
 
@@ -838,25 +838,15 @@ def plain_read(sim_url, path):
 
 def run_large(procs, root_tmp):
     """One cluster of LARGE_PODS pods with their ReplicaSets and Deployments,
-    Services, Jobs and about one Event per five pods: how long the gateway
+    Services, Jobs and their Events (about one per three pods): how long the gateway
     takes to hold pods, ReplicaSets, Deployments and Events against a plain
     client reading the same lists page by page, its peak memory once every
     kind is cached, a cold filtered and sorted page of every kind, and lists
     while the simulator changes CHURN_RATE pods a second."""
     tmp = root_tmp / "large"
     tmp.mkdir()
-    sim_log = tmp / "kube-sim.log"
-    sim = procs.start(
-        "kube-sim (large)",
-        [str(RELEASE / "kube-sim"), "--generated", str(LARGE_PODS), "--namespaces", "50",
-         "--nodes", "100", "--listen", f"{LOOPBACK}:0", "--kubeconfig", str(tmp / "sim.kubeconfig"),
-         "--context", CLUSTER],
-        sim_log,
-        env={**os.environ, "RUST_LOG": "warn"},
-        stop_signal=signal.SIGINT,
-    )
-    wait_for("kube-sim (large)", lambda: "kubeconfig written" in sim_log.read_text(errors="replace"), 600, sim, sim_log)
-    sim_url = re.search(r"at (http://\S+)", sim_log.read_text()).group(1)
+    sim, sim_url = start_sim(procs, tmp, CLUSTER, LARGE_PODS,
+                             extra=("--namespaces", "50", "--nodes", "100"), timeout=600)
     paths = {"pods": "/api/v1/pods", "replicaSets": "/apis/apps/v1/replicasets",
              "deployments": "/apis/apps/v1/deployments", "events": "/api/v1/events"}
     started = time.monotonic()
@@ -867,7 +857,7 @@ def run_large(procs, root_tmp):
     started = time.monotonic()
     gateway, base, _, token, gw_log = start_gateway(
         procs, "the gateway (large)", RELEASE / "osp-gateway", tmp, "osp",
-        {"OSP_KUBECONFIG": str(tmp / "sim.kubeconfig")},
+        {"OSP_KUBECONFIG": str(tmp / f"{CLUSTER}.kubeconfig")},
     )
     sync_query = {"query": "{ podConnection(first: 0) { totalCount } replicaSetConnection(first: 0) { totalCount } "
                   "deploymentConnection(first: 0) { totalCount } eventConnection(first: 0) { totalCount } }"}
